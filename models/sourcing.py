@@ -1,0 +1,380 @@
+"""The multi-year sourcing LP, one function per variable or constraint family.
+
+Sets: materials m, suppliers s (bloc china / ally / domestic / other), planning years
+t = first..last, supply offers o = (m, s, t) from the Supply sheet, projects p.
+Money inside the model is in thousands of currency (t x currency/kg); capex inputs
+in currency millions are multiplied by 1,000.  ``df_t = (1 + r)^-(t - base_year)``.
+
+``build_model`` calls the ``add_*`` functions below in a fixed, readable order.
+Every function is pure with respect to files: it reads the validated
+:class:`~optimizer.data.SourcingData` and adds blocks to a :class:`LinearProgram`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from models.lp import INF, LinearProgram, Terms, lookup
+
+KILO = 1000.0  # currency millions -> thousands
+
+
+@dataclass
+class SourcingModel:
+    """The built LP plus the index tables the report needs to read it back."""
+
+    lp: LinearProgram
+    data: object                       # SourcingData (kept untyped to avoid an import cycle)
+    offers: pd.DataFrame               # buy index + capacity, unit_cost, bloc, risk, ...
+    demand: pd.DataFrame               # material, year, demand
+    cap_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # scope, year, theta, weighted demand
+    discount: dict = field(default_factory=dict)
+    project_pay_year: pd.Series = field(default_factory=pd.Series)  # (project, year) -> capex year
+
+
+def discount_factors(data) -> dict[int, float]:
+    s = data.settings
+    return {t: (1.0 + s.discount_rate) ** -(t - s.base_year) for t in data.years}
+
+
+def build_model(data) -> SourcingModel:
+    """Build the whole LP in a fixed order: variables, then balances, policy, projects."""
+    lp = LinearProgram("sourcing")
+    model = SourcingModel(lp=lp, data=data, offers=_offer_table(data),
+                          demand=_demand_table(data), discount=discount_factors(data))
+    add_purchase_variables(model)
+    add_stock_variables(model)
+    add_unmet_demand_variables(model)
+    add_project_variables(model)
+    add_material_balance(model)
+    add_china_share_cap(model)
+    add_single_source_cap(model)
+    add_ramp_limits(model)
+    add_stockpile_target(model)
+    add_project_build_once(model)
+    add_project_output_limit(model)
+    add_capex_budget(model)
+    return model
+
+
+# --------------------------------------------------------------------------- indices
+def _offer_table(data) -> pd.DataFrame:
+    years = set(data.years)
+    offers = data.supply[data.supply["year"].isin(years)].copy()
+    offers = offers.merge(data.suppliers[["source", "bloc", "risk"]], on="source", how="left")
+    offers = offers.merge(data.materials[["material", "reference_value"]], on="material", how="left")
+    return offers.sort_values(["material", "source", "year"]).reset_index(drop=True)
+
+
+def _demand_table(data) -> pd.DataFrame:
+    dem = data.demand[data.demand["year"].isin(set(data.years))]
+    return dem.sort_values(["material", "year"]).reset_index(drop=True)[["material", "year", "demand"]]
+
+
+def _mat_year_index(data) -> pd.DataFrame:
+    mats = data.materials["material"].tolist()
+    return pd.DataFrame([(m, t) for m in mats for t in data.years], columns=["material", "year"])
+
+
+def _project_year_index(data) -> pd.DataFrame:
+    inv = data.investments
+    if inv is None or inv.empty:
+        return pd.DataFrame({"project": pd.Series(dtype=str), "year": pd.Series(dtype=int)})
+    rows = [(p, t) for p, e in zip(inv["project"], inv["earliest_year"]) for t in data.years if t >= e]
+    return pd.DataFrame(rows, columns=["project", "year"]).astype({"year": int})
+
+
+# --------------------------------------------------------------------------- variables
+def add_purchase_variables(model: SourcingModel) -> None:
+    """buy[m,s,t]: tonnes bought from supplier s of material m in year t.
+
+    min_volume[m,s,t] <= buy[m,s,t] <= capacity[m,s,t]
+    cost: df_t * (unit_cost[m,s,t] + lambda * risk[s] * reference_value[m])  per tonne (k-currency)
+
+    For each supply offer (m, s, t) whose year is a planning year.
+    """
+    o, s = model.offers, model.data.settings
+    df = o["year"].map(model.discount).to_numpy()
+    cost = df * (o["unit_cost"].to_numpy() + s.risk_weight * o["risk"].to_numpy()
+                 * o["reference_value"].to_numpy())
+    lower = o["min_volume"].fillna(0.0).to_numpy()
+    model.lp.add_variables("buy", o[["material", "source", "year"]], lower=lower,
+                           upper=o["capacity"].to_numpy(), cost=cost,
+                           doc="tonnes bought per material, supplier and year")
+
+
+def add_stock_variables(model: SourcingModel) -> None:
+    """stock[m,t] >= 0: tonnes held at the end of year t; cost df_t * holding_cost[m] per tonne.
+
+    For each material and planning year.
+    """
+    idx = _mat_year_index(model.data)
+    hold = lookup(idx, model.data.materials, ["material"], "holding_cost")
+    df = idx["year"].map(model.discount).to_numpy()
+    model.lp.add_variables("stock", idx, cost=df * np.nan_to_num(hold), doc="end-of-year stock (t)")
+
+
+def add_unmet_demand_variables(model: SourcingModel) -> None:
+    """unmet[m,t] >= 0: demand not served (elastic slack); cost df_t * unmet_penalty per tonne.
+
+    For each material and planning year.  A positive value means the policy or the
+    capacities cannot be met; the report explains which constraints forced it.
+    """
+    idx = _mat_year_index(model.data)
+    df = idx["year"].map(model.discount).to_numpy()
+    model.lp.add_variables("unmet", idx, cost=df * model.data.settings.unmet_penalty,
+                           doc="unserved demand (t)")
+
+
+def add_project_variables(model: SourcingModel) -> None:
+    """build[p,t] in [0,1] (binary if integer_investments): share of project p whose first
+    output year is t; make[p,t] >= 0: tonnes produced by p in year t.
+
+    build cost: df_{pay(t)} * capex[p] * 1000, pay(t) = max(first_year, t - lead_time[p])
+    make cost:  df_t * opex[p] per tonne
+    For each project p and each planning year t >= earliest_year[p].
+    """
+    data = model.data
+    idx = _project_year_index(data)
+    inv = data.investments
+    if idx.empty:
+        model.lp.add_variables("build", idx)
+        model.lp.add_variables("make", idx)
+        return
+    capex = lookup(idx, inv, ["project"], "capex")
+    lead = np.nan_to_num(lookup(idx, inv, ["project"], "lead_time"))
+    opex = lookup(idx, inv, ["project"], "opex")
+    pay_year = np.maximum(data.settings.first_year, idx["year"].to_numpy() - np.ceil(lead)).astype(int)
+    df_pay = np.array([model.discount[int(y)] for y in pay_year])
+    df = idx["year"].map(model.discount).to_numpy()
+    model.lp.add_variables("build", idx, upper=1.0, cost=df_pay * capex * KILO,
+                           integer=data.settings.integer_investments,
+                           doc="share of project coming online in year t")
+    model.lp.add_variables("make", idx, cost=df * opex, doc="project output (t)")
+    model.project_pay_year = pd.Series(pay_year, index=pd.MultiIndex.from_frame(idx))
+
+
+# --------------------------------------------------------------------------- constraints
+def add_material_balance(model: SourcingModel) -> None:
+    """balance[m,t]:
+        stock[m,t-1] + sum_s buy[m,s,t] + sum_p make[p,t] + unmet[m,t] - stock[m,t] = demand[m,t]
+
+    stock[m,first-1] is the opening stock (moved to the right-hand side).
+    For each material m and planning year t (missing demand counts as 0).
+    The dual is the marginal cost of one more tonne of demand (k-currency/t = currency/kg).
+    """
+    lp, data = model.lp, model.data
+    idx = _mat_year_index(data)
+    n = len(idx)
+    pos = {k: i for i, k in enumerate(zip(idx["material"], idx["year"]))}
+    terms = Terms()
+    buy = lp.var_blocks["buy"]
+    o = buy.index
+    terms.add([pos[k] for k in zip(o["material"], o["year"])], buy.positions, 1.0)
+    stock = lp.var_blocks["stock"]
+    terms.add(np.arange(n), stock.positions, -1.0)
+    prev = idx.copy()
+    prev["year"] = prev["year"] + 1
+    has_next = prev["year"] <= data.settings.last_year
+    terms.add([pos[k] for k in zip(prev["material"][has_next], prev["year"][has_next])],
+              stock.positions[has_next.to_numpy()], 1.0)
+    terms.add(np.arange(n), lp.var_blocks["unmet"].positions, 1.0)
+    make = lp.var_blocks["make"]
+    if make.size:
+        mat = lookup(make.index, data.investments, ["project"], None)
+        mat_of = data.investments["material"].to_numpy()[mat]
+        terms.add([pos[k] for k in zip(mat_of, make.index["year"])], make.positions, 1.0)
+    dem = lookup(idx, model.demand, ["material", "year"], "demand")
+    rhs = np.nan_to_num(dem)
+    opening = lookup(idx, data.materials, ["material"], "opening_stock")
+    first = (idx["year"] == data.settings.first_year).to_numpy()
+    rhs = rhs - np.where(first, np.nan_to_num(opening), 0.0)
+    lp.add_constraints("balance", idx, terms, lower=rhs, upper=rhs,
+                       doc="material balance (t)")
+
+
+def _scope_members(data, scope: str) -> list[str]:
+    mats = data.materials
+    if scope == "ALL":
+        return mats.loc[mats["china_cap_applies"], "material"].tolist()
+    if scope in set(mats["material"]):
+        return [scope]
+    return mats.loc[(mats["group"] == scope) & mats["china_cap_applies"], "material"].tolist()
+
+
+def add_china_share_cap(model: SourcingModel) -> None:
+    """china_cap[scope,t]:
+        sum_{m in scope} w_m * (sum_{s in china} buy[m,s,t] + sum_{p of a china source} make[p,t])
+            <= theta[scope,t] * sum_{m in scope} w_m * demand[m,t]
+
+    w_m is the material's reference value (so ALL and group caps are value-weighted; for a
+    single material it cancels).  Written against demand so theta stays a right-hand side:
+    the cost curve in theta is then convex and piecewise linear.
+    For each Policy row (scope, t) with t a planning year.  scope = ALL (materials whose cap
+    applies), a group id, or a material id.
+    """
+    lp, data = model.lp, model.data
+    pol = data.policy[data.policy["year"].isin(set(data.years))].reset_index(drop=True)
+    wmap = dict(zip(data.materials["material"], data.materials["reference_value"]))
+    dem = {(m, t): d for m, t, d in zip(model.demand["material"], model.demand["year"], model.demand["demand"])}
+    buy = lp.var_blocks["buy"]
+    o = model.offers
+    china_buy = (o["bloc"] == "china").to_numpy()
+    make = lp.var_blocks["make"]
+    china_sources = set(data.suppliers.loc[data.suppliers["bloc"] == "china", "source"])
+    terms = Terms()
+    rhs, wdem, members_txt = [], [], []
+    for r, (scope, t, theta) in enumerate(zip(pol["scope"], pol["year"], pol["max_china_share"])):
+        members = _scope_members(data, scope)
+        sel = china_buy & o["material"].isin(members).to_numpy() & (o["year"] == t).to_numpy()
+        terms.add(np.full(int(sel.sum()), r), buy.positions[sel], o["reference_value"].to_numpy()[sel])
+        if make.size:
+            inv = data.investments.set_index("project")
+            for j, (p, ty) in enumerate(zip(make.index["project"], make.index["year"])):
+                if ty == t and inv.at[p, "material"] in members and inv.at[p, "source"] in china_sources:
+                    terms.add([r], [make.start + j], [wmap[inv.at[p, "material"]]])
+        wd = sum(wmap[m] * dem.get((m, t), 0.0) for m in members)
+        wdem.append(wd)
+        rhs.append(theta * wd)
+        members_txt.append(",".join(members))
+    lp.add_constraints("china_cap", pol[["scope", "year"]], terms, upper=np.array(rhs, dtype=float),
+                       doc="China-bloc purchases, value-weighted (k-currency-equivalent)")
+    model.cap_rows = pol[["scope", "year", "max_china_share"]].assign(
+        weighted_demand=np.array(wdem, dtype=float), members=members_txt)
+
+
+def add_single_source_cap(model: SourcingModel) -> None:
+    """single_source[m,s,t]:  buy[m,s,t] <= sigma * demand[m,t]
+
+    Only where the setting max_single_source_share (sigma) is given and the offer's
+    capacity exceeds sigma * demand (otherwise the row could never bind).
+    For each supply offer (m, s, t).
+    """
+    sigma = model.data.settings.max_single_source_share
+    buy = model.lp.var_blocks["buy"]
+    o = model.offers
+    if sigma is None:
+        model.lp.add_constraints("single_source", o.iloc[:0][["material", "source", "year"]], Terms())
+        return
+    dem = np.nan_to_num(lookup(o, model.demand, ["material", "year"], "demand"))
+    limit = sigma * dem
+    sel = o["capacity"].to_numpy() > limit
+    idx = o.loc[sel, ["material", "source", "year"]]
+    terms = Terms().add(np.arange(int(sel.sum())), buy.positions[sel], 1.0)
+    model.lp.add_constraints("single_source", idx, terms, upper=limit[sel],
+                             doc="single-supplier share of demand")
+
+
+def add_ramp_limits(model: SourcingModel) -> None:
+    """ramp[m,s,t]:  buy[m,s,t] - buy[m,s,t-1] <= max_increase[m,s,t]
+
+    buy[m,s,t-1] is taken as 0 when there is no offer in t-1 (a new supplier can
+    start at most at max_increase).  Only where max_increase is given and t is not
+    the first planning year.  For each such supply offer.
+    """
+    lp, o = model.lp, model.offers
+    buy = lp.var_blocks["buy"]
+    first = model.data.settings.first_year
+    sel = o["max_increase"].notna().to_numpy() & (o["year"] > first).to_numpy()
+    idx = o.loc[sel, ["material", "source", "year"]].reset_index(drop=True)
+    terms = Terms().add(np.arange(len(idx)), buy.positions[sel], 1.0)
+    prev = idx.copy()
+    prev["year"] = prev["year"] - 1
+    ppos = lookup(prev, o, ["material", "source", "year"])
+    has = ppos >= 0
+    terms.add(np.flatnonzero(has), buy.positions[ppos[has]], -1.0)
+    lp.add_constraints("ramp", idx, terms, upper=o.loc[sel, "max_increase"].to_numpy(),
+                       doc="year-on-year purchase increase (t)")
+
+
+def add_stockpile_target(model: SourcingModel) -> None:
+    """stock_target[m,t]:  stock[m,t] + shortfall[m,t] >= target_days[m,t] / 365 * demand[m,t]
+
+    shortfall[m,t] >= 0 costs df_t * stock_shortfall_penalty per tonne (a soft target).
+    Only where the Stockpile sheet gives a positive target for a planning year.
+    """
+    lp, data = model.lp, model.data
+    sp = data.stockpile
+    if sp is None or sp.empty:
+        sp = pd.DataFrame({"material": pd.Series(dtype=str), "year": pd.Series(dtype=int),
+                           "target_days": pd.Series(dtype=float)})
+    sp = sp[sp["year"].isin(set(data.years)) & (sp["target_days"] > 0)].reset_index(drop=True)
+    idx = sp[["material", "year"]]
+    df = idx["year"].map(model.discount).to_numpy(dtype=float) if len(idx) else np.zeros(0)
+    short = lp.add_variables("shortfall", idx, cost=df * data.settings.stock_shortfall_penalty,
+                             doc="stock below target (t)")
+    stock = lp.var_blocks["stock"]
+    spos = lookup(idx, stock.index, ["material", "year"])
+    terms = Terms().add(np.arange(len(idx)), stock.start + spos, 1.0).add(np.arange(len(idx)), short, 1.0)
+    dem = np.nan_to_num(lookup(idx, model.demand, ["material", "year"], "demand"))
+    lp.add_constraints("stock_target", idx, terms, lower=sp["target_days"].to_numpy() / 365.0 * dem,
+                       doc="stockpile target (t)")
+
+
+def add_project_build_once(model: SourcingModel) -> None:
+    """build_once[p]:  sum_t build[p,t] <= 1
+
+    For each project (a project comes online at most once, possibly in part in the LP).
+    """
+    lp = model.lp
+    build = lp.var_blocks["build"]
+    inv = model.data.investments
+    projects = pd.DataFrame({"project": [] if inv is None or inv.empty else inv["project"].tolist()})
+    p = lookup(build.index, projects, ["project"]) if build.size else np.zeros(0, int)
+    terms = Terms().add(p, build.positions, 1.0)
+    lp.add_constraints("build_once", projects, terms, upper=1.0, doc="project built at most once")
+
+
+def add_project_output_limit(model: SourcingModel) -> None:
+    """project_output[p,t]:  make[p,t] - capacity[p] * sum_{tau <= t} build[p,tau] <= 0
+
+    For each project p and planning year t >= earliest_year[p].
+    """
+    lp = model.lp
+    make, build = lp.var_blocks["make"], lp.var_blocks["build"]
+    idx = make.index
+    terms = Terms().add(np.arange(make.size), make.positions, 1.0)
+    if make.size:
+        cap = lookup(idx, model.data.investments, ["project"], "capacity")
+        for p, grp in idx.groupby("project", sort=False):
+            rows = grp.index.to_numpy()
+            years = grp["year"].to_numpy()
+            for r, t in zip(rows, years):
+                cols = build.start + rows[years <= t]
+                terms.add(np.full(cols.size, r), cols, -cap[r])
+    lp.add_constraints("project_output", idx, terms, upper=0.0, doc="output within built capacity")
+
+
+def add_capex_budget(model: SourcingModel) -> None:
+    """capex_budget[t]:   sum_{p,tau : pay(p,tau) = t} capex[p] * build[p,tau] <= budget[t]
+    capex_total:          sum_{p,tau} capex[p] * build[p,tau] <= investment_budget_total
+
+    (currency millions).  Per-year rows only for Budget-sheet years that are planning
+    years; the total row only when the setting is given.
+    """
+    lp, data = model.lp, model.data
+    build = lp.var_blocks["build"]
+    bud = data.budget
+    if bud is None or bud.empty:
+        bud = pd.DataFrame({"year": pd.Series(dtype=int), "capex_budget": pd.Series(dtype=float)})
+    bud = bud[bud["year"].isin(set(data.years))].reset_index(drop=True)
+    terms = Terms()
+    if build.size:
+        capex = lookup(build.index, data.investments, ["project"], "capex")
+        pay = model.project_pay_year.to_numpy()
+        for r, t in enumerate(bud["year"]):
+            sel = pay == t
+            terms.add(np.full(int(sel.sum()), r), build.positions[sel], capex[sel])
+    lp.add_constraints("capex_budget", bud[["year"]], terms, upper=bud["capex_budget"].to_numpy(),
+                       doc="capex per year (currency M)")
+    total = data.settings.investment_budget_total
+    tidx = pd.DataFrame({"scope": ["total"] if total is not None else []})
+    tterms = Terms()
+    if total is not None and build.size:
+        capex = lookup(build.index, data.investments, ["project"], "capex")
+        tterms.add(np.zeros(build.size, int), build.positions, capex)
+    lp.add_constraints("capex_total", tidx, tterms,
+                       upper=np.array([total], dtype=float) if total is not None else np.zeros(0),
+                       doc="total capex (currency M)")

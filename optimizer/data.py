@@ -1,0 +1,105 @@
+"""The validated, typed data object between the workbook and the model.
+
+The model (``models/``) only ever sees a :class:`SourcingData`; it never touches a
+file.  Tables are pandas DataFrames whose columns are the ``key`` names declared in
+:mod:`optimizer.schema` (not the workbook's header text), with ids as ``str``,
+years as ``int`` and numbers as ``float`` (NaN only where the schema allows a blank).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in an input workbook."""
+
+    sheet: str
+    cell: str          # e.g. "C7"; a column letter or "" when the whole sheet is concerned
+    value: object
+    rule: str
+    severity: str = "error"   # "error" stops the run, "warning" is reported
+
+    def __str__(self) -> str:  # the one message format shared by CLI, web and reports
+        where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+        shown = "" if self.value is None or self.value == "" else f" (value: {self.value!r})"
+        return f"{self.severity.upper()} {where}{shown}: {self.rule}"
+
+
+class InputError(Exception):
+    """Raised when a workbook cannot be used; carries every issue found."""
+
+    def __init__(self, issues: list[Issue], path: str = ""):
+        self.issues = list(issues)
+        self.path = path
+        errors = [i for i in self.issues if i.severity == "error"]
+        head = f"{path}: " if path else ""
+        super().__init__(f"{head}{len(errors)} error(s) in the input workbook")
+
+
+@dataclass(frozen=True)
+class Settings:
+    first_year: int
+    last_year: int
+    base_year: int
+    currency: str = "USD"
+    discount_rate: float = 0.0
+    risk_weight: float = 0.0
+    unmet_penalty: float = 0.0          # currency/kg, resolved (never None after validation)
+    stock_shortfall_penalty: float = 0.0  # currency/kg, resolved
+    max_single_source_share: float | None = None
+    investment_budget_total: float | None = None
+    integer_investments: bool = False
+    backend: str = "native"
+    solver: str = "highs"
+    time_limit: float | None = None
+    scenario: str = ""
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+
+@dataclass(frozen=True)
+class SourcingData:
+    """Everything the model needs, validated.
+
+    Tables (columns are schema keys):
+      materials:   material, name, group, china_cap_applies, reference_value, holding_cost, opening_stock
+      suppliers:   source, name, country, bloc, risk, rationale
+      supply:      material, source, year, capacity, unit_cost, min_volume, max_increase (NaN = none)
+      demand:      material, year, demand
+      policy:      year, scope, max_china_share
+      stockpile:   material, year, target_days
+      investments: project, name, material, source, capacity, capex, opex, earliest_year, lead_time
+      budget:      year, capex_budget
+      scenarios:   scenario, sheet, material, source, year, target, operation, value, note
+    """
+
+    settings: Settings
+    materials: pd.DataFrame
+    suppliers: pd.DataFrame
+    supply: pd.DataFrame
+    demand: pd.DataFrame
+    policy: pd.DataFrame
+    stockpile: pd.DataFrame
+    investments: pd.DataFrame
+    budget: pd.DataFrame
+    scenarios: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: tuple[Issue, ...] = ()
+    source_file: str = ""
+    source_sha256: str = ""
+
+    @property
+    def years(self) -> list[int]:
+        return self.settings.years
+
+    def with_settings(self, **changes) -> "SourcingData":
+        return replace(self, settings=replace(self.settings, **changes))
+
+    def scenario_names(self) -> list[str]:
+        if self.scenarios is None or self.scenarios.empty:
+            return []
+        return list(dict.fromkeys(self.scenarios["scenario"].tolist()))

@@ -1,0 +1,305 @@
+"""The input workbook's schema: one declaration used by the loader, the validator,
+the template generator and the documentation.
+
+Every data sheet is a table whose first row holds the headers below (units in the
+header text), one record per row, no merged cells, no blank rows inside the table.
+Sheets not named here (README, Sources notes, a user's own scratch sheets) are
+ignored by the loader.  The ``Sources`` sheet is the bibliography of the sample
+workbook: it is read only to check that every ``basis`` reference exists.
+
+Units: masses in tonnes (t), prices in currency per kg, capital in currency
+millions.  1 t x 1 currency/kg = 1 thousand currency units, which is the unit of
+every cost inside the model (reports convert to millions).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column kinds understood by the loader.
+ID = "id"            # short identifier: letters, digits, '_' and '-', <= 32 chars
+TEXT = "text"        # free text (never interpreted)
+YEAR = "year"        # integer calendar year 1990..2100 (a date cell is an error)
+NUMBER = "number"    # finite real number
+FRACTION = "fraction"  # real in [0, 1]; a cell formatted as % holds 0.5 for 50 %
+BOOL = "bool"        # yes/no (also true/false, 1/0)
+CHOICE = "choice"    # one of ``choices``
+
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]{0,31}$"
+BLOCS = ("china", "ally", "domestic", "other")
+BACKENDS = ("native", "pulp", "pyomo")
+SOLVERS = ("highs", "cbc")
+SCENARIO_OPERATIONS = ("set", "multiply", "add")
+AGGREGATE_SCOPE = "ALL"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str                 # attribute name in the data object
+    header: str              # exact header text in the workbook (carries the unit)
+    kind: str
+    required: bool = True    # a value must be present on every row
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    default: object = None   # used when an optional cell is blank
+    doc: str = ""
+    number_format: str = "General"
+    width: int = 14
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]     # column keys that must be unique together
+    required: bool = True    # the sheet must exist (it may be empty unless min_rows)
+    min_rows: int = 0
+    doc: str = ""
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+
+BASIS = Column(
+    "basis", "basis", TEXT, required=False, default="",
+    doc="Where the figures on this row come from: reference ids from the Sources sheet "
+        "(e.g. 'K11d; W5') and/or 'A' for an assumption, with a short reason.",
+    width=40,
+)
+
+SETTINGS = Sheet(
+    "Settings",
+    (
+        Column("setting", "setting", TEXT, doc="Setting name (see the list below).", width=30),
+        Column("value", "value", TEXT, required=False, doc="Setting value.", width=16),
+        Column("notes", "notes", TEXT, required=False, default="", doc="Free text.", width=60),
+    ),
+    key=("setting",),
+    doc="One setting per row. Unknown setting names are errors (typos would otherwise be silently ignored).",
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    kind: str
+    default: object
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+
+SETTING_SPECS: tuple[Setting, ...] = (
+    Setting("first_year", YEAR, None, doc="First planning year (e.g. 2024)."),
+    Setting("last_year", YEAR, None, doc="Last planning year (e.g. 2030)."),
+    Setting("base_year", YEAR, None, doc="Year costs are discounted to (default: first_year)."),
+    Setting("currency", TEXT, "USD", doc="Currency label for prices (per kg) and capital (millions)."),
+    Setting("discount_rate", FRACTION, 0.0, 0.0, 0.5, doc="Annual discount rate, e.g. 0.05."),
+    Setting("risk_weight", NUMBER, 0.0, 0.0, 100.0,
+            doc="lambda: currency charged per currency unit of risk exposure "
+                "(risk score x material reference value x tonnes). 0 = cost only."),
+    Setting("unmet_penalty", NUMBER, None, 0.0, None,
+            doc="Penalty per kg of unmet demand (currency/kg). Default: 10 x the highest unit cost."),
+    Setting("stock_shortfall_penalty", NUMBER, None, 0.0, None,
+            doc="Penalty per kg per year below the stockpile target (currency/kg). "
+                "Default: 2 x the highest unit cost."),
+    Setting("max_single_source_share", FRACTION, None, 0.0, 1.0,
+            doc="Optional cap on any one supplier's share of a material's demand in any year."),
+    Setting("investment_budget_total", NUMBER, None, 0.0, None,
+            doc="Optional cap on total domestic-project capex over the horizon (currency millions)."),
+    Setting("integer_investments", BOOL, False,
+            doc="yes = projects are built whole or not at all (MILP; duals then indicative only)."),
+    Setting("backend", CHOICE, "native", choices=BACKENDS,
+            doc="native = matrix straight into HiGHS (fastest); pulp or pyomo build the same LP."),
+    Setting("solver", CHOICE, "highs", choices=SOLVERS, doc="highs (in-process) or cbc."),
+    Setting("time_limit", NUMBER, None, 0.0, None, doc="Solver time limit in seconds (blank = none)."),
+    Setting("scenario", TEXT, "", doc="Name of a scenario from the Scenarios sheet to apply (blank = base data)."),
+)
+SETTING_BY_NAME = {s.name: s for s in SETTING_SPECS}
+
+MATERIALS = Sheet(
+    "Materials",
+    (
+        Column("material", "material id", ID, doc="Short id used on every other sheet, e.g. GA."),
+        Column("name", "name", TEXT, doc="Human-readable name.", width=36),
+        Column("group", "group", ID, required=False, default="",
+               doc="Optional group id (e.g. REE) that Policy rows can target."),
+        Column("china_cap_applies", "China cap applies (yes/no)", BOOL, default=True,
+               doc="Whether the material counts in ALL / group China-share caps."),
+        Column("reference_value", "reference value (currency/kg)", NUMBER, minimum=0.0,
+               doc="Weight of one kg in value-weighted shares and in risk exposure.",
+               number_format="#,##0.00"),
+        Column("holding_cost", "holding cost (currency/kg/yr)", NUMBER, required=False, default=0.0,
+               minimum=0.0, doc="Cost of holding one kg in stock for a year.", number_format="#,##0.00"),
+        Column("opening_stock", "opening stock (t)", NUMBER, required=False, default=0.0, minimum=0.0,
+               doc="Stock at the start of the first planning year.", number_format="#,##0.0"),
+        BASIS,
+    ),
+    key=("material",), min_rows=1,
+    doc="One row per material.",
+)
+
+SUPPLIERS = Sheet(
+    "Suppliers",
+    (
+        Column("source", "source id", ID, doc="Short id, e.g. CN, JP, AUMY."),
+        Column("name", "name", TEXT, width=36),
+        Column("country", "country", TEXT, width=20),
+        Column("bloc", "bloc", CHOICE, choices=BLOCS,
+               doc="china counts against the China cap; domestic is Korean production."),
+        Column("risk", "risk score (0-1)", FRACTION, doc="0 = no disruption risk, 1 = highest.",
+               number_format="0.00"),
+        Column("rationale", "risk rationale", TEXT, required=False, default="", width=60),
+        BASIS,
+    ),
+    key=("source",), min_rows=1,
+    doc="One row per supplier (a country, company or channel).",
+)
+
+SUPPLY = Sheet(
+    "Supply",
+    (
+        Column("material", "material id", ID),
+        Column("source", "source id", ID),
+        Column("year", "year", YEAR, number_format="0", width=8),
+        Column("capacity", "capacity (t)", NUMBER, minimum=0.0,
+               doc="Most this supplier can sell to us in the year.", number_format="#,##0.0"),
+        Column("unit_cost", "unit cost (currency/kg)", NUMBER, minimum=0.0,
+               doc="Delivered price.", number_format="#,##0.00"),
+        Column("min_volume", "minimum volume (t)", NUMBER, required=False, default=0.0, minimum=0.0,
+               doc="Contracted take-or-pay volume (blank = 0).", number_format="#,##0.0"),
+        Column("max_increase", "max increase on prior year (t)", NUMBER, required=False, default=None,
+               minimum=0.0, doc="Ramp limit on purchases from the previous year (blank = none).",
+               number_format="#,##0.0"),
+        BASIS,
+    ),
+    key=("material", "source", "year"), min_rows=1,
+    doc="One row per material x supplier x year that can be bought.",
+)
+
+DEMAND = Sheet(
+    "Demand",
+    (
+        Column("material", "material id", ID),
+        Column("year", "year", YEAR, number_format="0", width=8),
+        Column("demand", "demand (t)", NUMBER, minimum=0.0, number_format="#,##0.0"),
+        BASIS,
+    ),
+    key=("material", "year"), min_rows=1,
+    doc="Demand per material and year; every material needs every planning year.",
+)
+
+POLICY = Sheet(
+    "Policy",
+    (
+        Column("year", "year", YEAR, number_format="0", width=8),
+        Column("scope", "scope (ALL, group or material id)", ID,
+               doc="ALL = every material with the cap; a group id; or one material id."),
+        Column("max_china_share", "max China share", FRACTION,
+               doc="Cap on China-bloc purchases as a share of demand (value-weighted for ALL/groups).",
+               number_format="0.0%"),
+        BASIS,
+    ),
+    key=("year", "scope"),
+    doc="The China-share glide path. Years without a row are uncapped.",
+)
+
+STOCKPILE = Sheet(
+    "Stockpile",
+    (
+        Column("material", "material id", ID),
+        Column("year", "year", YEAR, number_format="0", width=8),
+        Column("target_days", "target cover (days)", NUMBER, minimum=0.0, maximum=3650.0,
+               doc="End-of-year stock target in days of that year's demand.", number_format="0"),
+        BASIS,
+    ),
+    key=("material", "year"), required=False,
+    doc="Stockpile targets (soft: shortfall is penalised and reported).",
+)
+
+INVESTMENTS = Sheet(
+    "Investments",
+    (
+        Column("project", "project id", ID),
+        Column("name", "name", TEXT, width=36),
+        Column("material", "material id", ID),
+        Column("source", "source id", ID, doc="Supplier the output is booked to (usually domestic KR)."),
+        Column("capacity", "capacity (t/yr)", NUMBER, minimum=0.0, number_format="#,##0.0"),
+        Column("capex", "capex (currency M)", NUMBER, minimum=0.0, number_format="#,##0.0"),
+        Column("opex", "operating cost (currency/kg)", NUMBER, minimum=0.0, number_format="#,##0.00"),
+        Column("earliest_year", "earliest first output year", YEAR, number_format="0"),
+        Column("lead_time", "lead time (years)", NUMBER, minimum=0.0, maximum=20.0, default=0.0,
+               required=False, number_format="0",
+               doc="Years between paying capex and first output; capex is charged in "
+                   "(first output year - lead time), or the first planning year if earlier."),
+        BASIS,
+    ),
+    key=("project",), required=False,
+    doc="Domestic (or any) capacity projects the plan may fund.",
+)
+
+BUDGET = Sheet(
+    "Budget",
+    (
+        Column("year", "year", YEAR, number_format="0", width=8),
+        Column("capex_budget", "capex budget (currency M)", NUMBER, minimum=0.0, number_format="#,##0.0"),
+        BASIS,
+    ),
+    key=("year",), required=False,
+    doc="Capex budget per year for Investments (years without a row are unlimited).",
+)
+
+SCENARIOS = Sheet(
+    "Scenarios",
+    (
+        Column("scenario", "scenario", ID),
+        Column("sheet", "sheet", CHOICE,
+               choices=("Settings", "Materials", "Suppliers", "Supply", "Demand", "Policy",
+                        "Stockpile", "Investments", "Budget")),
+        Column("material", "material id", ID, required=False, default="", doc="Blank = any."),
+        Column("source", "source id", ID, required=False, default="", doc="Blank = any."),
+        Column("year", "year", YEAR, required=False, default=None, number_format="0", doc="Blank = any."),
+        Column("target", "column / setting / scope", TEXT,
+               doc="Column key to change (e.g. capacity, unit_cost, demand, max_china_share), "
+                   "a setting name on Settings, or for Policy the scope.", width=26),
+        Column("operation", "operation", CHOICE, choices=SCENARIO_OPERATIONS),
+        Column("value", "value", NUMBER, number_format="General"),
+        Column("note", "note", TEXT, required=False, default="", width=50),
+    ),
+    key=(), required=False,
+    doc="Named overrides. Rows with the same scenario name are applied together, in order.",
+)
+
+REFERENCES = Sheet(
+    "Sources",
+    (
+        Column("ref", "ref", ID),
+        Column("what", "what", TEXT, width=60),
+        Column("value", "value", TEXT, required=False, default=""),
+        Column("tag", "tag (S/D/A)", CHOICE, choices=("S", "D", "A")),
+        Column("reliability", "reliability", TEXT, required=False, default=""),
+        Column("address", "address", TEXT, required=False, default="", width=80),
+    ),
+    key=("ref",), required=False,
+    doc="Bibliography: every reference id used in a basis column.",
+)
+
+DATA_SHEETS: tuple[Sheet, ...] = (
+    SETTINGS, MATERIALS, SUPPLIERS, SUPPLY, DEMAND, POLICY, STOCKPILE, INVESTMENTS, BUDGET,
+    SCENARIOS, REFERENCES,
+)
+SHEET_BY_NAME = {s.name: s for s in DATA_SHEETS}
+
+# Resource limits applied before and while reading a workbook.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+MAX_ROWS_PER_SHEET = 200_000
+MAX_COLUMNS = 64
