@@ -102,6 +102,29 @@ class LinearProgram:
         self._csc_cache = None
         return block.positions
 
+    def extend_rows(self, rows, cols, vals) -> None:
+        """Add coefficients to existing rows (global row and column positions); used to
+        attach elastic slack columns to rows of a built model."""
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        self._coo_rows.append(rows)
+        self._coo_cols.append(cols)
+        self._coo_vals.append(_broadcast(vals, rows.size))
+        self._csc_cache = None
+
+    def set_costs(self, family: str, cost) -> None:
+        """Replace the objective coefficients of one variable family."""
+        k = list(self.var_blocks).index(family)
+        self.col_cost[k] = _broadcast(cost, self.var_blocks[family].size)
+
+    def set_bounds(self, family: str, lower=None, upper=None) -> None:
+        k = list(self.var_blocks).index(family)
+        n = self.var_blocks[family].size
+        if lower is not None:
+            self.col_lower[k] = _broadcast(lower, n)
+        if upper is not None:
+            self.col_upper[k] = _broadcast(upper, n)
+
     # ------------------------------------------------------------------ reading
     def arrays(self):
         """(cost, col_lower, col_upper, row_lower, row_upper, integrality) as numpy arrays."""

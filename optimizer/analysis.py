@@ -1,0 +1,294 @@
+"""Read a solved :class:`~models.sourcing.SourcingModel` back into report tables.
+
+Everything here maps solver vectors to business labels through the LP's block
+tables (the one naming grammar), converts units (k-currency -> currency millions,
+duals per weighted unit -> per percentage point) and applies the sign convention
+documented in :data:`optimizer.result.SIGN_CONVENTION`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.lp import lookup
+from models.sourcing import SourcingModel
+from optimizer import result as R
+from optimizer.solve import Solution
+
+TOL = 1e-6
+BLOCS = ("china", "ally", "domestic", "other")
+
+
+def _vals(model: SourcingModel, family: str, x: np.ndarray) -> pd.DataFrame:
+    return model.lp.values(family, x)
+
+
+def objective_parts(model: SourcingModel, x: np.ndarray) -> dict[str, float]:
+    """Discounted objective split into its parts (currency millions)."""
+    lp, data = model.lp, model.data
+    cost, *_ = lp.arrays()
+    o = model.offers
+    buy = lp.var_blocks["buy"]
+    xb = x[buy.positions]
+    df = o["year"].map(model.discount).to_numpy()
+    purchases = float(np.sum(df * o["unit_cost"].to_numpy() * xb))
+    risk = float(np.sum(df * data.settings.risk_weight * o["risk"].to_numpy()
+                        * o["reference_value"].to_numpy() * xb))
+
+    def fam(name):
+        b = lp.var_blocks[name]
+        return float(np.dot(cost[b.positions], x[b.positions])) if b.size else 0.0
+
+    parts = {
+        "purchases": purchases, "risk charge": risk, "holding": fam("stock"),
+        "capex": fam("build"), "project opex": fam("make"),
+        "unmet demand penalty": fam("unmet"), "stock shortfall penalty": fam("shortfall"),
+    }
+    return {k: v / 1000.0 for k, v in parts.items()}
+
+
+def plan_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
+    o = model.offers
+    sup = model.data.suppliers.set_index("source")
+    tonnes = x[model.lp.var_blocks["buy"].positions]
+    plan = pd.DataFrame({
+        "material": o["material"], "source": o["source"],
+        "source_name": o["source"].map(sup["name"]), "bloc": o["bloc"], "year": o["year"],
+        "tonnes": tonnes, "unit_cost": o["unit_cost"], "cost": tonnes * o["unit_cost"] / 1000.0,
+        "capacity": o["capacity"], "min_volume": o["min_volume"].fillna(0.0),
+    })
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plan["utilisation"] = np.where(plan["capacity"] > 0, plan["tonnes"] / plan["capacity"], np.nan)
+    # domestic projects appear in the plan as their own rows (source = project's supplier)
+    make = model.lp.var_blocks["make"]
+    if make.size:
+        inv = model.data.investments.set_index("project")
+        mk = _vals(model, "make", x)
+        mk = mk[mk["value"] > TOL]
+        rows = pd.DataFrame({
+            "material": mk["project"].map(inv["material"]), "source": mk["project"].map(inv["source"]),
+            "source_name": mk["project"].map(lambda p: f"project {p}: {inv.at[p, 'name']}"),
+            "bloc": mk["project"].map(inv["source"]).map(sup["bloc"]), "year": mk["year"],
+            "tonnes": mk["value"], "unit_cost": mk["project"].map(inv["opex"]),
+            "cost": mk["value"] * mk["project"].map(inv["opex"]) / 1000.0,
+            "capacity": mk["project"].map(inv["capacity"]), "min_volume": 0.0,
+        })
+        rows["utilisation"] = rows["tonnes"] / rows["capacity"].replace(0, np.nan)
+        plan = pd.concat([plan, rows], ignore_index=True)
+    return plan.sort_values(["material", "year", "bloc", "source"]).reset_index(drop=True)
+
+
+def share_tables(model: SourcingModel, plan: pd.DataFrame):
+    """China share per Policy row vs target, and the bloc mix per material/year."""
+    data = model.data
+    w = dict(zip(data.materials["material"], data.materials["reference_value"]))
+    capped = set(data.materials.loc[data.materials["china_cap_applies"], "material"])
+    dem = model.demand.assign(wdem=lambda d: d["material"].map(w) * d["demand"])
+    plan = plan.assign(value=plan["material"].map(w) * plan["tonnes"])
+    rows = []
+    cap = model.cap_rows
+    for scope, t, theta, wd, members in zip(cap.get("scope", []), cap.get("year", []),
+                                            cap.get("max_china_share", []), cap.get("weighted_demand", []),
+                                            cap.get("members", [])):
+        mem = members.split(",") if members else []
+        china = plan[(plan["year"] == t) & plan["material"].isin(mem) & (plan["bloc"] == "china")]["value"].sum()
+        share = china / wd if wd > 0 else np.nan
+        rows.append((int(t), scope, share, theta))
+    have_all = {t for t, s, *_ in rows if s == "ALL"}
+    for t in data.years:
+        if t in have_all:
+            continue
+        wd = dem[(dem["year"] == t) & dem["material"].isin(capped)]["wdem"].sum()
+        china = plan[(plan["year"] == t) & plan["material"].isin(capped) & (plan["bloc"] == "china")]["value"].sum()
+        rows.append((t, "ALL (uncapped)", china / wd if wd > 0 else np.nan, np.nan))
+    shares = pd.DataFrame(rows, columns=["year", "scope", "china_share", "target"])
+    shares["within_target"] = shares["target"].isna() | (shares["china_share"] <= shares["target"] + 1e-6)
+    shares["headroom_pp"] = (shares["target"] - shares["china_share"]) * 100.0
+    shares = shares.sort_values(["year", "scope"]).reset_index(drop=True)
+
+    mix = plan.groupby(["year", "material", "bloc"], as_index=False)[["tonnes", "value"]].sum()
+    tot = mix.groupby(["year", "material"])["value"].transform("sum")
+    mix["share"] = np.where(tot > 0, mix["value"] / tot, np.nan)
+    allm = plan[plan["material"].isin(capped)].groupby(["year", "bloc"], as_index=False)[["tonnes", "value"]].sum()
+    allm["material"] = "ALL"
+    tot = allm.groupby("year")["value"].transform("sum")
+    allm["share"] = np.where(tot > 0, allm["value"] / tot, np.nan)
+    mix = pd.concat([allm, mix], ignore_index=True)[["year", "material", "bloc", "tonnes", "share"]]
+    return shares, mix.sort_values(["year", "material", "bloc"]).reset_index(drop=True)
+
+
+def sensitivity_tables(model: SourcingModel, sol: Solution, shares: pd.DataFrame):
+    lp, x = model.lp, sol.x
+    act = sol.row_activity
+    duals, rc, rg = sol.row_duals, sol.col_duals, sol.ranging
+    cap_block = lp.row_blocks["china_cap"]
+    cap = model.cap_rows.reset_index(drop=True)
+    pos = cap_block.positions
+    cs = cap[["year", "scope", "max_china_share"]].rename(columns={"max_china_share": "target"})
+    cs = cs.merge(shares[["year", "scope", "china_share"]], on=["year", "scope"], how="left")
+    wd = cap["weighted_demand"].to_numpy(dtype=float)
+    rhs = cap["max_china_share"].to_numpy(dtype=float) * wd
+    cs["binding"] = np.abs(act[pos] - rhs) <= 1e-6 * (1 + np.abs(rhs)) if len(pos) else []
+    if duals is not None and len(pos):
+        # dual: k-currency per weighted unit; +1 pp of share = wd/100 weighted units; -> currency M
+        cs["shadow_price_per_pp"] = duals[pos] * wd / 100.0 / 1000.0
+    else:
+        cs["shadow_price_per_pp"] = np.nan
+    if rg is not None and len(pos):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cs["rhs_share_low"] = np.where(wd > 0, rg.row_bound_low[pos] / wd, np.nan)
+            cs["rhs_share_high"] = np.where(wd > 0, rg.row_bound_high[pos] / wd, np.nan)
+    else:
+        cs["rhs_share_low"] = np.nan
+        cs["rhs_share_high"] = np.nan
+
+    buy = lp.var_blocks["buy"]
+    o = model.offers
+    bp = buy.positions
+    cap_sens = pd.DataFrame({"material": o["material"], "source": o["source"], "year": o["year"],
+                             "capacity": o["capacity"], "tonnes": x[bp]})
+    cap_sens["at_capacity"] = cap_sens["tonnes"] >= cap_sens["capacity"] - 1e-6 * (1 + cap_sens["capacity"])
+    if rc is not None:
+        # reduced cost at the upper bound: objective change per +1 t of capacity (k-currency/t);
+        # value of +1 t capacity = -rc (currency/kg), only where the bound is active
+        val = np.where(cap_sens["at_capacity"] & (rc[bp] < 0), -rc[bp], 0.0)
+        df = o["year"].map(model.discount).to_numpy()
+        cap_sens["value_per_t"] = val / df   # undiscounted, in that year's money
+    else:
+        cap_sens["value_per_t"] = np.nan
+    if rg is not None:
+        df = o["year"].map(model.discount).to_numpy()
+        lam = model.data.settings.risk_weight * o["risk"].to_numpy() * o["reference_value"].to_numpy()
+        # ranging is on the discounted objective coefficient; convert to a unit-cost range
+        cap_sens["cost_low"] = rg.col_cost_low[bp] / df - lam
+        cap_sens["cost_high"] = rg.col_cost_high[bp] / df - lam
+    else:
+        cap_sens["cost_low"] = np.nan
+        cap_sens["cost_high"] = np.nan
+    cap_sens = cap_sens.sort_values(["at_capacity", "value_per_t"], ascending=[False, False]).reset_index(drop=True)
+
+    bal = lp.row_blocks["balance"]
+    dem = bal.index.copy()
+    dem["demand"] = np.nan_to_num(lookup(dem, model.demand, ["material", "year"], "demand"))
+    if duals is not None:
+        df = dem["year"].map(model.discount).to_numpy()
+        dem["marginal_cost"] = duals[bal.positions] / df
+    else:
+        dem["marginal_cost"] = np.nan
+    return cs, cap_sens, dem
+
+
+def stockpile_table(model: SourcingModel, x: np.ndarray, plan: pd.DataFrame) -> pd.DataFrame:
+    data = model.data
+    st = _vals(model, "stock", x).rename(columns={"value": "closing"})
+    un = _vals(model, "unmet", x).rename(columns={"value": "unmet"})
+    t = st.merge(un, on=["material", "year"])
+    bought = plan[~plan["source_name"].astype(str).str.startswith("project ")]
+    made = plan[plan["source_name"].astype(str).str.startswith("project ")]
+    t["purchases"] = lookup(t, bought.groupby(["material", "year"], as_index=False)["tonnes"].sum(),
+                            ["material", "year"], "tonnes")
+    t["project_output"] = lookup(t, made.groupby(["material", "year"], as_index=False)["tonnes"].sum(),
+                                 ["material", "year"], "tonnes") if len(made) else 0.0
+    t["demand"] = lookup(t, model.demand, ["material", "year"], "demand")
+    t = t.fillna({"purchases": 0.0, "project_output": 0.0, "demand": 0.0})
+    opening = dict(zip(data.materials["material"], data.materials["opening_stock"]))
+    t = t.sort_values(["material", "year"]).reset_index(drop=True)
+    t["opening"] = t.groupby("material")["closing"].shift(1)
+    t["opening"] = t["opening"].fillna(t["material"].map(opening)).fillna(0.0)
+    sp = data.stockpile if data.stockpile is not None else pd.DataFrame()
+    if len(sp):
+        t["target_days"] = lookup(t, sp, ["material", "year"], "target_days")
+    else:
+        t["target_days"] = np.nan
+    t["target"] = t["target_days"] / 365.0 * t["demand"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t["cover_days"] = np.where(t["demand"] > 0, t["closing"] / t["demand"] * 365.0, np.nan)
+    sh = _vals(model, "shortfall", x)
+    t["shortfall"] = lookup(t, sh, ["material", "year"], "value") if len(sh) else np.nan
+    t["shortfall"] = t["shortfall"].fillna(0.0)
+    return t[["material", "year", "opening", "purchases", "project_output", "demand", "unmet",
+              "closing", "target", "cover_days", "shortfall"]]
+
+
+def investment_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
+    inv = model.data.investments
+    cols = ["project", "name", "material", "source", "capacity", "capex", "built_share",
+            "first_output_year", "capex_year", "total_output"]
+    if inv is None or inv.empty:
+        return pd.DataFrame(columns=cols)
+    b = _vals(model, "build", x)
+    mk = _vals(model, "make", x)
+    rows = []
+    for _, p in inv.iterrows():
+        bp = b[b["project"] == p["project"]]
+        built = float(bp["value"].sum())
+        online = bp[bp["value"] > TOL]
+        first = int(online["year"].min()) if len(online) else None
+        pay = None
+        if first is not None:
+            pay = int(model.project_pay_year.loc[(p["project"], first)])
+        out = float(mk[mk["project"] == p["project"]]["value"].sum())
+        rows.append((p["project"], p["name"], p["material"], p["source"], p["capacity"], p["capex"],
+                     built, first, pay, out))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def binding_diagnostics(model: SourcingModel, sol: Solution) -> pd.DataFrame:
+    """Binding rows (with non-zero duals) and bounds, labelled with the naming grammar."""
+    lp = model.lp
+    _, cl, cu, rl, ru, _ = lp.arrays()
+    out = []
+    act = sol.row_activity
+    for fam, block in lp.row_blocks.items():
+        if fam == "balance" or not block.size:
+            continue
+        p = block.positions
+        labels = block.labels()
+        for k, i in enumerate(p):
+            at_hi = np.isfinite(ru[i]) and abs(act[i] - ru[i]) <= 1e-6 * (1 + abs(ru[i]))
+            at_lo = np.isfinite(rl[i]) and abs(act[i] - rl[i]) <= 1e-6 * (1 + abs(rl[i]))
+            if at_hi or at_lo:
+                d = sol.row_duals[i] if sol.row_duals is not None else np.nan
+                if sol.row_duals is not None and abs(d) <= 1e-9:
+                    continue
+                out.append(("binding", labels[k], f"{block.doc}: at {'upper' if at_hi else 'lower'} "
+                            f"limit {ru[i] if at_hi else rl[i]:,.4g}; dual {d:,.6g} (k-currency per unit)"))
+    return pd.DataFrame(out, columns=["kind", "item", "detail"])
+
+
+def build_result(model: SourcingModel, sol: Solution) -> R.RunResult:
+    data = model.data
+    res = R.RunResult(status=sol.status, status_message=sol.message,
+                      proven_optimal=sol.status == R.OPTIMAL, currency=data.settings.currency,
+                      duals_indicative=sol.duals_indicative, years=list(data.years))
+    diag = []
+    for n in sol.notes:
+        diag.append(("check", "solver", n))
+    for w in data.warnings:
+        diag.append(("warning", f"{w.sheet}!{w.cell}" if w.cell else w.sheet, w.rule))
+    if not sol.has_solution:
+        res.diagnostics = pd.DataFrame(diag, columns=["kind", "item", "detail"])
+        return res
+    x = sol.x
+    res.objective = float(np.dot(model.lp.arrays()[0], x)) / 1000.0
+    res.objective_parts = objective_parts(model, x)
+    res.plan = plan_table(model, x)
+    res.shares, res.bloc_mix = share_tables(model, res.plan)
+    res.stockpile = stockpile_table(model, x, res.plan)
+    res.investments = investment_table(model, x)
+    un = res.stockpile[["material", "year", "demand", "unmet"]]
+    un = un[un["unmet"] > TOL].copy()
+    un["unmet_share"] = un["unmet"] / un["demand"].replace(0, np.nan)
+    res.unmet = un.reset_index(drop=True)
+    if sol.row_duals is not None:
+        res.cap_sensitivity, res.capacity_sensitivity, res.demand_sensitivity = \
+            sensitivity_tables(model, sol, res.shares)
+        bind = binding_diagnostics(model, sol)
+        diag += list(bind.itertuples(index=False, name=None))
+    short = res.stockpile[res.stockpile["shortfall"] > TOL]
+    for _, r in short.iterrows():
+        diag.append(("slack", f"stock_target[{r['material']},{r['year']}]",
+                     f"stock {r['closing']:,.1f} t is {r['shortfall']:,.1f} t below the target "
+                     f"{r['target']:,.1f} t ({r['cover_days']:,.0f} of the target days)"))
+    res.diagnostics = pd.DataFrame(diag, columns=["kind", "item", "detail"])
+    return res

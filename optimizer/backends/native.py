@@ -1,0 +1,160 @@
+"""Native backend: the LP's sparse matrix goes straight into HiGHS (highspy).
+
+No modelling-layer objects and no files: one ``passModel`` call with numpy arrays,
+``run``, then the primal/dual vectors are read back as arrays.  This is the default
+path and the one benchmarked against raw highspy.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from models.lp import LinearProgram
+from optimizer import result as R
+from optimizer.solve import Ranging, Solution, SolveOptions, SolverUnavailable
+
+try:
+    import highspy
+except ImportError:  # pragma: no cover - highspy is a hard dependency
+    highspy = None
+
+_INF = 1e30  # converted to HiGHS's own infinity below
+
+
+def new_highs(options: SolveOptions):
+    if highspy is None:
+        raise SolverUnavailable("HiGHS is not installed: pip install highspy")
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if options.time_limit is not None:
+        h.setOptionValue("time_limit", float(options.time_limit))
+    if not options.presolve:
+        h.setOptionValue("presolve", "off")
+    if options.mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    if options.threads is not None:
+        h.setOptionValue("threads", int(options.threads))
+    return h
+
+
+def pass_lp(h, lp: LinearProgram, integrality: bool = True) -> None:
+    """Hand the whole matrix to HiGHS in one call (column-wise)."""
+    cost, cl, cu, rl, ru, integer = lp.arrays()
+    start, index, value = lp.csc()
+    inf = highspy.kHighsInf
+    cl = np.where(np.isinf(cl), -inf, cl)
+    cu = np.where(np.isinf(cu), inf, cu)
+    rl = np.where(np.isinf(rl), -inf, rl)
+    ru = np.where(np.isinf(ru), inf, ru)
+    integ = integer.astype(np.int32) if integrality else np.zeros(lp.num_cols, np.int32)
+    status = h.passModel(lp.num_cols, lp.num_rows, int(value.size), 1, 1, 0.0,
+                         cost, cl, cu, rl, ru, start.astype(np.int32), index.astype(np.int32),
+                         value.astype(float), integ)
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the model (passModel returned an error)")
+
+
+def map_status(h) -> str:
+    ms = h.getModelStatus()
+    S = highspy.HighsModelStatus
+    info = h.getInfo()
+    has_primal = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    if ms == S.kOptimal:
+        return R.OPTIMAL
+    if ms == S.kInfeasible:
+        return R.INFEASIBLE
+    if ms == S.kUnbounded:
+        return R.UNBOUNDED
+    if ms == S.kUnboundedOrInfeasible:
+        return R.INFEASIBLE_OR_UNBOUNDED
+    if ms in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit, S.kObjectiveBound,
+              S.kObjectiveTarget):
+        return R.TIME_LIMIT_FEASIBLE if has_primal else R.TIME_LIMIT_NO_SOLUTION
+    return R.SOLVER_ERROR
+
+
+def _run(lp, options):
+    h = new_highs(options)
+    t0 = time.perf_counter()
+    pass_lp(h, lp)
+    t1 = time.perf_counter()
+    h.run()
+    t2 = time.perf_counter()
+    return h, {"pass_model": t1 - t0, "solve": t2 - t1}
+
+
+def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> Solution:
+    if solver != "highs":
+        raise SolverUnavailable("the native backend drives HiGHS only; use --backend pulp for CBC")
+    h, timings = _run(lp, options)
+    status = map_status(h)
+    notes = []
+    if status in (R.INFEASIBLE, R.UNBOUNDED, R.INFEASIBLE_OR_UNBOUNDED) and options.presolve:
+        first = status
+        retry = SolveOptions(**{**options.__dict__, "presolve": False})
+        h, t_retry = _run(lp, retry)
+        timings["solve_presolve_off"] = t_retry["solve"]
+        status = map_status(h)
+        notes.append(f"presolve verdict '{first}' re-checked with presolve off: '{status}'")
+    sol = Solution(status, "", "native", "highs", timings=timings, notes=notes)
+    info = h.getInfo()
+    if status in (R.OPTIMAL, R.TIME_LIMIT_FEASIBLE):
+        t0 = time.perf_counter()
+        s = h.getSolution()
+        sol.x = np.asarray(s.col_value, dtype=float)
+        sol.objective = float(info.objective_function_value)
+        if lp.is_mip:
+            sol.mip_gap = float(info.mip_gap)
+            if options.want_duals and status == R.OPTIMAL:
+                fixed = fixed_integer_lp_duals(lp, sol.x, options)
+                if fixed is not None:
+                    sol.row_duals, sol.col_duals = fixed
+                    sol.duals_indicative = True
+        elif options.want_duals and s.dual_valid:
+            sol.row_duals = np.asarray(s.row_dual, dtype=float)
+            sol.col_duals = np.asarray(s.col_dual, dtype=float)
+        if options.ranging and status == R.OPTIMAL and not lp.is_mip:
+            sol.ranging = read_ranging(h, lp)
+        timings["extract"] = time.perf_counter() - t0
+    return sol
+
+
+def fixed_integer_lp_duals(lp: LinearProgram, x: np.ndarray, options: SolveOptions):
+    """Fix integer columns at their (rounded) values, re-solve the LP, return its duals."""
+    h = new_highs(SolveOptions(time_limit=options.time_limit))
+    pass_lp(h, lp, integrality=False)
+    _, _, _, _, _, integer = lp.arrays()
+    idx = np.flatnonzero(integer).astype(np.int32)
+    vals = np.round(x[idx])
+    h.changeColsBounds(int(idx.size), idx, vals, vals)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    s = h.getSolution()
+    return np.asarray(s.row_dual, dtype=float), np.asarray(s.col_dual, dtype=float)
+
+
+def read_ranging(h, lp: LinearProgram) -> Ranging | None:
+    status, rg = h.getRanging()
+    if status != highspy.HighsStatus.kOk:
+        return None
+    n, m = lp.num_cols, lp.num_rows
+
+    def arr(rec, k):
+        a = np.asarray(rec.value_, dtype=float)[:k]
+        return np.where(np.abs(a) >= 1e29, np.nan, a)
+
+    return Ranging(
+        row_bound_low=arr(rg.row_bound_dn, m), row_bound_high=arr(rg.row_bound_up, m),
+        col_cost_low=arr(rg.col_cost_dn, n), col_cost_high=arr(rg.col_cost_up, n),
+        col_bound_low=arr(rg.col_bound_dn, n), col_bound_high=arr(rg.col_bound_up, n),
+    )
+
+
+def ranging_only(lp: LinearProgram, options: SolveOptions) -> Ranging | None:
+    """Solve ``lp`` with HiGHS and return its ranging (used after PuLP/Pyomo solves)."""
+    h, _ = _run(lp, SolveOptions(time_limit=options.time_limit))
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return read_ranging(h, lp)

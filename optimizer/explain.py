@@ -1,0 +1,196 @@
+"""Explain why a policy cannot be met, in business terms.
+
+Two situations:
+
+* **Unmet demand** (the model solved, but the penalised ``unmet`` slack is used): for
+  each material and year we name the China caps that bind, the non-China offers used
+  to capacity, binding ramp limits and budgets, and we re-solve a diagnostic LP in
+  which the China caps are elastic to find the China share each year would need for
+  all demand to be met.
+* **Infeasible** (hard constraints contradict each other, e.g. a minimum contract with
+  China above the cap): an elastic copy of the model relaxes every cap, ramp, budget
+  and minimum volume with a priced slack; the slacks the solver has to use say which
+  constraints conflict and by how much.
+
+Both diagnostics rebuild the model from the same data (the formulation is pure) and
+attach slack columns to its rows, so the labels are the model's own.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.lp import INF, Terms
+from models.sourcing import SourcingModel, build_model
+from optimizer import result as R
+from optimizer.solve import SolveOptions, solve_lp
+
+TOL = 1e-6
+
+
+def _fmt_t(v: float) -> str:
+    return f"{v:,.1f} t" if abs(v) >= 0.05 else f"{v:,.3f} t"
+
+
+def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOptions) -> list[str]:
+    """Sentences (and diagnostics rows appended to ``res``) explaining unmet demand."""
+    if res.unmet is None or res.unmet.empty:
+        return []
+    lp, data = model.lp, model.data
+    act = sol.row_activity
+    _, cl, cu, rl, ru, _ = lp.arrays()
+    cap = model.cap_rows.reset_index(drop=True)
+    cap_pos = lp.row_blocks["china_cap"].positions
+    needed = required_china_share(model, options)
+    plan = res.plan
+    sentences, diag = [], []
+    for _, u in res.unmet.iterrows():
+        m, t = u["material"], int(u["year"])
+        causes = []
+        for k, (scope, year, members) in enumerate(zip(cap["scope"], cap["year"], cap["members"])):
+            i = cap_pos[k]
+            if year == t and m in members.split(",") and act[i] >= ru[i] - 1e-6 * (1 + abs(ru[i])):
+                causes.append(f"the China cap for {scope} in {t} ({cap.at[k, 'max_china_share']:.1%}) binds")
+        full = plan[(plan["material"] == m) & (plan["year"] == t) & (plan["bloc"] != "china")
+                    & (plan["utilisation"] >= 1 - 1e-6)]
+        if len(full):
+            causes.append("non-China supply is used to capacity (" +
+                          ", ".join(f"{s} {c:,.1f} t" for s, c in zip(full["source"], full["tonnes"])) + ")")
+        ramp = lp.row_blocks["ramp"]
+        if ramp.size:
+            ri = ramp.index
+            sel = ((ri["material"] == m) & (ri["year"] == t)).to_numpy()
+            for j in np.flatnonzero(sel):
+                i = ramp.start + j
+                if act[i] >= ru[i] - 1e-6 * (1 + abs(ru[i])):
+                    causes.append(f"the ramp limit of {ri.at[j, 'source']} (+{ru[i]:,.1f} t on {t - 1}) binds")
+        stock = res.stockpile[(res.stockpile["material"] == m) & (res.stockpile["year"] == t)]
+        if len(stock) and stock["closing"].iloc[0] <= TOL and stock["opening"].iloc[0] > TOL:
+            causes.append(f"the stock is drawn down to zero (from {_fmt_t(stock['opening'].iloc[0])})")
+        text = (f"{m} {t}: {_fmt_t(u['unmet'])} of demand ({u['unmet_share']:.1%}) cannot be met"
+                + (" because " + "; ".join(causes) if causes else "") + ".")
+        sentences.append(text)
+        diag.append(("explanation", f"unmet[{m},{t}]", text))
+    for _, r in needed.iterrows():
+        if r["relaxation_pp"] > 1e-4:
+            text = (f"To meet all demand, the China share for {r['scope']} in {int(r['year'])} would have to "
+                    f"rise from the {r['target']:.1%} target to {r['required_share']:.1%} "
+                    f"(+{r['relaxation_pp']:.2f} percentage points).")
+            sentences.append(text)
+            diag.append(("explanation", f"china_cap[{r['scope']},{int(r['year'])}]", text))
+    if needed.attrs.get("still_unmet", 0.0) > TOL:
+        text = (f"Even with the China caps lifted, {_fmt_t(needed.attrs['still_unmet'])} of demand stays unmet: "
+                "total capacity (China included) is short of demand.")
+        sentences.append(text)
+        diag.append(("explanation", "capacity", text))
+    if diag:
+        res.diagnostics = pd.concat([res.diagnostics, pd.DataFrame(diag, columns=["kind", "item", "detail"])],
+                                    ignore_index=True)
+    return sentences
+
+
+def required_china_share(model: SourcingModel, options: SolveOptions) -> pd.DataFrame:
+    """Diagnostic LP: with elastic China caps, the smallest relaxation that serves all demand.
+
+    min  K * sum_{m,t} w_m unmet[m,t] + sum_{scope,t} relax[scope,t]
+    relax[scope,t] >= 0 enters china_cap[scope,t] with coefficient -1 (weighted units);
+    every other cost is zero, so the answer is the least cap relaxation (lexicographically
+    after the least unmet demand).
+    """
+    diag = build_model(model.data)
+    lp = diag.lp
+    for fam, block in lp.var_blocks.items():
+        lp.set_costs(fam, np.zeros(block.size))
+    w = dict(zip(model.data.materials["material"], model.data.materials["reference_value"]))
+    un = lp.var_blocks["unmet"]
+    lp.set_costs("unmet", 1e4 * un.index["material"].map(w).to_numpy(dtype=float))
+    cap = lp.row_blocks["china_cap"]
+    relax = lp.add_variables("cap_relax", cap.index, cost=1.0)
+    lp.extend_rows(cap.positions, relax, -1.0)
+    sol = solve_lp(lp, SolveOptions(backend="native", solver="highs", time_limit=options.time_limit,
+                                    ranging=False, want_duals=False))
+    out = diag.cap_rows.copy().rename(columns={"max_china_share": "target"})
+    if sol.x is None:
+        out["required_share"] = np.nan
+        out["relaxation_pp"] = np.nan
+        return out
+    r = sol.x[relax]
+    wd = out["weighted_demand"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["required_share"] = np.where(wd > 0, out["target"] + r / wd, np.nan)
+    out["relaxation_pp"] = (out["required_share"] - out["target"]) * 100
+    out.attrs["still_unmet"] = float(sol.x[un.positions].sum())
+    return out
+
+
+ELASTIC_ROWS = ("china_cap", "single_source", "ramp", "capex_budget", "capex_total")
+
+
+def explain_infeasible(model: SourcingModel, options: SolveOptions) -> tuple[list[str], pd.DataFrame]:
+    """Elastic filter: relax caps, ramps, budgets and minimum volumes with priced slacks.
+
+    min sum_i (slack_i / scale_i)   where scale_i = 1 + |bound_i|
+    Each slack used is a constraint that has to give way, by the amount shown.
+    """
+    data = model.data
+    diag = build_model(data)
+    lp = diag.lp
+    for fam, block in lp.var_blocks.items():
+        lp.set_costs(fam, np.zeros(block.size))
+    _, cl, cu, rl, ru, _ = lp.arrays()
+    slack_info = []
+    for fam in ELASTIC_ROWS:
+        block = lp.row_blocks.get(fam)
+        if block is None or not block.size:
+            continue
+        p = block.positions
+        scale = 1.0 + np.abs(np.where(np.isfinite(ru[p]), ru[p], 0.0))
+        cols = lp.add_variables(f"relax_{fam}", block.index, cost=1.0 / scale)
+        lp.extend_rows(p, cols, -1.0)
+        slack_info.append((fam, block, cols))
+    # minimum volumes: lower bound -> elastic row  buy + short >= min_volume
+    buy = lp.var_blocks["buy"]
+    mins = diag.offers["min_volume"].fillna(0.0).to_numpy()
+    has_min = np.flatnonzero(mins > 0)
+    if has_min.size:
+        lp.set_bounds("buy", lower=np.zeros(buy.size))
+        idx = diag.offers.loc[has_min, ["material", "source", "year"]].reset_index(drop=True)
+        short = lp.add_variables("relax_min_volume", idx, cost=1.0 / (1.0 + mins[has_min]))
+        terms = Terms().add(np.arange(has_min.size), buy.positions[has_min], 1.0)
+        terms.add(np.arange(has_min.size), short, 1.0)
+        lp.add_constraints("min_volume", idx, terms, lower=mins[has_min])
+    sol = solve_lp(lp, SolveOptions(backend="native", solver="highs", time_limit=options.time_limit,
+                                    ranging=False, want_duals=False))
+    rows, sentences = [], []
+    if sol.x is None:
+        sentences.append("The elastic diagnostic could not be solved either (" + sol.message + "); "
+                         "check the data for contradictory bounds.")
+        return sentences, pd.DataFrame(rows, columns=["kind", "item", "detail"])
+    for fam, block, cols in slack_info:
+        v = sol.x[cols]
+        labels = block.labels()
+        for k in np.flatnonzero(v > TOL):
+            what = block.doc or fam
+            extra = ""
+            if fam == "china_cap":
+                cr = diag.cap_rows.iloc[k]
+                wd = cr["weighted_demand"]
+                extra = (f" (from {cr['max_china_share']:.1%} to "
+                         f"{cr['max_china_share'] + v[k] / wd:.1%} of demand)") if wd > 0 else ""
+            text = f"{labels[k]} must be exceeded by {v[k]:,.4g} ({what}){extra}"
+            rows.append(("explanation", labels[k], text))
+            sentences.append(text + ".")
+    if has_min.size:
+        short_v = sol.x[lp.var_blocks["relax_min_volume"].positions]
+        labels = lp.var_blocks["relax_min_volume"].labels()
+        for k in np.flatnonzero(short_v > TOL):
+            lab = labels[k].replace("relax_min_volume", "min_volume")
+            text = f"{lab}: the minimum contract volume must be cut by {_fmt_t(short_v[k])}"
+            rows.append(("explanation", lab, text))
+            sentences.append(text + ".")
+    if not sentences:
+        sentences.append("The solver reported infeasibility, but relaxing caps, ramps, budgets and "
+                         "minimum volumes was not needed: the model may be numerically difficult.")
+    head = ("The plan is infeasible: these constraints conflict. The smallest changes that make it "
+            "feasible are:")
+    return [head] + sentences, pd.DataFrame(rows, columns=["kind", "item", "detail"])

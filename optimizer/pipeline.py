@@ -1,0 +1,126 @@
+"""The spine: load -> validate -> build -> solve -> report, each stage timed.
+
+``solve_workbook`` is what the CLI (and later the web app) calls.  Each stage is a
+separate, testable function elsewhere; this module only orders them, records the
+run manifest and decides what to explain.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from models.sourcing import SourcingModel, build_model
+from optimizer import result as R
+from optimizer.analysis import build_result
+from optimizer.data import SourcingData
+from optimizer.explain import explain_infeasible, explain_unmet
+from optimizer.solve import Solution, SolveOptions, solve_lp
+
+
+def tool_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("sourcing-optimizer")
+    except Exception:
+        return "0.1.0"
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for mod in ("highspy", "pulp", "pyomo", "openpyxl", "pandas"):
+        try:
+            from importlib.metadata import version
+            out[mod] = version(mod)
+        except Exception:
+            out[mod] = "not installed"
+    return out
+
+
+@dataclass
+class RunOptions:
+    backend: str | None = None       # None = the workbook's setting
+    solver: str | None = None
+    time_limit: float | None = None
+    scenario: str | None = None
+    ranging: bool = True
+
+
+def apply_run_options(data: SourcingData, opts: RunOptions) -> SourcingData:
+    changes = {}
+    if opts.backend:
+        changes["backend"] = opts.backend
+    if opts.solver:
+        changes["solver"] = opts.solver
+    if opts.time_limit is not None:
+        changes["time_limit"] = opts.time_limit
+    return data.with_settings(**changes) if changes else data
+
+
+def solve_data(data: SourcingData, opts: RunOptions | None = None,
+               timings: dict | None = None) -> tuple[R.RunResult, SourcingModel, Solution]:
+    """build -> solve -> analyse -> explain for already-validated data."""
+    opts = opts or RunOptions()
+    timings = dict(timings or {})
+    data = apply_run_options(data, opts)
+    s = data.settings
+    t0 = time.perf_counter()
+    model = build_model(data)
+    timings["build"] = time.perf_counter() - t0
+    options = SolveOptions(backend=s.backend, solver=s.solver, time_limit=s.time_limit, ranging=opts.ranging)
+    t0 = time.perf_counter()
+    sol = solve_lp(model.lp, options)
+    timings["solve"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = build_result(model, sol)
+    if sol.status in (R.INFEASIBLE, R.INFEASIBLE_OR_UNBOUNDED):
+        sentences, rows = explain_infeasible(model, options)
+        res.explanation = sentences
+        if len(rows):
+            import pandas as pd
+            res.diagnostics = pd.concat([res.diagnostics, rows], ignore_index=True)
+    elif sol.has_solution:
+        res.explanation = explain_unmet(model, sol, res, options)
+    timings["analyse"] = time.perf_counter() - t0
+    res.manifest = {
+        "tool_version": tool_version(),
+        "backend": sol.backend, "solver": sol.solver,
+        "input_file": data.source_file, "input_sha256": data.source_sha256,
+        "scenario": s.scenario or "(base data)",
+        "started_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "status": sol.status,
+        "variables": model.lp.num_cols, "constraints": model.lp.num_rows,
+        "nonzeros": int(model.lp.csc()[2].size),
+        **_versions(),
+        "timings": timings,
+    }
+    return res, model, sol
+
+
+def solve_workbook(path: str | Path, output: str | Path | None = None,
+                   opts: RunOptions | None = None) -> tuple[R.RunResult, Path | None]:
+    """Read, validate, solve and write the result workbook; returns (result, output path).
+
+    Raises :class:`optimizer.data.InputError` for a bad workbook (nothing is written).
+    """
+    from optimizer.report_xlsx import write_result_workbook
+    from optimizer.validate import load_and_validate
+
+    opts = opts or RunOptions()
+    t0 = time.perf_counter()
+    data = load_and_validate(str(path), scenario=opts.scenario)
+    timings = {"load_validate": time.perf_counter() - t0}
+    res, _, _ = solve_data(data, opts, timings)
+    out = None
+    if output is not None:
+        t0 = time.perf_counter()
+        out = write_result_workbook(res, output, protect=(str(path),))
+        res.manifest["timings"]["write"] = time.perf_counter() - t0
+    return res, out
+
+
+def default_output(path: str | Path, scenario: str | None = None) -> Path:
+    stem = Path(path).stem + (f"_{scenario}" if scenario else "")
+    return Path("outputs") / f"{stem}_result.xlsx"
