@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover
 
 
 def build(lp: LinearProgram):
-    """Return (problem, variables, [(row index, constraint name, 'lo'|'hi'|'eq')])."""
+    """Return (problem, variables, [(row index, PuLP constraint, 'lo'|'hi'|'eq')])."""
     if pulp is None:
         raise SolverUnavailable("PuLP is not installed: pip install 'pulp>=3.3.2,<3.4'")
     cost, cl, cu, rl, ru, integer = lp.arrays()
@@ -48,28 +48,30 @@ def build(lp: LinearProgram):
         lo, hi = rl[i], ru[i]
         if lo == hi:
             name = f"r{i:07d}"
-            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, name, float(hi)))
-            rows.append((i, name, "eq"))
+            con = pulp.LpConstraint(expr, pulp.LpConstraintEQ, name, float(hi))
+            prob.addConstraint(con)
+            rows.append((i, con, "eq"))
             continue
         if np.isfinite(lo):
             name = f"r{i:07d}l"
-            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, name, float(lo)))
-            rows.append((i, name, "lo"))
+            con = pulp.LpConstraint(expr, pulp.LpConstraintGE, name, float(lo))
+            prob.addConstraint(con)
+            rows.append((i, con, "lo"))
         if np.isfinite(hi):
             name = f"r{i:07d}u"
-            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, name, float(hi)))
-            rows.append((i, name, "hi"))
+            con = pulp.LpConstraint(expr, pulp.LpConstraintLE, name, float(hi))
+            prob.addConstraint(con)
+            rows.append((i, con, "hi"))
     return prob, xs, rows
 
 
 def _solver(options: SolveOptions, solver: str, tmpdir: str):
     if solver == "highs":
+        extra = {} if options.presolve else {"presolve": "off"}
         s = pulp.HiGHS(msg=False, timeLimit=options.time_limit, gapRel=options.mip_gap,
-                       threads=options.threads)
+                       threads=options.threads, **extra)
         if not s.available():
             raise SolverUnavailable("HiGHS for PuLP needs highspy: pip install highspy")
-        if not options.presolve:
-            s.solverParams["presolve"] = "off"
         return s
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -137,9 +139,8 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
                     sol.notes.append("MIP: duals from HiGHS on the LP with integers fixed")
             else:
                 duals = np.zeros(lp.num_rows)
-                cons = prob.constraints
-                for i, name, _ in rows:
-                    pi = cons[name].pi
+                for i, con, _ in rows:
+                    pi = con.pi
                     if pi is not None:
                         duals[i] += float(pi)
                 sol.row_duals = duals

@@ -64,8 +64,12 @@ def _cbc_executable() -> str | None:
     if found:
         return found
     try:
+        import warnings
+
         import pulp
-        path = pulp.PULP_CBC_CMD(msg=False).path
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            path = pulp.PULP_CBC_CMD(msg=False).path
         return path if path and os.path.exists(path) else None
     except Exception:
         return None
