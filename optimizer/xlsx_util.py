@@ -17,15 +17,16 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from openpyxl.cell.cell import Cell
+import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-TITLE_FONT = Font(bold=True, size=14, color="1F4E78")
-NOTE_FONT = Font(italic=True, color="595959")
+HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
+TITLE_FONT = Font(name="Calibri", bold=True, size=14, color="1F4E78")
+NOTE_FONT = Font(name="Calibri", italic=True, color="595959")
 THIN = Side(style="thin", color="BFBFBF")
 GRID = Border(bottom=THIN)
 WARN_FILL = PatternFill("solid", fgColor="FCE4D6")
@@ -33,9 +34,11 @@ GOOD_FILL = PatternFill("solid", fgColor="E2EFDA")
 
 
 def clean_value(value):
-    """Python value suitable for a cell (None for blanks)."""
-    if value is None:
+    """Python value suitable for a cell (None for blanks; characters XML cannot hold -> U+FFFD)."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     if isinstance(value, (np.generic,)):
         value = value.item()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
@@ -102,6 +105,9 @@ def save_atomic(wb, path: str | os.PathLike, protect: tuple[str | os.PathLike, .
     os.close(fd)
     try:
         wb.save(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp creates 0600; results are ordinary files
         os.replace(tmp, target)
     except BaseException:
         try:
