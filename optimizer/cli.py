@@ -18,7 +18,8 @@ from optimizer.data import InputError
 SAMPLE = Path(__file__).resolve().parent.parent / "inputs" / "korea_2024_2030.xlsx"
 
 
-def _print_issues(err: InputError, out=sys.stderr) -> None:
+def _print_issues(err: InputError, out=None) -> None:
+    out = out or sys.stderr
     errors = [i for i in err.issues if i.severity == "error"]
     warnings = [i for i in err.issues if i.severity != "error"]
     print(f"{err.path or 'input'}: {len(errors)} error(s), {len(warnings)} warning(s)", file=out)

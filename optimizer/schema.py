@@ -132,7 +132,7 @@ MATERIALS = Sheet(
         Column("name", "name", TEXT, doc="Human-readable name.", width=36),
         Column("group", "group", ID, required=False, default="",
                doc="Optional group id (e.g. REE) that Policy rows can target."),
-        Column("china_cap_applies", "China cap applies (yes/no)", BOOL, default=True,
+        Column("china_cap_applies", "China cap applies (yes/no)", BOOL, required=False, default=True,
                doc="Whether the material counts in ALL / group China-share caps."),
         Column("reference_value", "reference value (currency/kg)", NUMBER, minimum=0.0,
                doc="Weight of one kg in value-weighted shares and in risk exposure.",
