@@ -8,12 +8,18 @@ No traceback reaches the user for bad input or solver outcomes.
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import sys
 from pathlib import Path
 
 from optimizer import result as R
 from optimizer.data import InputError
+
+# Analysis modules that add their own sub-commands: each defines register(subparsers),
+# adding a parser whose ``func(args) -> int`` follows the exit codes above.
+COMMAND_MODULES = ("optimizer.robustness", "optimizer.curves", "optimizer.pooling.cli",
+                   "optimizer.risk.cli", "optimizer.web.cli")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "inputs" / "korea_2024_2030.xlsx"
 
@@ -122,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--time-limit", type=float, default=None, help="seconds")
     s.add_argument("--scenario", default=None, help="named scenario from the Scenarios sheet")
     s.set_defaults(func=cmd_solve)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue   # an analysis module not present in this build
+            raise
+        module.register(sub)
     return p
 
 
