@@ -106,6 +106,8 @@ def solve_lp(lp: LinearProgram, options: SolveOptions | None = None) -> Solution
         backend = "pulp"
         notes.append("CBC is reached through PuLP: backend switched from native to pulp.")
     try:
+        from optimizer.backends.native import silence_banner
+        silence_banner()
         if backend == "native":
             from optimizer.backends import native as impl
         elif backend == "pulp":

@@ -20,6 +20,28 @@ except ImportError:  # pragma: no cover - highspy is a hard dependency
     highspy = None
 
 _INF = 1e30  # converted to HiGHS's own infinity below
+_banner_silenced = False
+
+
+def silence_banner() -> None:
+    """HiGHS prints a copyright banner to the C-level stdout the first time a solver object
+    is created in a process (whoever creates it: us, PuLP or Pyomo).  Create that first one
+    with file descriptor 1 pointed at /dev/null so a user's terminal shows only our summary."""
+    global _banner_silenced
+    if _banner_silenced or highspy is None:
+        return
+    import os
+    import sys
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _banner_silenced = True
 
 
 def new_highs(options: SolveOptions):
