@@ -23,7 +23,7 @@ re-solved, and the duals are flagged indicative.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -77,6 +77,9 @@ class Solution:
         return self.x is not None and self.status in (R.OPTIMAL, R.TIME_LIMIT_FEASIBLE)
 
 
+NEEDS_RECHECK = (R.INFEASIBLE, R.UNBOUNDED, R.INFEASIBLE_OR_UNBOUNDED)
+
+
 class SolverUnavailable(RuntimeError):
     """The requested solver or backend is not installed; the message says what to install."""
 
@@ -115,6 +118,14 @@ def solve_lp(lp: LinearProgram, options: SolveOptions | None = None) -> Solution
         else:
             from optimizer.backends import pyomo_backend as impl
         sol = impl.solve(lp, options, solver)
+        if sol.status in NEEDS_RECHECK and options.presolve and solver == "highs":
+            # HiGHS presolve may say "infeasible or unbounded", and has had false-infeasible
+            # bugs: re-solve once with presolve off before reporting (see style notes B.2.1).
+            first = sol.status
+            retry = impl.solve(lp, replace(options, presolve=False), solver)
+            retry.timings = {**sol.timings, **{f"{k}_presolve_off": v for k, v in retry.timings.items()}}
+            retry.notes.insert(0, f"presolve verdict '{first}' re-checked with presolve off: '{retry.status}'")
+            sol = retry
     except SolverUnavailable as exc:
         return Solution(R.SOLVER_MISSING, str(exc), backend, solver, notes=notes)
     sol.notes = notes + sol.notes

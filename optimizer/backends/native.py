@@ -112,13 +112,6 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
     h, timings = _run(lp, options)
     status = map_status(h)
     notes = []
-    if status in (R.INFEASIBLE, R.UNBOUNDED, R.INFEASIBLE_OR_UNBOUNDED) and options.presolve:
-        first = status
-        retry = SolveOptions(**{**options.__dict__, "presolve": False})
-        h, t_retry = _run(lp, retry)
-        timings["solve_presolve_off"] = t_retry["solve"]
-        status = map_status(h)
-        notes.append(f"presolve verdict '{first}' re-checked with presolve off: '{status}'")
     sol = Solution(status, "", "native", "highs", timings=timings, notes=notes)
     info = h.getInfo()
     if status in (R.OPTIMAL, R.TIME_LIMIT_FEASIBLE):

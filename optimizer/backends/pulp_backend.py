@@ -119,12 +119,6 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
     timings["solve"] = t2 - t1
     status = _status(prob, solver)
     notes = []
-    if status in (R.INFEASIBLE, R.UNBOUNDED, R.INFEASIBLE_OR_UNBOUNDED) and options.presolve \
-            and solver == "highs":
-        first = status
-        again = solve(lp, SolveOptions(**{**options.__dict__, "presolve": False}), solver)
-        again.notes.insert(0, f"presolve verdict '{first}' re-checked with presolve off: '{again.status}'")
-        return again
     sol = Solution(status, "", "pulp", solver, timings=timings, notes=notes)
     if status in (R.OPTIMAL, R.TIME_LIMIT_FEASIBLE):
         sol.x = np.array([v.varValue if v.varValue is not None else 0.0 for v in xs], dtype=float)

@@ -84,12 +84,6 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
         sol = _solve_highs(lp, m, x, options, timings)
     else:
         sol = _solve_cbc(lp, m, x, options, timings)
-    if sol.status in (R.INFEASIBLE, R.UNBOUNDED, R.INFEASIBLE_OR_UNBOUNDED) and options.presolve \
-            and solver == "highs":
-        first = sol.status
-        again = solve(lp, SolveOptions(**{**options.__dict__, "presolve": False}), solver)
-        again.notes.insert(0, f"presolve verdict '{first}' re-checked with presolve off: '{again.status}'")
-        return again
     return sol
 
 
