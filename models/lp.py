@@ -147,14 +147,25 @@ class LinearProgram:
             key = cols * max(self.num_rows, 1) + rows
             order = np.argsort(key, kind="stable")
             key, vals = key[order], vals[order]
-            uniq, first = np.unique(key, return_index=True)
-            summed = np.add.reduceat(vals, first) if vals.size else vals
+            # key is sorted: each run of equal keys starts where it differs from its left
+            # neighbour (what np.unique(..., return_index=True) returns, without a re-sort)
+            new_run = np.ones(key.size, dtype=bool)
+            np.not_equal(key[1:], key[:-1], out=new_run[1:])
+            first = np.flatnonzero(new_run)
+            uniq = key[first]
+            if first.size == vals.size:
+                summed = vals  # no duplicate entries
+            else:
+                summed = np.add.reduceat(vals, first) if vals.size else vals
             keep = summed != 0.0
             uniq, summed = uniq[keep], summed[keep]
             cols_u = uniq // max(self.num_rows, 1)
             rows_u = uniq % max(self.num_rows, 1)
             start = np.zeros(self.num_cols + 1, dtype=np.int64)
-            np.add.at(start, cols_u + 1, 1)
+            if cols_u.size == 0 or (cols_u[0] >= 0 and cols_u[-1] < self.num_cols):
+                start[1:] = np.bincount(cols_u, minlength=self.num_cols)
+            else:  # a term outside the columns: same outcome as before (error or not)
+                np.add.at(start, cols_u + 1, 1)
             start = np.cumsum(start)
             self._csc_cache = (start, rows_u.astype(np.int32), summed)
         return self._csc_cache

@@ -78,6 +78,35 @@ def _mat_year_index(data) -> pd.DataFrame:
     return pd.DataFrame([(m, t) for m in mats for t in data.years], columns=["material", "year"])
 
 
+class _MatYearPositions:
+    """Row of each (material, year) key in :func:`_mat_year_index` order, vectorised.
+
+    Same answer as the dict ``{(m, t): i for i, (m, t) in enumerate(idx)}`` looked up
+    key by key (the last occurrence wins for a repeated material; a key that is not
+    there raises ``KeyError``), without a Python loop over the keys.
+    """
+
+    def __init__(self, data):
+        self.mat_pos = {m: i for i, m in enumerate(data.materials["material"].tolist())}
+        self.years = list(data.years)
+        self.year_pos = {t: j for j, t in enumerate(self.years)}
+
+    def __call__(self, materials, years) -> np.ndarray:
+        mats = np.asarray(materials, dtype=object)
+        yrs = np.asarray(years)
+        if mats.size == 0:
+            return np.zeros(0, np.int64)
+        codes, uniq = pd.factorize(mats, use_na_sentinel=False)
+        mpos = np.array([self.mat_pos.get(m, -1) for m in uniq], dtype=np.int64)[codes]
+        ycodes, yuniq = pd.factorize(yrs, use_na_sentinel=False)
+        ypos = np.array([self.year_pos.get(t, -1) for t in yuniq], dtype=np.int64)[ycodes]
+        bad = (mpos < 0) | (ypos < 0)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise KeyError((mats[k], yrs[k]))
+        return mpos * len(self.years) + ypos
+
+
 def _project_year_index(data) -> pd.DataFrame:
     inv = data.investments
     if inv is None or inv.empty:
@@ -168,24 +197,24 @@ def add_material_balance(model: SourcingModel) -> None:
     lp, data = model.lp, model.data
     idx = _mat_year_index(data)
     n = len(idx)
-    pos = {k: i for i, k in enumerate(zip(idx["material"], idx["year"]))}
+    pos = _MatYearPositions(data)
     terms = Terms()
     buy = lp.var_blocks["buy"]
     o = buy.index
-    terms.add([pos[k] for k in zip(o["material"], o["year"])], buy.positions, 1.0)
+    terms.add(pos(o["material"], o["year"]), buy.positions, 1.0)
     stock = lp.var_blocks["stock"]
     terms.add(np.arange(n), stock.positions, -1.0)
     prev = idx.copy()
     prev["year"] = prev["year"] + 1
     has_next = prev["year"] <= data.settings.last_year
-    terms.add([pos[k] for k in zip(prev["material"][has_next], prev["year"][has_next])],
+    terms.add(pos(prev["material"][has_next], prev["year"][has_next]),
               stock.positions[has_next.to_numpy()], 1.0)
     terms.add(np.arange(n), lp.var_blocks["unmet"].positions, 1.0)
     make = lp.var_blocks["make"]
     if make.size:
         mat = lookup(make.index, data.investments, ["project"], None)
         mat_of = data.investments["material"].to_numpy()[mat]
-        terms.add([pos[k] for k in zip(mat_of, make.index["year"])], make.positions, 1.0)
+        terms.add(pos(mat_of, make.index["year"]), make.positions, 1.0)
     dem = lookup(idx, model.demand, ["material", "year"], "demand")
     rhs = np.nan_to_num(dem)
     opening = lookup(idx, data.materials, ["material"], "opening_stock")
@@ -226,15 +255,34 @@ def add_china_share_cap(model: SourcingModel) -> None:
     china_sources = set(data.suppliers.loc[data.suppliers["bloc"] == "china", "source"])
     terms = Terms()
     rhs, wdem, members_txt = [], [], []
+    # China offers only (the other offers never enter a cap row), in position order
+    cpos = np.flatnonzero(china_buy)
+    c_cols = buy.positions[cpos]
+    c_coef = o["reference_value"].to_numpy()[cpos]
+    c_year = o["year"].to_numpy()[cpos]
+    c_code, c_mats = pd.factorize(np.asarray(o["material"].to_numpy()[cpos], dtype=object),
+                                  use_na_sentinel=False)
+    if make.size:
+        inv = data.investments.set_index("project")
+        m_mat = np.array([inv.at[p, "material"] for p in make.index["project"]], dtype=object)
+        m_china = np.array([inv.at[p, "source"] in china_sources for p in make.index["project"]],
+                           dtype=bool)
+        m_year = make.index["year"].to_numpy()
+        m_code, m_mats = pd.factorize(m_mat, use_na_sentinel=False)
+    scope_cache: dict = {}
     for r, (scope, t, theta) in enumerate(zip(pol["scope"], pol["year"], pol["max_china_share"])):
-        members = _scope_members(data, scope)
-        sel = china_buy & o["material"].isin(members).to_numpy() & (o["year"] == t).to_numpy()
-        terms.add(np.full(int(sel.sum()), r), buy.positions[sel], o["reference_value"].to_numpy()[sel])
+        if scope not in scope_cache:
+            scope_cache[scope] = _scope_members(data, scope)
+        members = scope_cache[scope]
+        member_set = set(members)
+        in_scope = np.array([m in member_set for m in c_mats], dtype=bool)[c_code] \
+            if c_code.size else np.zeros(0, bool)
+        sel = in_scope & (c_year == t)
+        terms.add(np.full(int(sel.sum()), r), c_cols[sel], c_coef[sel])
         if make.size:
-            inv = data.investments.set_index("project")
-            for j, (p, ty) in enumerate(zip(make.index["project"], make.index["year"])):
-                if ty == t and inv.at[p, "material"] in members and inv.at[p, "source"] in china_sources:
-                    terms.add([r], [make.start + j], [wmap[inv.at[p, "material"]]])
+            m_in = np.array([m in member_set for m in m_mats], dtype=bool)[m_code]
+            js = np.flatnonzero((m_year == t) & m_in & m_china)
+            terms.add(np.full(js.size, r), make.start + js, [wmap[m] for m in m_mat[js]])
         wd = sum(wmap[m] * dem.get((m, t), 0.0) for m in members)
         wdem.append(wd)
         rhs.append(theta * wd)
@@ -280,13 +328,43 @@ def add_ramp_limits(model: SourcingModel) -> None:
     sel = o["max_increase"].notna().to_numpy() & (o["year"] > first).to_numpy()
     idx = o.loc[sel, ["material", "source", "year"]].reset_index(drop=True)
     terms = Terms().add(np.arange(len(idx)), buy.positions[sel], 1.0)
-    prev = idx.copy()
-    prev["year"] = prev["year"] - 1
-    ppos = lookup(prev, o, ["material", "source", "year"])
+    ppos = _previous_offer(o, sel)
+    if ppos is None:  # offers not sorted by (material, source, year) or keys repeated
+        prev = idx.copy()
+        prev["year"] = prev["year"] - 1
+        ppos = lookup(prev, o, ["material", "source", "year"])
     has = ppos >= 0
     terms.add(np.flatnonzero(has), buy.positions[ppos[has]], -1.0)
     lp.add_constraints("ramp", idx, terms, upper=o.loc[sel, "max_increase"].to_numpy(),
                        doc="year-on-year purchase increase (t)")
+
+
+def _previous_offer(o: pd.DataFrame, sel: np.ndarray) -> np.ndarray | None:
+    """For the offers ``o[sel]``: position in ``o`` of the same material and source one
+    year earlier, -1 if there is none.  Uses the (material, source, year) order of the
+    offer table: when its keys are strictly increasing the earlier offer can only be the
+    row just above.  Returns None when the table is not in that order (the caller then
+    looks the keys up by merge, which also reports repeated keys)."""
+    n = len(o)
+    if n < 2:
+        return None
+    m = np.asarray(o["material"].to_numpy(), dtype=object)
+    s = np.asarray(o["source"].to_numpy(), dtype=object)
+    y = o["year"].to_numpy()
+    if y.dtype.kind not in "iu":
+        return None
+    same_m = m[1:] == m[:-1]
+    same_ms = same_m & (s[1:] == s[:-1])
+    try:
+        increasing = (m[1:] > m[:-1]) | (same_m & (s[1:] > s[:-1])) | (same_ms & (y[1:] > y[:-1]))
+    except TypeError:  # ids that do not compare (should not happen after validation)
+        return None
+    if not increasing.all():
+        return None
+    prev_ok = np.zeros(n, dtype=bool)
+    prev_ok[1:] = same_ms & (y[1:] - 1 == y[:-1])
+    rows = np.flatnonzero(sel)
+    return np.where(prev_ok[rows], rows - 1, -1).astype(np.int64)
 
 
 def add_stockpile_target(model: SourcingModel) -> None:
@@ -341,9 +419,9 @@ def add_project_output_limit(model: SourcingModel) -> None:
         for p, grp in idx.groupby("project", sort=False):
             rows = grp.index.to_numpy()
             years = grp["year"].to_numpy()
-            for r, t in zip(rows, years):
-                cols = build.start + rows[years <= t]
-                terms.add(np.full(cols.size, r), cols, -cap[r])
+            # every (r, tau) pair of the project with year(tau) <= year(r), row by row
+            a, b = np.nonzero(years[None, :] <= years[:, None])
+            terms.add(rows[a], build.start + rows[b], -cap[rows[a]])
     lp.add_constraints("project_output", idx, terms, upper=0.0, doc="output within built capacity")
 
 

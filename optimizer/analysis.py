@@ -85,13 +85,14 @@ def share_tables(model: SourcingModel, plan: pd.DataFrame):
     capped = set(data.materials.loc[data.materials["china_cap_applies"], "material"])
     dem = model.demand.assign(wdem=lambda d: d["material"].map(w) * d["demand"])
     plan = plan.assign(value=plan["material"].map(w) * plan["tonnes"])
+    china_plan = plan[plan["bloc"] == "china"]
     rows = []
     cap = model.cap_rows
     for scope, t, theta, wd, members in zip(cap.get("scope", []), cap.get("year", []),
                                             cap.get("max_china_share", []), cap.get("weighted_demand", []),
                                             cap.get("members", [])):
         mem = members.split(",") if members else []
-        china = plan[(plan["year"] == t) & plan["material"].isin(mem) & (plan["bloc"] == "china")]["value"].sum()
+        china = china_plan[(china_plan["year"] == t) & china_plan["material"].isin(mem)]["value"].sum()
         share = china / wd if wd > 0 else np.nan
         rows.append((int(t), scope, share, theta))
     have_all = {t for t, s, *_ in rows if s == "ALL"}
@@ -99,7 +100,7 @@ def share_tables(model: SourcingModel, plan: pd.DataFrame):
         if t in have_all:
             continue
         wd = dem[(dem["year"] == t) & dem["material"].isin(capped)]["wdem"].sum()
-        china = plan[(plan["year"] == t) & plan["material"].isin(capped) & (plan["bloc"] == "china")]["value"].sum()
+        china = china_plan[(china_plan["year"] == t) & china_plan["material"].isin(capped)]["value"].sum()
         rows.append((t, "ALL (uncapped)", china / wd if wd > 0 else np.nan, np.nan))
     shares = pd.DataFrame(rows, columns=["year", "scope", "china_share", "target"])
     shares["within_target"] = shares["target"].isna() | (shares["china_share"] <= shares["target"] + 1e-6)

@@ -137,7 +137,7 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
 
 def fixed_integer_lp_duals(lp: LinearProgram, x: np.ndarray, options: SolveOptions):
     """Fix integer columns at their (rounded) values, re-solve the LP, return its duals."""
-    h = new_highs(SolveOptions(time_limit=options.time_limit))
+    h = new_highs(SolveOptions(time_limit=options.time_limit, threads=options.threads))
     pass_lp(h, lp, integrality=False)
     _, _, _, _, _, integer = lp.arrays()
     idx = np.flatnonzero(integer).astype(np.int32)
@@ -169,7 +169,7 @@ def read_ranging(h, lp: LinearProgram) -> Ranging | None:
 
 def ranging_only(lp: LinearProgram, options: SolveOptions) -> Ranging | None:
     """Solve ``lp`` with HiGHS and return its ranging (used after PuLP/Pyomo solves)."""
-    h, _ = _run(lp, SolveOptions(time_limit=options.time_limit))
+    h, _ = _run(lp, SolveOptions(time_limit=options.time_limit, threads=options.threads))
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     return read_ranging(h, lp)
