@@ -38,8 +38,6 @@ SG_PRICE_FACTOR = 0.95        # A7: pooled channel price vs the underlying ally 
 SG_CAPACITY_SHARE = 0.10      # A7: pooled channel capacity, share of the underlying ally's
 RAMP_SHARE = 0.5              # A8: max year-on-year purchase increase, share of that year's capacity
 EV_SHARE_OF_MAGNETS = 0.25    # A11
-SHORTFALL_PENALTY = 500.0     # A20: USD/kg per year below the stockpile target
-UNMET_PENALTY = 60000.0       # A20: USD/kg of unmet demand
 RAMPED_SOURCES = ("JP", "SG", "US", "AUMY", "VN", "PH", "EE", "BEDE", "RU")   # A8
 
 
@@ -402,16 +400,14 @@ ASSUMPTION_REFS = [
             "are A, DF34); Philippine magnet plants 500 t/yr (about half the ≈1,000 t/yr implied by "
             "their 14.3% share, K5); Belgian/German gallium 2 t/yr (about half the ≈4.4 t/yr Belgium "
             "supplied in 2019–23, K18)."),
-    ("A20", "Penalties are set explicitly, not left to the tool defaults (10× and 2× the highest unit "
-            "cost: 13,600 and 2,720 USD/kg). Both are per kg for every material while the China cap is "
-            "value-weighted, and a tonne put into stock counts towards the target in every later year. "
-            "With the defaults the plan leaves Dy/Tb, gallium and germanium demand unmet (in 2024 as "
-            "well) to free China value for magnet stock: one tonne of Dy/Tb frees the China value of "
-            "7.2 t of magnets, each worth 2,720 USD/kg in every remaining year. Rule used: stock "
-            "shortfall 500 USD/kg/yr (7 years × 500 = 3,500 exceeds the cost of buying and holding any "
-            "material from any source, so targets are pursued wherever supply allows); unmet demand "
-            "60,000 USD/kg ≥ 500 × 7 years × (866 ÷ 52, the highest over the lowest reference value) "
-            "= 58,300, so unmet demand is never traded for stock."),
+    ("A20", "Penalties are left to the tool's per-material defaults: unmet demand costs 10× the "
+            "material's highest unit cost per kg, and stock below target 0.5× that cost per kg and "
+            "year (e.g. Dy/Tb 13,600 and 680 USD/kg; magnets 800 and 40 USD/kg). Keeping them in "
+            "proportion to each material's value matters because the China cap is value-weighted: a "
+            "uniform per-kg penalty made it 'cheap' to leave high-value Dy/Tb, gallium and germanium "
+            "unserved to free China value for magnets. A tonne unmet always costs more than a tonne of "
+            "stock missing for the whole 7-year horizon (10 > 0.5 × 7), so stock never crowds out "
+            "demand. The penalties are policy weights, not prices: they rank outcomes."),
     ("A21", "Two Korean suppliers: KR = Korean magnet makers (Seonglim, C2; risk row 'KR (magnets)' of "
             "DF36) and KRZN = Korea Zinc (gallium C1 and germanium J11 projects; risk row 'KR (Ga: Korea "
             "Zinc)' of DF36), so each keeps its own risk score."),
@@ -651,12 +647,10 @@ def settings_rows() -> list[dict]:
         dict(setting="currency", value="USD", notes="A1: figures in USD; KRW converted at 1,400 KRW/USD"),
         dict(setting="discount_rate", value=0.05, notes="A2: 5%/yr, assumption"),
         dict(setting="risk_weight", value=0.1, notes="A3: λ = 0.1, assumption"),
-        dict(setting="unmet_penalty", value=UNMET_PENALTY,
-             notes="A20: set explicitly, ≥ shortfall penalty × 7 years × (866 ÷ 52) so that the plan never "
-                   "leaves demand unmet to fill a stockpile"),
-        dict(setting="stock_shortfall_penalty", value=SHORTFALL_PENALTY,
-             notes="A20: set explicitly; over the 7-year horizon it exceeds the cost of buying and holding "
-                   "any material from any source, so targets are pursued wherever supply allows"),
+        dict(setting="unmet_penalty", value=None,
+             notes="A20: blank = per material, 10 x its highest unit cost per kg"),
+        dict(setting="stock_shortfall_penalty", value=None,
+             notes="A20: blank = per material, 0.5 x its highest unit cost per kg and year"),
         dict(setting="max_single_source_share", value=None,
              notes="not used in the base case: China supplies most of every material in 2024 (K1; K2; K16)"),
         dict(setting="investment_budget_total", value=FUND_SHARE_USD_M,

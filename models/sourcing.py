@@ -145,16 +145,46 @@ def add_stock_variables(model: SourcingModel) -> None:
     model.lp.add_variables("stock", idx, cost=df * np.nan_to_num(hold), doc="end-of-year stock (t)")
 
 
+UNMET_DEFAULT_MULTIPLE = 10.0      # x the material's highest unit cost, per kg
+SHORTFALL_DEFAULT_MULTIPLE = 0.5   # x the material's highest unit cost, per kg and year
+
+
+def material_penalties(data) -> pd.DataFrame:
+    """Per material: unmet-demand and stock-shortfall penalties (currency/kg).
+
+    Precedence: the Materials sheet's own column, then the Settings value, then a default
+    of 10x (unmet) and 0.5x per year (shortfall) the material's highest unit cost over the
+    planning years (its reference value if it has no offer).  Per-material defaults keep
+    the penalties in proportion to each material's value, so a value-weighted China cap
+    never makes it "cheap" to leave a high-value material unserved; the shortfall default is
+    low enough that a tonne left unmet always costs more than a tonne of stock missing for
+    the whole horizon (0.5 x 20 years = 10), so stock targets never crowd out demand.
+    """
+    mats = data.materials
+    s = data.settings
+    sup = data.supply[data.supply["year"].isin(set(data.years))]
+    top = sup.groupby("material")["unit_cost"].max()
+    base = mats["material"].map(top).fillna(mats["reference_value"]).clip(lower=1.0).to_numpy(dtype=float)
+    out = pd.DataFrame({"material": mats["material"]})
+    for col, setting, mult in (("unmet_penalty", s.unmet_penalty, UNMET_DEFAULT_MULTIPLE),
+                               ("shortfall_penalty", s.stock_shortfall_penalty, SHORTFALL_DEFAULT_MULTIPLE)):
+        own = mats[col].to_numpy(dtype=float) if col in mats else np.full(len(mats), np.nan)
+        fallback = np.full(len(mats), float(setting)) if setting is not None else mult * base
+        out[col] = np.where(np.isnan(own), fallback, own)
+    return out
+
+
 def add_unmet_demand_variables(model: SourcingModel) -> None:
-    """unmet[m,t] >= 0: demand not served (elastic slack); cost df_t * unmet_penalty per tonne.
+    """unmet[m,t] >= 0: demand not served (elastic slack); cost df_t * unmet_penalty[m] per tonne.
 
     For each material and planning year.  A positive value means the policy or the
     capacities cannot be met; the report explains which constraints forced it.
+    unmet_penalty[m] comes from :func:`material_penalties`.
     """
     idx = _mat_year_index(model.data)
     df = idx["year"].map(model.discount).to_numpy()
-    model.lp.add_variables("unmet", idx, cost=df * model.data.settings.unmet_penalty,
-                           doc="unserved demand (t)")
+    pen = lookup(idx, material_penalties(model.data), ["material"], "unmet_penalty")
+    model.lp.add_variables("unmet", idx, cost=df * pen, doc="unserved demand (t)")
 
 
 def add_project_variables(model: SourcingModel) -> None:
@@ -370,7 +400,8 @@ def _previous_offer(o: pd.DataFrame, sel: np.ndarray) -> np.ndarray | None:
 def add_stockpile_target(model: SourcingModel) -> None:
     """stock_target[m,t]:  stock[m,t] + shortfall[m,t] >= target_days[m,t] / 365 * demand[m,t]
 
-    shortfall[m,t] >= 0 costs df_t * stock_shortfall_penalty per tonne (a soft target).
+    shortfall[m,t] >= 0 costs df_t * shortfall_penalty[m] per tonne (a soft target; the
+    penalty comes from :func:`material_penalties`).
     Only where the Stockpile sheet gives a positive target for a planning year.
     """
     lp, data = model.lp, model.data
@@ -381,8 +412,8 @@ def add_stockpile_target(model: SourcingModel) -> None:
     sp = sp[sp["year"].isin(set(data.years)) & (sp["target_days"] > 0)].reset_index(drop=True)
     idx = sp[["material", "year"]]
     df = idx["year"].map(model.discount).to_numpy(dtype=float) if len(idx) else np.zeros(0)
-    short = lp.add_variables("shortfall", idx, cost=df * data.settings.stock_shortfall_penalty,
-                             doc="stock below target (t)")
+    pen = lookup(idx, material_penalties(data), ["material"], "shortfall_penalty") if len(idx) else np.zeros(0)
+    short = lp.add_variables("shortfall", idx, cost=df * pen, doc="stock below target (t)")
     stock = lp.var_blocks["stock"]
     spos = lookup(idx, stock.index, ["material", "year"])
     terms = Terms().add(np.arange(len(idx)), stock.start + spos, 1.0).add(np.arange(len(idx)), short, 1.0)

@@ -47,8 +47,8 @@ class Settings:
     currency: str = "USD"
     discount_rate: float = 0.0
     risk_weight: float = 0.0
-    unmet_penalty: float = 0.0          # currency/kg, resolved (never None after validation)
-    stock_shortfall_penalty: float = 0.0  # currency/kg, resolved
+    unmet_penalty: float | None = None   # currency/kg; None = per-material default (models.sourcing)
+    stock_shortfall_penalty: float | None = None  # currency/kg/yr; None = per-material default
     max_single_source_share: float | None = None
     investment_budget_total: float | None = None
     integer_investments: bool = False
@@ -67,7 +67,8 @@ class SourcingData:
     """Everything the model needs, validated.
 
     Tables (columns are schema keys):
-      materials:   material, name, group, china_cap_applies, reference_value, holding_cost, opening_stock
+      materials:   material, name, group, china_cap_applies, reference_value, holding_cost, opening_stock,
+                   unmet_penalty, shortfall_penalty (NaN = default)
       suppliers:   source, name, country, bloc, risk, rationale
       supply:      material, source, year, capacity, unit_cost, min_volume, max_increase (NaN = none)
       demand:      material, year, demand

@@ -44,16 +44,6 @@ def list_scenarios(data: SourcingData) -> list[str]:
     return data.scenario_names()
 
 
-def default_penalties(supply: pd.DataFrame) -> tuple[float, float]:
-    """(unmet_penalty, stock_shortfall_penalty) defaults: 10x and 2x the highest unit cost
-    (1 currency/kg stands in for the highest cost when there is no positive one)."""
-    costs = pd.to_numeric(supply["unit_cost"], errors="coerce") if "unit_cost" in supply else pd.Series([])
-    costs = costs[np.isfinite(costs.astype(float))] if len(costs) else costs
-    top = float(costs.max()) if len(costs) else 0.0
-    base = top if top > 0 else 1.0
-    return 10.0 * base, 2.0 * base
-
-
 def _blank(v) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
@@ -225,9 +215,8 @@ def apply_scenario(data: SourcingData, name: str) -> SourcingData:
     existing row *adds* the row (year, scope, value), e.g. per-material caps that the base
     glide path does not have.  Any other override that matches no row is an error.
 
-    Derived settings: unmet_penalty and stock_shortfall_penalty that equal their defaults
-    (10x and 2x the highest unit cost of ``data``, see :func:`default_penalties`) are taken
-    as defaulted and follow a scenario that changes unit costs; base_year keeps its value
+    Blank penalties are derived by the model from the (scenario's) unit costs, so they follow
+    a scenario that changes prices; base_year keeps its value
     when a scenario moves first_year (set base_year in the scenario too if wanted).
     ``settings.scenario`` records the scenario applied ("a+b" when applied on top of another).
     """
@@ -252,11 +241,6 @@ def apply_scenario(data: SourcingData, name: str) -> SourcingData:
             issues.append(Issue("Scenarios", _cell(sc, pos, bad.key), value, f"scenario '{name}': {bad}"))
     if issues:
         raise InputError(issues, data.source_file)
-    if "supply" in tables:
-        old, new = default_penalties(data.supply), default_penalties(tables["supply"])
-        for key, was, now in zip(("unmet_penalty", "stock_shortfall_penalty"), old, new):
-            if key not in changes and getattr(data.settings, key) == was:
-                changes[key] = now
     prev = data.settings.scenario
     changes["scenario"] = f"{prev}+{name}" if prev else name
     return replace(data, settings=replace(data.settings, **changes), **tables)

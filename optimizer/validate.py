@@ -290,7 +290,8 @@ def parse_settings(raw: RawSheet | None, issues: list[Issue]) -> tuple[dict, dic
 
 def resolve_settings(values: dict, cells: dict, given: set, supply: pd.DataFrame,
                      issues: list[Issue]) -> Settings | None:
-    """Settings with defaults filled in (penalties derived from unit costs); None if unusable."""
+    """Settings with defaults filled in (blank penalties stay None: per-material defaults are
+    derived by the model); None if unusable."""
     for name, example in (("first_year", 2024), ("last_year", 2030)):
         if name not in given:
             issues.append(Issue("Settings", cells.get(name, ""), None, f"setting '{name}' is required: "
@@ -299,10 +300,7 @@ def resolve_settings(values: dict, cells: dict, given: set, supply: pd.DataFrame
         return None
     kw = {s.name: values.get(s.name, s.default) for s in S.SETTING_SPECS}
     kw["base_year"] = kw["first_year"] if kw["base_year"] is None else kw["base_year"]
-    unmet, shortfall = SC.default_penalties(supply)
-    kw["unmet_penalty"] = unmet if kw["unmet_penalty"] is None else kw["unmet_penalty"]
-    kw["stock_shortfall_penalty"] = shortfall if kw["stock_shortfall_penalty"] is None \
-        else kw["stock_shortfall_penalty"]
+    # blank penalties stay None: models.sourcing.material_penalties derives them per material
     kw["scenario"] = ""   # apply_scenario records the scenario actually applied
     return Settings(**kw)
 

@@ -48,8 +48,8 @@ def test_valid_workbook_loads_into_typed_data(valid):
     s = data.settings
     assert (s.first_year, s.last_year, s.base_year) == (2025, 2027, 2025)
     assert s.discount_rate == pytest.approx(0.05) and s.risk_weight == pytest.approx(0.5)
-    assert s.unmet_penalty == pytest.approx(4500.0)          # 10 x highest unit cost 450
-    assert s.stock_shortfall_penalty == pytest.approx(900.0)  # 2 x 450
+    assert s.unmet_penalty is None            # blank: the model derives it per material
+    assert s.stock_shortfall_penalty is None
     assert s.backend == "native" and s.scenario == "" and s.integer_investments is False
     assert data.warnings == ()
     assert data.source_file == str(valid) and data.source_sha256 == F.sha256(valid)
@@ -342,7 +342,7 @@ def test_settings_parse_and_defaults(valid):
                                "A9": "unmet_penalty", "B9": 99, "A10": "base_year", "B10": "2024"})
     s = load_and_validate(valid).settings
     assert s.integer_investments is True and s.backend == "pulp" and s.base_year == 2024
-    assert s.unmet_penalty == pytest.approx(99.0) and s.stock_shortfall_penalty == pytest.approx(900.0)
+    assert s.unmet_penalty == pytest.approx(99.0) and s.stock_shortfall_penalty is None
 
 
 # --------------------------------------------------------------------------- cross-row rules

@@ -207,3 +207,21 @@ def test_shares_never_exceed_targets_on_random_instances():
         served = st["opening"] + st["purchases"] + st["project_output"] + st["unmet"] - st["closing"]
         assert np.allclose(served, st["demand"], atol=1e-6)
         assert model.lp.check_feasible(sol.x) == []
+
+
+def test_penalty_precedence_material_then_setting_then_default():
+    from models.sourcing import material_penalties
+    data = one_year(cap=0.6)                       # fixture sets unmet 1000, shortfall 100
+    pen = material_penalties(data).iloc[0]
+    assert pen["unmet_penalty"] == pytest.approx(1000.0)
+    assert pen["shortfall_penalty"] == pytest.approx(100.0)
+    blank = data.with_settings(unmet_penalty=None, stock_shortfall_penalty=None)
+    pen = material_penalties(blank).iloc[0]
+    assert pen["unmet_penalty"] == pytest.approx(150.0)     # 10 x highest unit cost 15
+    assert pen["shortfall_penalty"] == pytest.approx(7.5)   # 0.5 x 15
+    own = blank.materials.assign(unmet_penalty=[42.0], shortfall_penalty=[np.nan])
+    pen = material_penalties(blank.__class__(**{**blank.__dict__, "materials": own})).iloc[0]
+    assert pen["unmet_penalty"] == pytest.approx(42.0)
+    assert pen["shortfall_penalty"] == pytest.approx(7.5)
+    res, _, _ = solve_data(one_year(cap=0.0, jp_cap=50.0).with_settings(unmet_penalty=None))
+    assert res.objective_parts["unmet demand penalty"] == pytest.approx(50 * 150 / 1000)

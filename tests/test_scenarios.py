@@ -115,12 +115,18 @@ def test_rows_of_one_scenario_apply_in_order_and_filters_blank_means_any(base):
 
 
 def test_default_penalty_follows_unit_costs_but_explicit_one_does_not(base):
+    from models.sourcing import material_penalties
     data = with_scenarios(base, [dict(scenario="dear", sheet="Supply", target="unit_cost", operation="multiply",
                                       value=2)])
     new = apply_scenario(data, "dear")
-    assert new.settings.unmet_penalty == pytest.approx(9000.0)
+    assert new.settings.unmet_penalty is None
+    before = material_penalties(data).set_index("material")["unmet_penalty"]
+    after = material_penalties(new).set_index("material")["unmet_penalty"]
+    assert (after / before).tolist() == pytest.approx([2.0] * len(before))
     explicit = F.replace_data(data, settings=F.replace_data(data.settings, unmet_penalty=123.0))
-    assert apply_scenario(explicit, "dear").settings.unmet_penalty == pytest.approx(123.0)
+    applied = apply_scenario(explicit, "dear")
+    assert applied.settings.unmet_penalty == pytest.approx(123.0)
+    assert material_penalties(applied)["unmet_penalty"].tolist() == pytest.approx([123.0] * len(before))
 
 
 def test_unknown_scenario_name(base):
