@@ -341,7 +341,8 @@ def plan_tables(model: PoolModel, x: np.ndarray) -> dict[str, pd.DataFrame]:
     """The joint plan: pooled purchases, deliveries per member, and a per-member summary.
 
     Money in currency millions, prices in currency/kg.  A member's pooled tonnes are
-    valued at the offer's average price (all-units: the chosen tier's price).
+    valued at the offer's cost per delivered tonne (all-units: the chosen tier's price,
+    raised so that any surplus bought to reach a lot or tier is paid by the receivers).
     """
     lp = model.lp
     qty = lp.values("tier_qty", x)
@@ -351,10 +352,11 @@ def plan_tables(model: PoolModel, x: np.ndarray) -> dict[str, pd.DataFrame]:
     pooled["tonnes"] = qty["value"].to_numpy()
     pooled["cost"] = pooled["tonnes"] * pooled["unit_price"] * pooled["df"] / KILO
     pooled = pooled[pooled["tonnes"] > 1e-9].drop(columns="df").reset_index(drop=True)
-    per_offer = pooled.groupby("offer").agg(tonnes=("tonnes", "sum"), cost=("cost", "sum"))
-    avg_price = (per_offer["cost"] * KILO / per_offer["tonnes"]).to_dict()
+    value = (pooled["tonnes"] * pooled["unit_price"]).groupby(pooled["offer"]).sum()   # k-currency, undiscounted
     take = model.takes.copy()
     take["tonnes"] = lp.values("take", x)["value"].to_numpy()
+    delivered = take.groupby("offer")["tonnes"].sum()
+    avg_price = (value / delivered.reindex(value.index)).to_dict()
     take["channel"] = "pool:" + take["offer"]
     take["unit_price"] = take["offer"].map(avg_price)
     own = model.own.copy()

@@ -330,12 +330,16 @@ def _merge_issues(raw: RawSheet, refs: list[str], issues: list[Issue]) -> None:
                                     "unmerge them and repeat the value in every cell"))
 
 
-def read_workbook(path) -> RawWorkbook:
+def read_workbook(path, sheets: tuple[S.Sheet, ...] = S.DATA_SHEETS) -> RawWorkbook:
     """Read every schema sheet of ``path`` into raw rows (see the module docstring).
+
+    ``sheets``: the sheet declarations to read (default: the main input workbook's; the
+    pool workbook passes ``optimizer.pooling.schema.POOL_SHEETS``).
 
     Raises :class:`InputError` (sheet "" / cell "") when the file cannot be read at all;
     problems inside sheets are returned in ``RawWorkbook.issues``.
     """
+    sheet_defs = sheets   # the name `sheets` is reused below for the rows read
     require_defusedxml()
     p = Path(path)
     if not p.is_file():
@@ -367,7 +371,7 @@ def read_workbook(path) -> RawWorkbook:
                        f"damaged; {_SAVE_AS}")
     try:
         titles = list(wb.sheetnames)
-        for sheet in S.DATA_SHEETS:
+        for sheet in sheet_defs:
             title = _find_title(sheet, titles)
             if title is None:
                 if sheet.required:

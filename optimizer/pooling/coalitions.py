@@ -1,0 +1,210 @@
+"""The cost c(S) of every coalition, from ONE built joint model by changing bounds.
+
+:func:`coalition_table` builds the joint model's matrix into one HiGHS instance
+(:func:`optimizer.backends.native.pass_lp`) and, for each coalition, changes only
+bounds (:func:`models.pooling.coalition_bounds`: non-members' demand rows set to 0,
+access rows cut to the members' rights, non-members' ``take``/``own`` columns fixed
+to 0) and re-runs.  Coalitions are
+visited in Gray-code order, so consecutive coalitions differ by one member and the
+LP warm-starts from the previous basis.  Statuses go through
+:func:`optimizer.backends.native.map_status` (the same mapping as every solve) and
+every solution is re-checked against its own coalition's bounds and rows; a
+coalition that does not end proven optimal is re-solved once through
+:func:`optimizer.solve.solve_lp` (which re-checks infeasible/unbounded verdicts with
+presolve off) before it is reported as such.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.pooling import KILO, PoolModel, apply_coalition, build_pool_model, coalition_bounds, coalition_maps
+from optimizer import result as R
+from optimizer.backends import native
+from optimizer.pooling.games import EXACT_MAX_PLAYERS, Game, label
+from optimizer.solve import SolveOptions, solve_lp
+
+CHECK_TOL = 1e-6
+
+
+@dataclass
+class CoalitionTable:
+    """c(S) per coalition mask (currency M), with status and unmet demand; NaN = not solved."""
+
+    members: tuple[str, ...]
+    cost: np.ndarray
+    status: np.ndarray                  # object array of status strings ("" = not solved)
+    unmet: np.ndarray                   # tonnes of unmet demand in the coalition's plan
+    mip: bool = False
+    solves: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.members)
+
+    @property
+    def complete(self) -> bool:
+        return bool(np.isfinite(self.cost[1:]).all())
+
+    @property
+    def all_optimal(self) -> bool:
+        done = self.status[1:] != ""
+        return bool(np.all(self.status[1:][done] == R.OPTIMAL))
+
+    def standalone(self) -> np.ndarray:
+        return np.array([self.cost[1 << i] for i in range(self.n)])
+
+    def game(self) -> Game:
+        if not self.complete:
+            raise ValueError("the coalition table is incomplete (sampled); no exact game")
+        return Game(self.members, self.cost)
+
+    def rows(self) -> list[dict]:
+        """One dict per solved coalition: coalition, size, cost, standalone_sum, savings, ..."""
+        alone = self.standalone()
+        out = []
+        for m in range(1, 2 ** self.n):
+            if self.status[m] == "":
+                continue
+            ids = [i for i in range(self.n) if m >> i & 1]
+            base = float(alone[ids].sum()) if np.isfinite(alone[ids]).all() else np.nan
+            out.append({"coalition": label(m, self.members), "size": len(ids), "cost": self.cost[m],
+                        "standalone_sum": base, "savings": base - self.cost[m],
+                        "savings_pct": (base - self.cost[m]) / base if base else np.nan,
+                        "status": self.status[m], "unmet_t": self.unmet[m], "mask": m})
+        return out
+
+
+class CoalitionSolver:
+    """One HiGHS instance holding the joint model; ``solve(mask)`` changes bounds and runs."""
+
+    def __init__(self, model: PoolModel, options: SolveOptions | None = None):
+        self.model = model
+        self.options = options or SolveOptions(ranging=False, want_duals=False)
+        lp = model.lp
+        self.h = native.new_highs(self.options)
+        native.pass_lp(self.h, lp)
+        self.maps = coalition_maps(model)
+        self.cost, self.cl, self.cu, self.rl, self.ru, integer = lp.arrays()
+        self.mip = bool(integer.any())
+        start, self.index, self.value = lp.csc()
+        self.col_of_nz = np.repeat(np.arange(lp.num_cols), np.diff(start))
+        self.unmet = lp.var_blocks["unmet"].positions
+        inf = native.highspy.kHighsInf
+        self._inf = inf
+        self._rows32 = self.maps.demand_rows.astype(np.int32)
+        self._acc32 = self.maps.access_rows.astype(np.int32)
+        self._acc_lo = np.full(self._acc32.size, -inf)
+        self._cols32 = self.maps.cols.astype(np.int32)
+        self._col_lo = self.cl[self.maps.cols]
+        self.solves = 0
+
+    def _set(self, mask: int):
+        bounds = coalition_bounds(self.maps, mask)
+        rhs, acc, cup = bounds
+        self.h.changeRowsBounds(int(self._rows32.size), self._rows32, rhs, rhs)
+        if self._acc32.size:
+            self.h.changeRowsBounds(int(self._acc32.size), self._acc32, self._acc_lo, acc)
+        self.h.changeColsBounds(int(self._cols32.size), self._cols32, self._col_lo,
+                                np.where(np.isinf(cup), self._inf, cup))
+        return bounds
+
+    def solve(self, mask: int) -> tuple[str, float, np.ndarray | None]:
+        """(status, cost in currency M, x) of coalition ``mask``."""
+        bounds = self._set(mask)
+        self.h.run()
+        self.solves += 1
+        status = native.map_status(self.h)
+        if status != R.OPTIMAL:
+            return self._fallback(mask)
+        x = np.asarray(self.h.getSolution().col_value, dtype=float)
+        if self._violated(x, *bounds):
+            return self._fallback(mask)
+        return status, float(self.h.getInfo().objective_function_value) / KILO, x
+
+    def _violated(self, x, rhs, acc, cup) -> bool:
+        """Our own check of a solution against this coalition's bounds and rows."""
+        cl, cu = self.cl, self.cu.copy()
+        cu[self.maps.cols] = cup
+        rl, ru = self.rl.copy(), self.ru.copy()
+        rl[self.maps.demand_rows] = ru[self.maps.demand_rows] = rhs
+        ru[self.maps.access_rows] = acc
+        act = np.bincount(self.index, weights=self.value * x[self.col_of_nz], minlength=self.rl.size)
+        tol = lambda a, b: CHECK_TOL * (1.0 + np.abs(np.where(np.isfinite(a), a, 0)) +
+                                        np.abs(np.where(np.isfinite(b), b, 0)))
+        return bool(np.any(x < cl - tol(cl, cu)) or np.any(x > cu + tol(cl, cu))
+                    or np.any(act < rl - tol(rl, ru)) or np.any(act > ru + tol(rl, ru)))
+
+    def _fallback(self, mask: int):
+        """Re-solve the coalition from scratch through solve_lp (shared retries and checks)."""
+        model = build_pool_model(self.model.data)
+        apply_coalition(model, mask)
+        sol = solve_lp(model.lp, SolveOptions(time_limit=self.options.time_limit, ranging=False,
+                                              want_duals=False))
+        self.solves += 1
+        if sol.status == R.OPTIMAL:
+            return sol.status, sol.objective / KILO, sol.x
+        return sol.status, np.nan, sol.x
+
+
+def coalition_table(model: PoolModel, options: SolveOptions | None = None,
+                    masks=None) -> CoalitionTable:
+    """Solve every non-empty coalition (Gray-code order) or only ``masks``."""
+    n = len(model.members)
+    if masks is None and n > EXACT_MAX_PLAYERS:
+        raise ValueError(f"{n} members: the exact table has {2 ** n - 1:,} coalitions; above "
+                         f"{EXACT_MAX_PLAYERS} members use sampled Shapley (coalition_cost_function)")
+    t0 = time.perf_counter()
+    solver = CoalitionSolver(model, options)
+    table = CoalitionTable(tuple(model.members), np.full(2 ** n, np.nan), np.full(2 ** n, "", dtype=object),
+                           np.full(2 ** n, np.nan), solver.mip)
+    table.cost[0], table.unmet[0] = 0.0, 0.0
+    order = gray_order(n) if masks is None else [int(m) for m in masks]
+    for m in order:
+        status, cost, x = solver.solve(m)
+        table.status[m] = status
+        table.cost[m] = cost
+        table.unmet[m] = float(x[solver.unmet].sum()) if x is not None else np.nan
+    table.solves = solver.solves
+    table.seconds = time.perf_counter() - t0
+    return table
+
+
+def coalition_cost_function(model: PoolModel, table: CoalitionTable, options: SolveOptions | None = None):
+    """``cost_of(mask)`` for sampled Shapley: solves on demand into ``table``."""
+    solver = CoalitionSolver(model, options)
+
+    def cost_of(mask: int) -> float:
+        if table.status[mask] == "":
+            status, cost, x = solver.solve(mask)
+            table.status[mask], table.cost[mask] = status, cost
+            table.unmet[mask] = float(x[solver.unmet].sum()) if x is not None else np.nan
+            table.solves += 1
+            if status != R.OPTIMAL:
+                raise RuntimeError(f"coalition {label(mask, table.members)}: {status}")
+        return float(table.cost[mask])
+
+    return cost_of
+
+
+def gray_order(n: int) -> list[int]:
+    """Every non-empty coalition once, consecutive ones differing by one member."""
+    return [k ^ (k >> 1) for k in range(1, 2 ** n)]
+
+
+def subadditivity_violations(table: CoalitionTable, rel_tol: float = 1e-7) -> list[tuple[int, int, float]]:
+    """Disjoint pairs (S, T), S < T, with c(S u T) > c(S) + c(T): [(S, T, excess)].  Exact table only."""
+    n, c = table.n, table.cost
+    scale = max(1.0, float(np.nanmax(np.abs(c))))
+    masks = np.arange(1, 2 ** n)
+    out = []
+    for s in masks:
+        ts = masks[((masks & int(s)) == 0) & (masks > s)]
+        gap = c[int(s) | ts] - c[int(s)] - c[ts]
+        bad = gap > rel_tol * scale
+        out += [(int(s), int(t), float(g)) for t, g in zip(ts[bad], gap[bad])]
+    return out

@@ -1,0 +1,320 @@
+"""Read and validate a pool workbook into :class:`PoolData`, collecting every problem.
+
+The file is opened only through :func:`optimizer.pooling.reader.read_pool_workbook`, i.e.
+:func:`optimizer.load.read_workbook` on the pool sheets (size and zip-bomb limits,
+defusedxml, format sniffing, merged cells, uncached formulas) and every cell
+is converted by :func:`optimizer.validate.convert_sheet` / ``parse_cell``, so the rules
+and messages are those of the main workbook.  Every violation is an
+:class:`~optimizer.data.Issue` with sheet, cell, value and rule; if any is an error,
+:class:`~optimizer.data.InputError` carries them all.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from optimizer import load as L
+from optimizer import schema as S
+from optimizer.data import InputError, Issue
+from optimizer.load import did_you_mean, is_blank, norm
+from optimizer.pooling import schema as P
+from optimizer.pooling.games import Game
+from optimizer.pooling.reader import read_pool_workbook
+from optimizer.pooling.sheets import _known, _nan, parse_game, parse_split
+from optimizer.validate import Bad, Table, check_refs, convert_sheet, finalize, parse_cell
+
+TABLES = {"Members": "members", "MemberDemand": "demand", "PooledOffers": "pooled",
+          "PooledAccess": "access", "StandaloneOffers": "standalone", "MemberPolicy": "policy", "ProposedSplit": "split",
+          "CoalitionCosts": "coalitions"}
+_MODEL_TABLES = ("Members", "MemberDemand", "PooledOffers", "PooledAccess", "StandaloneOffers", "MemberPolicy")
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    first_year: int | None = None
+    last_year: int | None = None
+    currency: str = "USD"
+    members: tuple[str, ...] = ()
+    mga_slack: float = 0.03
+    china_sources: tuple[str, ...] = ("CN",)
+    unmet_penalty: float = 0.0
+    discount_rate: float = 0.0
+    time_limit: float | None = None
+    shapley_permutations: int = 2000
+    seed: int = 0
+
+    @property
+    def years(self) -> list[int]:
+        if self.first_year is None or self.last_year is None:
+            return []
+        return list(range(self.first_year, self.last_year + 1))
+
+
+@dataclass(frozen=True)
+class PoolData:
+    """A validated pool workbook.
+
+    Tables (columns are schema keys of :mod:`optimizer.pooling.schema`):
+      members:    member, name, country
+      demand:     member, material, year, demand       (planning years only)
+      pooled:     offer, source, material, year, tier, tier_min, tier_max (inf = unlimited),
+                  unit_price, min_lot
+      access:     offer, member, capacity          (offers with access rights only)
+      standalone: member, source, material, year, capacity, unit_price
+      policy:     member, material, year, max_china_share
+      split:      member, share (fraction of the pooled cost or of the savings)
+    ``split_kind`` is "cost", "savings" or None; ``game`` the typed game (cost form) with
+    ``game_kind`` "cost" or "savings", or None.  ``mode`` is "model" or "game".
+    """
+
+    settings: PoolSettings
+    mode: str
+    member_ids: tuple[str, ...]
+    members: pd.DataFrame
+    demand: pd.DataFrame
+    pooled: pd.DataFrame
+    access: pd.DataFrame
+    standalone: pd.DataFrame
+    policy: pd.DataFrame
+    split: pd.DataFrame
+    split_kind: str | None = None
+    game: Game | None = None
+    game_kind: str | None = None
+    warnings: tuple[Issue, ...] = ()
+    source_file: str = ""
+    source_sha256: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def member_names(self) -> dict[str, str]:
+        if self.members.empty:
+            return {m: m for m in self.member_ids}
+        return dict(zip(self.members["member"], self.members["name"]))
+
+
+# --------------------------------------------------------------------------- settings
+def _settings(raw: L.RawSheet | None, issues: list[Issue]) -> tuple[dict, dict]:
+    """({setting: typed value}, {setting: value cell}) from the Settings sheet."""
+    values, cells, seen = {}, {}, {}
+    by_norm = {norm(s.name): s for s in P.SETTING_SPECS}
+    for rr in (raw.rows if raw else []):
+        name, value = rr.values.get("setting"), rr.values.get("value")
+        name_cell, cell = raw.cell("setting", rr.row), raw.cell("value", rr.row)
+        if is_blank(name):
+            continue
+        spec = by_norm.get(norm(name))
+        if spec is None:
+            close = did_you_mean(name, P.SETTING_BY_NAME)
+            hint = f"did you mean '{close}'?" if close else f"known settings: {', '.join(P.SETTING_BY_NAME)}"
+            issues.append(Issue("Settings", name_cell, name, f"unknown setting ({hint})"))
+            continue
+        if spec.name in seen:
+            issues.append(Issue("Settings", name_cell, name, f"setting '{spec.name}' appears twice (first on "
+                                f"row {seen[spec.name]}): keep one row"))
+            continue
+        seen[spec.name], cells[spec.name] = rr.row, cell
+        if is_blank(value):
+            continue
+        notes: list[str] = []
+        try:
+            values[spec.name] = parse_cell(value, spec.kind, spec.minimum, spec.maximum, spec.choices, notes)
+        except Bad as bad:
+            issues.append(Issue("Settings", cell, value, f"setting '{spec.name}': {bad}"))
+        issues.extend(Issue("Settings", cell, value, n, "warning") for n in notes)
+    return values, cells
+
+
+def _id_list(text: str, cell: str, what: str, issues: list[Issue]) -> tuple[str, ...]:
+    out = []
+    for piece in re.split(r"[,;\s]+", text.strip()):
+        if not piece:
+            continue
+        try:
+            out.append(parse_cell(piece, S.ID))
+        except Bad as bad:
+            issues.append(Issue("Settings", cell, piece, f"{what}: {bad}"))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- checks
+def _outside_years(t: Table, years: set, issues: list[Issue]) -> np.ndarray:
+    """Rows whose year is outside the horizon (reported once per sheet, as a warning)."""
+    ys = t.frame["year"].tolist()
+    out = np.array([y is not None and y not in years for y in ys], dtype=bool)
+    if out.any():
+        i = int(np.flatnonzero(out)[0])
+        issues.append(Issue(t.sheet.name, t.cell("year", i), ys[i], f"{int(out.sum())} row(s) have a year "
+                            f"outside the planning years {min(years)}-{max(years)} and are ignored", "warning"))
+    return out
+
+
+def _check_tiers(t: Table, issues: list[Issue]) -> None:
+    """Tier rows of one offer agree on source, material, year and minimum lot; ranges are sane."""
+    f = t.frame
+    first: dict = {}
+    for i, row in f.iterrows():
+        lo, hi = row["tier_min"], row["tier_max"]
+        if lo is not None and hi is not None and not _nan(hi) and hi < lo:
+            issues.append(Issue(t.sheet.name, t.cell("tier_max", i), hi, f"tier max volume {hi:g} t is below "
+                                f"the tier min volume {lo:g} t: swap them or fix one"))
+        offer = row["offer"]
+        if offer is None:
+            continue
+        if offer not in first:
+            first[offer] = i
+            continue
+        j = first[offer]
+        for key in ("source", "material", "year", "min_lot"):
+            a, b = f.at[j, key], row[key]
+            if a is not None and b is not None and not (_nan(a) and _nan(b)) and a != b:
+                issues.append(Issue(t.sheet.name, t.cell(key, i), b, f"offer {offer}: '{t.sheet.column(key).header}' "
+                                    f"differs from its first tier row ({a!r} on row {t.rows[j]}): every tier row of "
+                                    "an offer must have the same value"))
+
+
+def _tier_warnings(pooled: pd.DataFrame, t: Table, issues: list[Issue]) -> None:
+    for offer, g in pooled.groupby("offer", sort=False):
+        g = g.sort_values("tier_min")
+        lo, hi, price = g["tier_min"].to_numpy(), g["tier_max"].to_numpy(), g["unit_price"].to_numpy()
+        i = int(g.index[0])
+        if np.any(lo[1:] > hi[:-1] + 1e-9):
+            issues.append(Issue(t.sheet.name, t.cell("tier_min", i), offer, f"offer {offer}: gaps between tiers "
+                                "(volumes in a gap cannot be bought from this offer)", "warning"))
+        if np.any(np.diff(price) > 0):
+            issues.append(Issue(t.sheet.name, t.cell("unit_price", i), offer, f"offer {offer}: the price rises "
+                                "with volume (larger coalitions may then pay more: check the tiers)", "warning"))
+        if g["min_lot"].iloc[0] > np.max(hi):
+            issues.append(Issue(t.sheet.name, t.cell("min_lot", i), g["min_lot"].iloc[0], f"offer {offer}: the "
+                                "minimum lot is above the largest tier volume, so nothing can ever be bought"))
+
+
+def _players(values: dict, cells: dict, members_t: Table, issues: list[Issue]) -> tuple[str, ...]:
+    listed = _id_list(values.get("members", ""), cells.get("members", ""), "setting 'members'", issues)
+    sheet = [m for m in members_t.frame["member"].tolist() if m is not None]
+    if listed and sheet:
+        extra, missing = set(listed) - set(sheet), [m for m in sheet if m not in listed]
+        if extra or missing or len(set(listed)) != len(listed):
+            issues.append(Issue("Settings", cells.get("members", ""), values.get("members"),
+                                "setting 'members' must list each member of the Members sheet once"
+                                + (f"; not on the Members sheet: {', '.join(sorted(extra))}" if extra else "")
+                                + (f"; missing: {', '.join(missing)}" if missing else "")))
+    return tuple(dict.fromkeys(listed or sheet))
+
+
+def _errors(issues: list[Issue]) -> bool:
+    return any(i.severity == "error" for i in issues)
+
+
+# --------------------------------------------------------------------------- the stage
+def load_pool_workbook(path, mode: str = "auto") -> PoolData:
+    """Read and validate a pool workbook.
+
+    ``mode``: "model" (optimise the joint model), "game" (use the CoalitionCosts sheet)
+    or "auto" (model when MemberDemand has rows, else game).  Raises
+    :class:`InputError` with every issue if any error is found.
+    """
+    if mode not in ("auto", "model", "game"):
+        raise ValueError("mode must be auto, model or game")
+    raw = read_pool_workbook(path)
+    issues = list(raw.issues)
+    t = {name: convert_sheet(P.SHEET_BY_NAME[name], raw.sheets.get(name), issues) for name in TABLES}
+    values, cells = _settings(raw.sheets.get("Settings"), issues)
+    has_demand = len(t["MemberDemand"].frame) > 0
+    has_game = len(t["CoalitionCosts"].frame) > 0
+    if mode == "auto":
+        mode = "model" if has_demand or not has_game else "game"
+    players = _players(values, cells, t["Members"], issues)
+    kw = {s.name: values.get(s.name, s.default) for s in P.SETTING_SPECS}
+    kw["members"] = players
+    kw["china_sources"] = _id_list(str(values.get("china_sources", "CN")), cells.get("china_sources", ""),
+                                   "setting 'china_sources'", issues)
+    kw["shapley_permutations"] = int(kw["shapley_permutations"])
+    kw["seed"] = int(kw["seed"])
+    game = game_kind = None
+    if mode == "game":
+        if not has_game:
+            issues.append(Issue("CoalitionCosts", "", None, "--game needs the CoalitionCosts sheet with one row per "
+                                "coalition (e.g. KR+JP | cost)"))
+        else:
+            game, game_kind, players = parse_game(t["CoalitionCosts"], players, issues)
+        kw["members"] = players
+        kw["unmet_penalty"] = kw["unmet_penalty"] or 0.0
+    else:
+        _model_checks(t, values, cells, players, issues)
+        prices = pd.concat([pd.Series(t[n].frame["unit_price"], dtype=float) for n in
+                            ("PooledOffers", "StandaloneOffers")])
+        top = float(prices.max()) if prices.notna().any() else 0.0
+        kw["unmet_penalty"] = 10.0 * top if kw["unmet_penalty"] is None else kw["unmet_penalty"]
+    if "Sources" in raw.sheets:
+        check_refs(t, convert_sheet(S.REFERENCES, raw.sheets["Sources"], issues), issues)
+    split, split_kind = parse_split(t["ProposedSplit"], players, issues)
+    if _errors(issues):
+        raise InputError(issues, str(path))
+    settings = PoolSettings(**kw)
+    frames = {TABLES[name]: finalize(table) for name, table in t.items() if name in _MODEL_TABLES}
+    frames["pooled"]["tier_max"] = frames["pooled"]["tier_max"].fillna(np.inf)
+    frames["pooled"]["min_lot"] = frames["pooled"]["min_lot"].fillna(0.0)
+    if mode == "model":
+        _tier_warnings(frames["pooled"], t["PooledOffers"], issues)
+        if _errors(issues):
+            raise InputError(issues, str(path))
+    years = set(settings.years)
+    for key in ("demand", "pooled", "standalone", "policy"):
+        frames[key] = frames[key][frames[key]["year"].isin(years)].reset_index(drop=True)
+    frames["access"] = frames["access"][frames["access"]["offer"].isin(set(frames["pooled"]["offer"]))]
+    frames["access"] = frames["access"].reset_index(drop=True)
+    return PoolData(settings=settings, mode=mode, member_ids=players, members=frames["members"],
+                    demand=frames["demand"], pooled=frames["pooled"], access=frames["access"],
+                    standalone=frames["standalone"],
+                    policy=frames["policy"], split=split, split_kind=split_kind, game=game,
+                    game_kind=game_kind, warnings=tuple(issues), source_file=str(path),
+                    source_sha256=raw.sha256)
+
+
+def _model_checks(t: dict[str, Table], values: dict, cells: dict, players: tuple[str, ...],
+                  issues: list[Issue]) -> None:
+    """Checks of the joint-model sheets (members, horizon, ids, tiers)."""
+    if not players:
+        issues.append(Issue("Members", "", None, "the joint model needs the Members sheet with one row per member"))
+    if len(players) > P.MAX_MEMBERS:
+        issues.append(Issue("Members", "", len(players), f"at most {P.MAX_MEMBERS} members"))
+    if not len(t["MemberDemand"].frame):
+        issues.append(Issue("MemberDemand", "", None, "the joint model needs the MemberDemand sheet: each member's "
+                            "demand per material and year"))
+    if not len(t["PooledOffers"].frame) and not len(t["StandaloneOffers"].frame):
+        issues.append(Issue("PooledOffers", "", None, "no offers: fill PooledOffers and/or StandaloneOffers"))
+    for name, example in (("first_year", 2026), ("last_year", 2030)):
+        if values.get(name) is None:
+            issues.append(Issue("Settings", cells.get(name, ""), None, f"setting '{name}' is required for the "
+                                f"joint model, e.g. {example}"))
+    fy, ly = values.get("first_year"), values.get("last_year")
+    if fy is not None and ly is not None:
+        if fy > ly:
+            issues.append(Issue("Settings", cells.get("last_year", ""), ly, f"last_year {ly} is before first_year "
+                                f"{fy}: swap them"))
+        else:
+            for name in ("MemberDemand", "PooledOffers", "StandaloneOffers", "MemberPolicy"):
+                _outside_years(t[name], set(range(fy, ly + 1)), issues)
+    known = set(players)
+    for name in ("MemberDemand", "StandaloneOffers", "MemberPolicy", "PooledAccess"):
+        _known(t[name], "member", known, "on the Members sheet", issues)
+    offers = {o for o in t["PooledOffers"].frame["offer"].tolist() if o is not None}
+    _known(t["PooledAccess"], "offer", offers, "an offer id on the PooledOffers sheet", issues)
+    _check_tiers(t["PooledOffers"], issues)
+    dem = t["MemberDemand"].frame
+    with_demand = set(dem["member"].tolist())
+    for p in players:
+        if p not in with_demand:
+            issues.append(Issue("MemberDemand", "", p, f"member {p} has no demand rows: it adds nothing to "
+                                "any coalition", "warning"))
+    mats = {m for m in dem["material"].tolist() if m is not None}
+    for name in ("PooledOffers", "StandaloneOffers", "MemberPolicy"):
+        tab = t[name]
+        for i, m in enumerate(tab.frame["material"].tolist()):
+            if m is not None and m not in mats:
+                issues.append(Issue(name, tab.cell("material", i), m, f"material {m} has no demand on the "
+                                    "MemberDemand sheet: the row is never used", "warning"))
+                break
