@@ -71,13 +71,15 @@ def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOpt
                 + (" because " + "; ".join(causes) if causes else "") + ".")
         sentences.append(text)
         diag.append(("explanation", f"unmet[{m},{t}]", text))
-    for _, r in needed.iterrows():
-        if r["relaxation_pp"] > 1e-4:
-            text = (f"To meet all demand, the China share for {r['scope']} in {int(r['year'])} would have to "
-                    f"rise from the {r['target']:.1%} target to {r['required_share']:.1%} "
-                    f"(+{r['relaxation_pp']:.2f} percentage points).")
-            sentences.append(text)
-            diag.append(("explanation", f"china_cap[{r['scope']},{int(r['year'])}]", text))
+    relaxed = needed[needed["relaxation_pp"] > 1e-4]
+    if len(relaxed):
+        sentences.append("The smallest relaxation of the China caps that serves all demand (the caps "
+                         "below taken together, stock timing re-optimised):")
+    for _, r in relaxed.iterrows():
+        text = (f"China share for {r['scope']} in {int(r['year'])}: from the {r['target']:.1%} target "
+                f"to {r['required_share']:.1%} (+{r['relaxation_pp']:.2f} percentage points).")
+        sentences.append(text)
+        diag.append(("explanation", f"china_cap[{r['scope']},{int(r['year'])}]", text))
     if needed.attrs.get("still_unmet", 0.0) > TOL:
         text = (f"Even with the China caps lifted, {_fmt_t(needed.attrs['still_unmet'])} of demand stays unmet: "
                 "total capacity (China included) is short of demand.")
@@ -92,10 +94,11 @@ def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOpt
 def required_china_share(model: SourcingModel, options: SolveOptions) -> pd.DataFrame:
     """Diagnostic LP: with elastic China caps, the smallest relaxation that serves all demand.
 
-    min  K * sum_{m,t} w_m unmet[m,t] + sum_{scope,t} relax[scope,t]
+    min  K * sum_{m,t} w_m unmet[m,t] + sum_{scope,t} relax[scope,t] + eps * sum_{m,t} w_m stock[m,t]
     relax[scope,t] >= 0 enters china_cap[scope,t] with coefficient -1 (weighted units);
-    every other cost is zero, so the answer is the least cap relaxation (lexicographically
-    after the least unmet demand).
+    every other cost is zero (but a tie-breaking eps = 0.001 on stock, so the extra China
+    supply is attributed to the year it is used), so the answer is the least cap relaxation
+    (lexicographically after the least unmet demand).
     """
     diag = build_model(model.data)
     lp = diag.lp
@@ -104,6 +107,10 @@ def required_china_share(model: SourcingModel, options: SolveOptions) -> pd.Data
     w = dict(zip(model.data.materials["material"], model.data.materials["reference_value"]))
     un = lp.var_blocks["unmet"]
     lp.set_costs("unmet", 1e4 * un.index["material"].map(w).to_numpy(dtype=float))
+    # tie-breaker: holding stock costs 0.1 % of the material's value per year, so the China
+    # supply needed is attributed to the year it is consumed, not bought years ahead
+    st = lp.var_blocks["stock"]
+    lp.set_costs("stock", 1e-3 * st.index["material"].map(w).to_numpy(dtype=float))
     cap = lp.row_blocks["china_cap"]
     relax = lp.add_variables("cap_relax", cap.index, cost=1.0)
     lp.extend_rows(cap.positions, relax, -1.0)
