@@ -1,0 +1,1 @@
+"""Disruption risk: two-stage stochastic sourcing with CVaR, time-to-survive, mpi-sppy."""

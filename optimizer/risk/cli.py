@@ -1,0 +1,117 @@
+"""``sourcing risk WORKBOOK [-o out.xlsx] [--alpha 0.95] [--beta 1.0] [--tts-weeks N] [--mpi]``.
+
+Reads the main sheets plus RiskScenarios and Disruptions, solves the two-stage stochastic
+model (extensive form, HiGHS), computes VSS / EVPI and time-to-survive, prints a summary
+and writes the risk workbook (default ``outputs/<name>_risk.xlsx``).
+
+``--mpi`` solves by progressive hedging with mpi-sppy instead of the extensive form; it
+must be started under MPI, e.g. ``mpiexec -n 2 sourcing risk WORKBOOK --mpi`` or
+``mpiexec -n 2 python -m mpi4py -m models.sppy_adapter WORKBOOK`` (see
+:mod:`models.sppy_adapter`); without MPI it prints these commands and exits with 2.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from optimizer import result as R
+from optimizer.data import InputError
+
+
+def default_output(path) -> Path:
+    return Path("outputs") / f"{Path(path).stem}_risk.xlsx"
+
+
+def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_weeks=None,
+             with_vss: bool = True):
+    """Load, validate, solve, write; returns (RiskResult, tts, ranking, output path or None).
+    Raises InputError for a bad workbook."""
+    from models.sourcing import build_model
+    from optimizer.risk.metrics import expected_values, solve_stochastic
+    from optimizer.risk.report import write_risk_workbook
+    from optimizer.risk.scenarios import read_risk_scenarios, scenario_factors
+    from optimizer.risk.tts import exposure_ranking, time_to_survive
+    from optimizer.validate import load_and_validate
+
+    data = load_and_validate(str(workbook))
+    risk = read_risk_scenarios(workbook, data)
+    avail, spot = scenario_factors(risk, build_model(data).offers)
+    res = solve_stochastic(data, avail, spot, risk.prob, risk.names, alpha=alpha, beta=beta,
+                           with_vss=with_vss, tts_weeks=tts_weeks)
+    tts = ranking = None
+    if res.status == R.OPTIMAL:
+        tts = time_to_survive(data, expected_values(res, "stock"), risk.disruptions)
+        ranking = exposure_ranking(tts)
+    out = None
+    if output is not None and res.status == R.OPTIMAL:
+        out = write_risk_workbook(output, res, tts, ranking, risk, data.settings.currency,
+                                  protect=(str(workbook),))
+    return res, tts, ranking, out
+
+
+def summary_text(res, ranking, out, currency="USD") -> str:
+    f = lambda v: "n/a" if v is None else f"{v:,.3f}"
+    lines = [f"Status: {res.message or res.status}",
+             f"Scenarios: {len(res.scenarios)}; alpha {res.alpha:g}, beta {res.beta:g}"]
+    if res.objective is not None:
+        lines += [f"Objective (E[cost] + beta x CVaR): {f(res.objective)} {currency} M",
+                  f"  expected cost {f(res.expected)}, VaR {f(res.var)}, CVaR {f(res.cvar)}",
+                  f"  VSS {f(res.vss)}, EVPI {f(res.evpi)}",
+                  "Cost per scenario (M):"]
+        lines += [f"  {s:<24} p={p:6.3f}  {c:,.3f}" for s, p, c in zip(res.scenarios, res.prob, res.scenario_costs)]
+    if ranking is not None and len(ranking):
+        lines.append("Risk exposure ranking (top 5): " + ", ".join(
+            f"{r.source} (REI {r.rei:.2f}, min TTS {r.min_tts_weeks:.1f} wk)" for r in ranking.head(5).itertuples()))
+    lines += [f"  - {n}" for n in res.notes]
+    if out is not None:
+        lines.append(f"Risk workbook: {out}")
+    return "\n".join(lines)
+
+
+def cmd_risk(args) -> int:
+    from optimizer.cli import _print_issues
+    if not 0.0 <= args.alpha < 1.0 or args.beta < 0.0:
+        print("error: --alpha must be in [0, 1) and --beta >= 0", file=sys.stderr)
+        return 2
+    if args.mpi:
+        import os
+        ph_args = [args.workbook, "--alpha", str(args.alpha), "--beta", str(args.beta)]
+        if int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "0")) or 0) > 1:
+            try:
+                from models.sppy_adapter import main as ph_main
+                return ph_main(ph_args)
+            except ImportError as exc:
+                print(f"error: {exc}: pip install mpi-sppy mpich mpi4py", file=sys.stderr)
+                return 4
+        print("--mpi runs progressive hedging (mpi-sppy) and must be started under MPI, e.g.:\n"
+              f"  mpiexec -n 2 python -m mpi4py -m models.sppy_adapter {' '.join(ph_args)}\n"
+              f"  mpiexec -n 2 sourcing risk {args.workbook} --mpi", file=sys.stderr)
+        return 2
+    output = args.output or default_output(args.workbook)
+    try:
+        res, tts, ranking, out = run_risk(args.workbook, output, args.alpha, args.beta, args.tts_weeks)
+    except InputError as err:
+        _print_issues(err)
+        return 1
+    except ValueError as err:      # e.g. output = input
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(summary_text(res, ranking, out))
+    if res.status == R.OPTIMAL:
+        return 0
+    if res.status in (R.SOLVER_MISSING, R.SOLVER_ERROR):
+        return 4
+    return 3
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("risk", help="two-stage stochastic plan with CVaR, VSS/EVPI, time-to-survive")
+    p.add_argument("workbook", help="input workbook with RiskScenarios and Disruptions sheets "
+                                    "(e.g. inputs/korea_2024_2030_risk.xlsx)")
+    p.add_argument("-o", "--output", default=None, help="risk workbook (default outputs/<name>_risk.xlsx)")
+    p.add_argument("--alpha", type=float, default=0.95, help="CVaR level (default 0.95)")
+    p.add_argument("--beta", type=float, default=1.0, help="CVaR weight; 0 = risk neutral (default 1)")
+    p.add_argument("--tts-weeks", type=float, default=None,
+                   help="require time-to-survive >= N weeks for every source (year-end stock floors)")
+    p.add_argument("--mpi", action="store_true", help="progressive hedging with mpi-sppy; start under mpiexec (otherwise prints the command)")
+    p.set_defaults(func=cmd_risk)

@@ -1,0 +1,173 @@
+"""Solve the two-stage model and read back expected cost, VaR, CVaR, VSS and EVPI.
+
+Definitions (F = the objective functional, F(cost) = E[cost] + beta * CVaR_alpha(cost)):
+
+* RP   = F at the stochastic optimum (the extensive form of :mod:`models.stochastic`).
+* EV   = the expected-value problem: ONE scenario with probability-weighted availability
+         and spot multiplier; its first stage is x_EV.
+* EEV  = F with the first stage fixed at x_EV and the recourse re-optimised in every
+         scenario.  VSS = EEV - RP >= 0.
+* WS   = F of the wait-and-see costs z_w (each scenario solved alone, knowing it).
+         EVPI = RP - WS >= 0 (F is monotone and z_w <= cost_w(x) for every x).
+
+With beta = 0 these are the textbook (Birge-Louveaux) VSS and EVPI.
+Money: the model works in k-currency; results here are in currency millions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from models.lp import INF, LinearProgram, Terms
+from models.sourcing import build_model
+from models.stochastic import StochasticModel, build_extensive_form, fix_first_stage
+from optimizer import result as R
+from optimizer.solve import SolveOptions, solve_lp
+
+KILO = 1000.0
+
+
+def var_cvar(losses, probs, alpha: float) -> tuple[float, float]:
+    """VaR_alpha and CVaR_alpha of a discrete loss distribution, in closed form.
+
+    VaR = the smallest loss l with P(L <= l) >= alpha;
+    CVaR = VaR + 1/(1-alpha) * sum_w p_w * max(0, l_w - VaR)   (Rockafellar-Uryasev 2002).
+    """
+    l = np.asarray(losses, float)
+    p = np.asarray(probs, float)
+    if not 0.0 <= alpha < 1.0:
+        raise ValueError("alpha must be in [0, 1)")
+    order = np.argsort(l, kind="stable")
+    cum = np.cumsum(p[order])
+    k = int(np.searchsorted(cum, alpha - 1e-12, side="left"))
+    var = float(l[order][min(k, l.size - 1)])
+    cvar = var + float(p @ np.maximum(l - var, 0.0)) / (1.0 - alpha)
+    return var, cvar
+
+
+def cvar_lp(losses, probs, alpha: float) -> tuple[float, float]:
+    """The same numbers from the Rockafellar-Uryasev LP (eta, delta), solved by HiGHS:
+    min eta + 1/(1-alpha) sum p_w delta_w,  delta_w >= l_w - eta,  delta_w >= 0."""
+    l = np.asarray(losses, float)
+    p = np.asarray(probs, float)
+    import pandas as pd
+    lp = LinearProgram("cvar")
+    eta = lp.add_variables("eta", pd.DataFrame(index=range(1)), lower=-INF, cost=1.0)
+    n = l.size
+    d = lp.add_variables("delta", pd.DataFrame({"w": range(n)}), cost=p / (1.0 - alpha))
+    terms = Terms().add(np.arange(n), np.full(n, eta[0]), 1.0).add(np.arange(n), d, 1.0)
+    lp.add_constraints("excess", pd.DataFrame({"w": range(n)}), terms, lower=l)
+    sol = solve_lp(lp, SolveOptions(ranging=False, want_duals=False))
+    if sol.status != R.OPTIMAL:
+        raise RuntimeError(sol.message)
+    return float(sol.x[eta[0]]), float(sol.objective)
+
+
+@dataclass
+class RiskResult:
+    status: str
+    message: str
+    scenarios: list[str]
+    prob: np.ndarray
+    alpha: float
+    beta: float
+    objective: float | None = None            # RP, currency M
+    scenario_costs: np.ndarray | None = None  # currency M
+    expected: float | None = None
+    var: float | None = None
+    cvar: float | None = None
+    ev_objective: float | None = None
+    eev: float | None = None
+    ws: float | None = None
+    ws_costs: np.ndarray | None = None
+    vss: float | None = None
+    evpi: float | None = None
+    first_stage: dict = field(default_factory=dict)
+    model: StochasticModel | None = None
+    x: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _solve(model: StochasticModel, options: SolveOptions):
+    sol = solve_lp(model.lp, options)
+    if sol.status != R.OPTIMAL:
+        return sol, None
+    return sol, model.scenario_costs(sol.x) / KILO
+
+
+def _F(costs, prob, alpha, beta) -> float:
+    e = float(prob @ costs)
+    return e + (beta * var_cvar(costs, prob, alpha)[1] if beta > 0 else 0.0)
+
+
+def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, beta: float = 0.0,
+                     with_vss: bool = True, options: SolveOptions | None = None,
+                     tts_weeks: float | None = None) -> RiskResult:
+    """Solve RP and (optionally) EV/EEV/WS; never raises for solver outcomes.
+
+    ``tts_weeks``: optional constraint time-to-survive >= N weeks, as year-end stock floors
+    (:func:`optimizer.risk.tts.tts_stock_floor`) in every scenario.
+    """
+    options = options or SolveOptions(ranging=False, want_duals=False)
+    prob = np.asarray(prob, float)
+    base = build_model(data)
+    if tts_weeks:
+        from optimizer.risk.tts import apply_stock_floor, tts_stock_floor
+        apply_stock_floor(base, tts_stock_floor(data, tts_weeks))
+    model = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base)
+    res = RiskResult(R.OPTIMAL, "", list(model.scenarios), prob, alpha, beta, model=model)
+    sol, costs = _solve(model, options)
+    if costs is None:
+        res.status, res.message = sol.status, sol.message
+        return res
+    res.message = sol.message
+    res.x = sol.x
+    res.objective = sol.objective / KILO
+    res.scenario_costs = costs
+    res.expected = float(prob @ costs)
+    res.var, res.cvar = var_cvar(costs, prob, alpha)
+    res.first_stage = model.first_stage(sol.x)
+    if not with_vss:
+        return res
+    avail, spot = model.avail, model.spot
+    ev = build_extensive_form(data, prob @ avail, prob @ spot, np.ones(1), alpha, 0.0, ["EV"], base=base)
+    ev_sol, ev_costs = _solve(ev, options)
+    if ev_costs is None:
+        res.notes.append(f"expected-value problem: {ev_sol.message}; VSS not computed")
+    else:
+        res.ev_objective = float(ev_costs[0])
+        fixed = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base)
+        fix_first_stage(fixed, ev.first_stage(ev_sol.x))
+        eev_sol, eev_costs = _solve(fixed, options)
+        if eev_costs is None:
+            res.notes.append(f"EV first stage in the scenarios: {eev_sol.message}; VSS not computed")
+        else:
+            res.eev = eev_sol.objective / KILO
+            res.vss = res.eev - res.objective
+    ws = []
+    for i in range(prob.size):
+        one = build_extensive_form(data, avail[i:i + 1], spot[i:i + 1], np.ones(1), alpha, 0.0,
+                                   [model.scenarios[i]], base=base)
+        s_sol, s_costs = _solve(one, options)
+        if s_costs is None:
+            res.notes.append(f"wait-and-see {model.scenarios[i]}: {s_sol.message}; EVPI not computed")
+            ws = None
+            break
+        ws.append(float(s_costs[0]))
+    if ws is not None:
+        res.ws_costs = np.array(ws)
+        res.ws = _F(res.ws_costs, prob, alpha, beta)
+        res.evpi = res.objective - res.ws
+    return res
+
+
+def expected_values(res: RiskResult, family: str) -> pd.DataFrame:
+    """Probability-weighted value of a per-scenario family (e.g. stock) at the RP solution:
+    the family's key columns without ``scenario``, plus ``value``."""
+    vals = res.model.lp.values(family, res.x)
+    p = dict(zip(res.scenarios, res.prob))
+    vals["value"] = vals["value"] * vals["scenario"].map(p).astype(float)
+    keys = [c for c in vals.columns if c not in ("scenario", "value")]
+    return vals.groupby(keys, as_index=False, sort=False)["value"].sum()

@@ -1,0 +1,174 @@
+"""The RiskScenarios and Disruptions sheets: read, validate, turn into model factors.
+
+Disruptions (one row per event x source x material x year)
+    event            id grouping rows into one disruption event
+    source           supplier id (or ALL)
+    material         material id (or ALL)
+    year             calendar year the loss falls in
+    months           months of that year affected (0-12)
+    fraction_lost    share of the source's supply lost during those months (0-1)
+    spot_multiplier  spot price multiplier for the affected material in that year (blank = none)
+RiskScenarios (one row per scenario)
+    scenario, probability (all sum to 1), events (ids separated by ',' ';' or '+', blank
+    = no disruption), base_spot_multiplier (spot premium when nothing is disrupted,
+    default 1.2 - an assumption), description, basis
+
+Availability of offer o = (m, s, t) in scenario w:
+    a_wo = prod_{rows r of w's events matching s, m, t} max(0, 1 - fraction_lost_r * months_r / 12)
+Spot multiplier:  k_wo = max(base_spot_multiplier_w, max_r spot_multiplier_r over rows of w's
+events for material m and year t).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimizer import schema as S
+from optimizer.data import InputError, Issue
+from optimizer.validate import convert_sheet, finalize
+
+ALL = "ALL"
+DEFAULT_BASE_SPOT = 1.2
+
+DISRUPTIONS = S.Sheet(
+    "Disruptions",
+    (
+        S.Column("event", "event", S.ID, doc="Event id; several rows may share it (several years, sources)."),
+        S.Column("source", "source", S.ID, doc="Supplier id from Suppliers, or ALL."),
+        S.Column("material", "material", S.ID, doc="Material id from Materials, or ALL."),
+        S.Column("year", "year", S.YEAR, doc="Year the loss falls in."),
+        S.Column("months", "months affected (0-12)", S.NUMBER, minimum=0.0, maximum=12.0),
+        S.Column("fraction_lost", "fraction of supply lost (0-1)", S.FRACTION),
+        S.Column("spot_multiplier", "spot price multiplier", S.NUMBER, required=False, minimum=0.0,
+                 doc="Spot price / contract price for the material in that year; blank = no change."),
+        S.Column("description", "description", S.TEXT, required=False, default=""),
+        S.BASIS,
+    ),
+    key=("event", "source", "material", "year"),
+    required=True,
+    doc="Disruption events (supply lost per source, material and year).",
+)
+
+RISK_SCENARIOS = S.Sheet(
+    "RiskScenarios",
+    (
+        S.Column("scenario", "scenario", S.ID),
+        S.Column("probability", "probability (0-1)", S.FRACTION),
+        S.Column("events", "events (ids, comma-separated)", S.TEXT, required=False, default=""),
+        S.Column("base_spot_multiplier", "base spot multiplier", S.NUMBER, required=False, minimum=0.0,
+                 default=DEFAULT_BASE_SPOT),
+        S.Column("description", "description", S.TEXT, required=False, default=""),
+        S.BASIS,
+    ),
+    key=("scenario",),
+    required=True,
+    min_rows=1,
+    doc="Scenarios = combinations of disruption events, with probabilities summing to 1.",
+)
+
+RISK_SHEETS = (RISK_SCENARIOS, DISRUPTIONS)
+
+
+@dataclass
+class RiskScenarios:
+    scenarios: pd.DataFrame     # scenario, probability, events (list), base_spot_multiplier, description
+    disruptions: pd.DataFrame   # event, source, material, year, months, fraction_lost, spot_multiplier
+
+    @property
+    def names(self) -> list[str]:
+        return self.scenarios["scenario"].tolist()
+
+    @property
+    def prob(self) -> np.ndarray:
+        return self.scenarios["probability"].to_numpy(float)
+
+
+def split_events(text) -> list[str]:
+    return [e for e in re.split(r"[,;+\s]+", str(text or "").strip()) if e]
+
+
+def validate_risk(scen: pd.DataFrame, dis: pd.DataFrame, data, issues: list[Issue],
+                  rows: dict | None = None) -> None:
+    """Cross-checks: probabilities sum to 1, referenced events exist, ids known, years in range."""
+    rows = rows or {}
+    total = float(scen["probability"].sum()) if len(scen) else 0.0
+    if len(scen) and abs(total - 1.0) > 1e-6:
+        issues.append(Issue("RiskScenarios", "B", round(total, 9),
+                            f"the probabilities must sum to 1 (they sum to {total:.6g})"))
+    known_events = set(dis["event"])
+    for i, ev in enumerate(scen["events"]):
+        for e in ev:
+            if e not in known_events:
+                issues.append(Issue("RiskScenarios", rows.get(("RiskScenarios", "events", i), ""), e,
+                                    f"event '{e}' is not on the Disruptions sheet"))
+    mats = set(data.materials["material"]) | {ALL}
+    srcs = set(data.suppliers["source"]) | {ALL}
+    for i, r in dis.reset_index(drop=True).iterrows():
+        if r["source"] not in srcs:
+            issues.append(Issue("Disruptions", rows.get(("Disruptions", "source", i), ""), r["source"],
+                                "unknown source: use an id from Suppliers or ALL"))
+        if r["material"] not in mats:
+            issues.append(Issue("Disruptions", rows.get(("Disruptions", "material", i), ""), r["material"],
+                                "unknown material: use an id from Materials or ALL"))
+        if r["year"] not in set(data.years):
+            issues.append(Issue("Disruptions", rows.get(("Disruptions", "year", i), ""), int(r["year"]),
+                                "year outside the planning horizon: the row is ignored", "warning"))
+
+
+def read_risk_scenarios(path, data) -> RiskScenarios:
+    """Read and validate both risk sheets of ``path``; raises InputError with every issue."""
+    from optimizer.load import read_workbook
+    raw = read_workbook(path, sheets=RISK_SHEETS)
+    issues = list(raw.issues)
+    tables = {sh.name: convert_sheet(sh, raw.sheets.get(sh.name), issues) for sh in RISK_SHEETS}
+    if any(i.severity == "error" for i in issues):
+        raise InputError(issues, str(path))
+    scen = finalize(tables["RiskScenarios"])
+    dis = finalize(tables["Disruptions"])
+    scen["events"] = [split_events(t) for t in scen["events"]]
+    cells = {}
+    for name, t in tables.items():
+        for key in ("events", "source", "material", "year"):
+            if t.letters and key in t.letters:
+                for i in range(len(t.frame)):
+                    cells[(name, key, i)] = t.cell(key, i)
+    validate_risk(scen, dis, data, issues, cells)
+    if any(i.severity == "error" for i in issues):
+        raise InputError(issues, str(path))
+    return RiskScenarios(scen, dis)
+
+
+def scenario_factors(risk: RiskScenarios, offers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(avail, spot), each (n_scenarios, n_offers) in the order of ``offers`` (see module doc)."""
+    S_, n = len(risk.scenarios), len(offers)
+    avail = np.ones((S_, n))
+    spot = np.empty((S_, n))
+    m = offers["material"].to_numpy(dtype=object)
+    s = offers["source"].to_numpy(dtype=object)
+    t = offers["year"].to_numpy()
+    dis = risk.disruptions
+    for w, (events, base) in enumerate(zip(risk.scenarios["events"], risk.scenarios["base_spot_multiplier"])):
+        spot[w] = DEFAULT_BASE_SPOT if pd.isna(base) else float(base)
+        for _, r in dis[dis["event"].isin(events)].iterrows():
+            mat_ok = (m == r["material"]) | (r["material"] == ALL)
+            hit = mat_ok & ((s == r["source"]) | (r["source"] == ALL)) & (t == r["year"])
+            avail[w, hit] *= max(0.0, 1.0 - r["fraction_lost"] * r["months"] / 12.0)
+            if not pd.isna(r["spot_multiplier"]):
+                price = mat_ok & (t == r["year"])
+                spot[w, price] = np.maximum(spot[w, price], r["spot_multiplier"])
+    return avail, spot
+
+
+def make_risk(scenarios: list[tuple], disruptions: list[tuple]) -> RiskScenarios:
+    """RiskScenarios from tuples (tests and code): scenarios (name, p, events, base_spot),
+    disruptions (event, source, material, year, months, fraction_lost, spot_multiplier)."""
+    sc = pd.DataFrame(scenarios, columns=["scenario", "probability", "events", "base_spot_multiplier"])
+    sc["events"] = [split_events(e) if isinstance(e, str) else list(e) for e in sc["events"]]
+    sc["description"] = ""
+    dis = pd.DataFrame(disruptions, columns=["event", "source", "material", "year", "months",
+                                             "fraction_lost", "spot_multiplier"])
+    dis["spot_multiplier"] = dis["spot_multiplier"].astype(float)
+    return RiskScenarios(sc, dis)

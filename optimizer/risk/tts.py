@@ -1,0 +1,135 @@
+"""Time-to-survive (TTS), time-to-recover (TTR) and a risk-exposure ranking of sources.
+
+After Simchi-Levi et al. (Interfaces 45(5), 2015; methods.md 2.2), for one material at a
+time (no bill of materials in this model), with constant weekly rates inside year t:
+
+    d   = demand[m,t] / 52                     weekly demand
+    a_n = sum_{s != n} capacity[m,s,t] / 52    weekly alternative capacity without source n
+    I   = stock of m at the start of year t    (opening stock, or the plan's stock[m,t-1])
+
+The TTS LP  max T  s.t.  I + a_n * T >= d * T,  0 <= T <= 52  has the exact closed form
+
+    TTS[n,m,t] = 52                        if a_n >= d   (survives the year)
+               = min(52, I / (d - a_n))    otherwise      (weeks)
+
+so no LP is solved.  Only sources that supply m in year t are listed.  Weeks beyond the
+year are not evaluated (52 means "at least the whole year").  Domestic projects are not
+counted as alternative capacity (conservative).
+
+TTR[n,m,t] (weeks) = the longest disruption of n on m in t on the Disruptions sheet
+(months x 52/12); blank where no event is listed.
+
+Risk exposure:  lost[n,m,t] = max(0, (d - a_n) * T - I) tonnes over T = TTR (or 52 weeks
+where no TTR is given), impact Z_n = sum_{m,t} lost * reference_value[m] (k-currency),
+REI_n = Z_n / max_k Z_k.
+
+Constraint "TTS >= N weeks" (:func:`tts_stock_floor`): stock[m,t-1] >= N/52 * max_n
+(demand[m,t] - sum_{s != n} capacity[m,s,t]) for every year t after the first (the first
+year's opening stock is data; a shortfall there is reported, not enforced).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+WEEKS = 52.0
+
+
+def _capacity_table(data) -> pd.DataFrame:
+    sup = data.supply[data.supply["year"].isin(set(data.years))]
+    return sup.groupby(["material", "source", "year"], as_index=False)["capacity"].sum()
+
+
+def start_stock(data, stock: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Stock at the start of each planning year: opening stock in the first year, the plan's
+    end-of-year stock[m, t-1] afterwards (0 where no plan is given)."""
+    rows = []
+    plan = {} if stock is None else {(m, int(t)): v for m, t, v in
+                                     zip(stock["material"], stock["year"], stock["value"])}
+    opening = dict(zip(data.materials["material"], data.materials["opening_stock"].fillna(0.0)))
+    for m in data.materials["material"]:
+        for t in data.years:
+            v = opening[m] if t == data.settings.first_year else plan.get((m, t - 1), 0.0)
+            rows.append((m, t, float(v)))
+    return pd.DataFrame(rows, columns=["material", "year", "start_stock"])
+
+
+def time_to_survive(data, stock: pd.DataFrame | None = None, disruptions: pd.DataFrame | None = None
+                    ) -> pd.DataFrame:
+    """One row per (source, material, year) with supply: demand, alternative capacity,
+    start stock, tts_weeks, ttr_weeks, lost_t, impact (see the module docstring)."""
+    cap = _capacity_table(data)
+    total = cap.groupby(["material", "year"])["capacity"].sum().rename("total_capacity")
+    out = cap.join(total, on=["material", "year"])
+    dem = data.demand.set_index(["material", "year"])["demand"]
+    out["demand"] = [float(dem.get((m, t), 0.0)) for m, t in zip(out["material"], out["year"])]
+    out["alt_capacity"] = out["total_capacity"] - out["capacity"]
+    st = start_stock(data, stock).set_index(["material", "year"])["start_stock"]
+    out["start_stock"] = [max(0.0, float(st.get((m, t), 0.0))) for m, t in zip(out["material"], out["year"])]
+    gap = (out["demand"] - out["alt_capacity"]).to_numpy() / WEEKS     # weekly deficit
+    I = out["start_stock"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tts = np.where(gap <= 0, WEEKS, np.minimum(WEEKS, I / np.where(gap > 0, gap, 1.0)))
+    out["tts_weeks"] = tts
+    out["ttr_weeks"] = _ttr(out, disruptions)
+    horizon = np.where(np.isnan(out["ttr_weeks"]), WEEKS, np.minimum(out["ttr_weeks"], WEEKS))
+    out["lost_t"] = np.maximum(0.0, np.maximum(gap, 0.0) * horizon - I)
+    ref = dict(zip(data.materials["material"], data.materials["reference_value"]))
+    out["impact"] = out["lost_t"] * out["material"].map(ref).astype(float)
+    out["critical"] = out["ttr_weeks"].to_numpy() > out["tts_weeks"].to_numpy()
+    cols = ["source", "material", "year", "demand", "capacity", "alt_capacity", "start_stock",
+            "tts_weeks", "ttr_weeks", "critical", "lost_t", "impact"]
+    return out[cols].sort_values(["material", "source", "year"]).reset_index(drop=True)
+
+
+def _ttr(out: pd.DataFrame, dis: pd.DataFrame | None) -> np.ndarray:
+    ttr = np.full(len(out), np.nan)
+    if dis is None or dis.empty:
+        return ttr
+    s = out["source"].to_numpy(dtype=object)
+    m = out["material"].to_numpy(dtype=object)
+    t = out["year"].to_numpy()
+    for _, r in dis.iterrows():
+        if r["fraction_lost"] <= 0:
+            continue
+        hit = ((s == r["source"]) | (r["source"] == "ALL")) & ((m == r["material"]) | (r["material"] == "ALL")) \
+            & (t == r["year"])
+        ttr[hit] = np.fmax(ttr[hit], r["months"] * WEEKS / 12.0)
+    return ttr
+
+
+def exposure_ranking(tts: pd.DataFrame) -> pd.DataFrame:
+    """Sources ranked by impact Z_n (k-currency) with REI = Z_n / max Z and the worst TTS."""
+    g = tts.groupby("source").agg(impact=("impact", "sum"), min_tts_weeks=("tts_weeks", "min"),
+                                  lost_t=("lost_t", "sum")).reset_index()
+    top = g["impact"].max()
+    g["rei"] = g["impact"] / top if top > 0 else 0.0
+    g = g.sort_values(["impact", "min_tts_weeks"], ascending=[False, True]).reset_index(drop=True)
+    g.insert(0, "rank", np.arange(1, len(g) + 1))
+    return g
+
+
+def tts_stock_floor(data, weeks: float) -> pd.DataFrame:
+    """Year-end stock floors making TTS >= ``weeks`` for every source:
+    floor[m, t-1] = weeks/52 * max(0, max_n (demand[m,t] - alt_capacity_n[m,t])).
+    Returns material, year (the stock's year, t-1), floor; only years t after the first."""
+    tts = time_to_survive(data)
+    tts = tts[tts["year"] > data.settings.first_year]
+    need = (tts["demand"] - tts["alt_capacity"]).clip(lower=0.0) * weeks / WEEKS
+    f = tts.assign(floor=need).groupby(["material", "year"], as_index=False)["floor"].max()
+    f["year"] = f["year"] - 1
+    return f
+
+
+def apply_stock_floor(model, floor: pd.DataFrame) -> None:
+    """Raise the lower bound of the spine's stock[m,t] columns to ``floor`` (in place)."""
+    lp = model.lp
+    b = lp.var_blocks["stock"]
+    k = list(lp.var_blocks).index("stock")
+    lower = lp.col_lower[k].copy()
+    pos = {(m, int(t)): i for i, (m, t) in enumerate(zip(b.index["material"], b.index["year"]))}
+    for m, t, v in zip(floor["material"], floor["year"], floor["floor"]):
+        i = pos.get((m, int(t)))
+        if i is not None:
+            lower[i] = max(lower[i], float(v))
+    lp.set_bounds("stock", lower=lower)
