@@ -400,14 +400,14 @@ ASSUMPTION_REFS = [
             "are A, DF34); Philippine magnet plants 500 t/yr (about half the ≈1,000 t/yr implied by "
             "their 14.3% share, K5); Belgian/German gallium 2 t/yr (about half the ≈4.4 t/yr Belgium "
             "supplied in 2019–23, K18)."),
-    ("A20", "Penalties are left to the tool's per-material defaults: unmet demand costs 10× the "
-            "material's highest unit cost per kg, and stock below target 0.5× that cost per kg and "
-            "year (e.g. Dy/Tb 13,600 and 680 USD/kg; magnets 800 and 40 USD/kg). Keeping them in "
-            "proportion to each material's value matters because the China cap is value-weighted: a "
-            "uniform per-kg penalty made it 'cheap' to leave high-value Dy/Tb, gallium and germanium "
-            "unserved to free China value for magnets. A tonne unmet always costs more than a tonne of "
-            "stock missing for the whole 7-year horizon (10 > 0.5 × 7), so stock never crowds out "
-            "demand. The penalties are policy weights, not prices: they rank outcomes."),
+    ("A20", "Penalties are left to the tool's per-material defaults: stock below target costs 1.5× "
+            "the material's highest unit cost per kg and year (so topping up the stockpile is always "
+            "worth buying where supply allows, also in 2030), and unmet demand max(10, 2 × 7 years) = "
+            "14× per kg (so a tonne unmet always costs more than a tonne of stock missing for the "
+            "whole horizon). Both stay in proportion to each material's value, which matters because "
+            "the China cap is value-weighted: a uniform per-kg penalty made it 'cheap' to leave "
+            "high-value Dy/Tb, gallium and germanium unserved to free China value for magnets. The "
+            "penalties are policy weights that rank outcomes, not prices."),
     ("A21", "Two Korean suppliers: KR = Korean magnet makers (Seonglim, C2; risk row 'KR (magnets)' of "
             "DF36) and KRZN = Korea Zinc (gallium C1 and germanium J11 projects; risk row 'KR (Ga: Korea "
             "Zinc)' of DF36), so each keeps its own risk score."),
@@ -648,9 +648,9 @@ def settings_rows() -> list[dict]:
         dict(setting="discount_rate", value=0.05, notes="A2: 5%/yr, assumption"),
         dict(setting="risk_weight", value=0.1, notes="A3: λ = 0.1, assumption"),
         dict(setting="unmet_penalty", value=None,
-             notes="A20: blank = per material, 10 x its highest unit cost per kg"),
+             notes="A20: blank = per material, max(10, 2 x years) x its highest unit cost per kg"),
         dict(setting="stock_shortfall_penalty", value=None,
-             notes="A20: blank = per material, 0.5 x its highest unit cost per kg and year"),
+             notes="A20: blank = per material, 1.5 x its highest unit cost per kg and year"),
         dict(setting="max_single_source_share", value=None,
              notes="not used in the base case: China supplies most of every material in 2024 (K1; K2; K16)"),
         dict(setting="investment_budget_total", value=FUND_SHARE_USD_M,

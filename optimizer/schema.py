@@ -108,10 +108,10 @@ SETTING_SPECS: tuple[Setting, ...] = (
                 "(risk score x material reference value x tonnes). 0 = cost only."),
     Setting("unmet_penalty", NUMBER, None, 0.0, None,
             doc="Penalty per kg of unmet demand (currency/kg) for every material without its own "
-                "value on Materials. Default: per material, 10 x its highest unit cost."),
+                "value on Materials. Default: per material, max(10, 2 x planning years) x its highest unit cost."),
     Setting("stock_shortfall_penalty", NUMBER, None, 0.0, None,
             doc="Penalty per kg per year below the stockpile target (currency/kg) for every material "
-                "without its own value on Materials. Default: per material, 0.5 x its highest unit cost."),
+                "without its own value on Materials. Default: per material, 1.5 x its highest unit cost."),
     Setting("max_single_source_share", FRACTION, None, 0.0, 1.0,
             doc="Optional cap on any one supplier's share of a material's demand in any year."),
     Setting("investment_budget_total", NUMBER, None, 0.0, None,
@@ -145,11 +145,11 @@ MATERIALS = Sheet(
         Column("unmet_penalty", "unmet-demand penalty (currency/kg)", NUMBER, required=False, default=None,
                minimum=0.0, number_format="#,##0.00",
                doc="Cost charged per kg of demand left unserved (blank = the Settings value, or "
-                   "10 x this material's highest unit cost)."),
+                   "max(10, 2 x planning years) x this material's highest unit cost)."),
         Column("shortfall_penalty", "stock shortfall penalty (currency/kg/yr)", NUMBER, required=False,
                default=None, minimum=0.0, number_format="#,##0.00",
                doc="Cost per kg and year of stock below the target (blank = the Settings value, or "
-                   "0.5 x this material's highest unit cost)."),
+                   "1.5 x this material's highest unit cost)."),
         BASIS,
     ),
     key=("material",), min_rows=1,

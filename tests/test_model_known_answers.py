@@ -217,11 +217,22 @@ def test_penalty_precedence_material_then_setting_then_default():
     assert pen["shortfall_penalty"] == pytest.approx(100.0)
     blank = data.with_settings(unmet_penalty=None, stock_shortfall_penalty=None)
     pen = material_penalties(blank).iloc[0]
-    assert pen["unmet_penalty"] == pytest.approx(150.0)     # 10 x highest unit cost 15
-    assert pen["shortfall_penalty"] == pytest.approx(7.5)   # 0.5 x 15
+    assert pen["unmet_penalty"] == pytest.approx(150.0)     # max(10, 2 x 1 year) x highest unit cost 15
+    assert pen["shortfall_penalty"] == pytest.approx(22.5)  # 1.5 x 15
     own = blank.materials.assign(unmet_penalty=[42.0], shortfall_penalty=[np.nan])
     pen = material_penalties(blank.__class__(**{**blank.__dict__, "materials": own})).iloc[0]
     assert pen["unmet_penalty"] == pytest.approx(42.0)
-    assert pen["shortfall_penalty"] == pytest.approx(7.5)
+    assert pen["shortfall_penalty"] == pytest.approx(22.5)
     res, _, _ = solve_data(one_year(cap=0.0, jp_cap=50.0).with_settings(unmet_penalty=None))
     assert res.objective_parts["unmet demand penalty"] == pytest.approx(50 * 150 / 1000)
+
+
+def test_default_penalties_scale_with_the_horizon():
+    from models.sourcing import material_penalties
+    from model_fixtures import random_data
+    data = random_data(2, years=tuple(range(2025, 2037))).with_settings(unmet_penalty=None,
+                                                                         stock_shortfall_penalty=None)
+    pen = material_penalties(data).set_index("material")
+    top = data.supply.groupby("material")["unit_cost"].max()
+    assert pen["unmet_penalty"].to_numpy() == pytest.approx(24.0 * top[pen.index].to_numpy())  # 2 x 12 years
+    assert pen["shortfall_penalty"].to_numpy() == pytest.approx(1.5 * top[pen.index].to_numpy())

@@ -1,0 +1,74 @@
+"""``sourcing serve``: start the local web app (127.0.0.1 by default)."""
+from __future__ import annotations
+
+import sys
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--max-upload-mb", type=float, default=20.0, help="largest accepted upload in MB (default 20)")
+    p.add_argument("--keep-minutes", type=float, default=60.0,
+                   help="delete a job's files this many minutes after it finishes (default 60)")
+    p.add_argument("--data-dir", default=None, help="folder for uploads and results (default: a new temp folder)")
+    p.add_argument("--workers", type=int, default=2, help="solver processes running at once (default 2)")
+
+
+def make_server(host: str, port: int, app):
+    """A threaded WSGI server (werkzeug) for ``app``; port 0 picks a free port."""
+    from werkzeug.serving import make_server as _make
+    return _make(host, port, app, threaded=True)
+
+
+def cmd_serve(args) -> int:
+    try:
+        from optimizer.web.app import create_app
+    except ModuleNotFoundError as exc:
+        print(f"error: the web app needs the package '{exc.name}': pip install flask", file=sys.stderr)
+        return 4
+    if args.port < 0 or args.port > 65535 or args.max_upload_mb <= 0 or args.keep_minutes < 0 or args.workers < 1:
+        print("error: --port must be 0-65535, --max-upload-mb and --workers positive, --keep-minutes >= 0",
+              file=sys.stderr)
+        return 2
+    app = create_app(args.data_dir, max_upload_mb=args.max_upload_mb, keep_minutes=args.keep_minutes,
+                     workers=args.workers)
+    store = app.extensions["sourcing_jobs"]
+    try:
+        server = make_server(args.host, args.port, app)
+    except OSError as err:
+        print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    store.start_sweeper(min(60.0, max(1.0, store.keep_seconds / 4)))
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Sourcing optimizer web app: http://{host}:{server.server_port}/  (Ctrl+C to stop)", flush=True)
+    print(f"Uploads and results in {store.data_dir}; kept {args.keep_minutes:g} minutes after a job finishes.", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print("warning: listening beyond this computer; anyone who can reach it can upload files.",
+              file=sys.stderr)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped")
+    finally:
+        server.server_close()
+        store.shutdown()
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("serve", help="start the local web app (upload a workbook in the browser)")
+    add_arguments(p)
+    p.set_defaults(func=cmd_serve)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m optimizer.web.cli [options]``: the same as ``sourcing serve``."""
+    import argparse
+    p = argparse.ArgumentParser(prog="sourcing serve", description="Start the local web app.")
+    add_arguments(p)
+    return cmd_serve(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
