@@ -9,7 +9,13 @@ it.  Before openpyxl sees the bytes it checks, in order:
   password-protected workbook (an OLE2 compound file) or an OpenDocument file each get
   a clear error saying what the file is and what to do;
 * the zip members' declared uncompressed sizes add up to at most
-  ``schema.MAX_UNCOMPRESSED_BYTES`` (zip bomb guard; nothing is extracted to check).
+  ``schema.MAX_UNCOMPRESSED_BYTES`` (zip bomb guard; nothing is extracted to check),
+  and there are at most ``zip_guard.MAX_ZIP_MEMBERS`` members;
+* every member is then inflated once in bounded steps and must match its declared
+  size and CRC (a "lying" header is refused before it can expand), no XML part has a
+  DTD (entity bombs, XXE), each data sheet has at most ``schema.MAX_ROWS_PER_SHEET``
+  data rows and all of them at most ``zip_guard.MAX_CELLS`` cells, counted from the
+  XML before openpyxl parses anything (see :mod:`optimizer.zip_guard`).
 
 The file is read into memory once (it is small by then), hashed (SHA-256) and parsed
 from those same bytes, so the hash always describes what was validated.
@@ -21,9 +27,9 @@ lie).  Only the columns whose row-1 header matches the schema are kept; fully bl
 rows are skipped; at most ``schema.MAX_ROWS_PER_SHEET`` data rows are read.
 
 Read-only mode hides two things, which are recovered from the sheet XML: merged
-ranges (``<mergeCell ref=..>``, parsed with defusedxml) and formulas without a cached
-value (a file last saved by openpyxl or another generator; ``data_only=True`` reads
-them as blank).  A sheet whose XML contains formulas is read a second time with
+ranges (``<mergeCell ref=..>``, parsed with defusedxml when the scan saw one) and
+formulas without a cached value (a file last saved by openpyxl or another generator;
+``data_only=True`` reads them as blank).  A sheet whose XML contains formulas is read a second time with
 ``data_only=False`` to find them.  Macros in ``.xlsm`` files are never run.
 """
 from __future__ import annotations
@@ -33,22 +39,21 @@ import hashlib
 import io
 from itertools import islice
 import posixpath
-import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from optimizer import schema as S
+from optimizer import zip_guard as G
 from optimizer.data import InputError, Issue
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
-_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_MERGE_TAG = re.compile(rb"<(?:\w+:)?mergeCell[\s>/]")
 _SAVE_AS = "open it in Excel or LibreOffice and save it as 'Excel Workbook (.xlsx)'"
 
 
@@ -123,11 +128,27 @@ def _fail(path, rule: str, value="") -> InputError:
     return InputError([Issue("", "", value, rule)], str(path))
 
 
+def _unreadable(path, exc: Exception) -> InputError:
+    """The error for a parser failure inside the workbook (openpyxl or defusedxml)."""
+    cause, seen = exc, 0
+    while cause is not None and not isinstance(cause, DefusedXmlException) and seen < 10:
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1     # openpyxl re-raises as ValueError
+    if isinstance(cause, DefusedXmlException):
+        return _fail(path, f"the workbook's XML declares entities or a DTD ({type(cause).__name__}), which Excel "
+                           "never writes: refused as a possible XML entity-expansion bomb or external-entity attack")
+    return _fail(path, f"the workbook could not be read ({type(exc).__name__}: {exc}): the file may be damaged; "
+                       f"{_SAVE_AS}")
+
+
 def _identify_non_zip(data: bytes, suffix: str) -> str:
     """Plain-words description of a file that is not a zip, and what to do."""
     if not data:
         return "the file is empty (0 bytes): choose the saved .xlsx workbook"
     if data.startswith(OLE2_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            return ("this workbook is password-protected (encrypted), so it cannot be read: remove the password "
+                    "(Excel: File > Info > Protect Workbook > Encrypt with Password, clear it; LibreOffice: "
+                    "File > Properties > Security) and save it again as .xlsx")
         if suffix == ".xls":
             return f"this is an old Excel 97-2003 .xls workbook, which is not supported: {_SAVE_AS}"
         return ("this is an OLE2 compound file: a password-protected (encrypted) workbook or an old "
@@ -151,9 +172,15 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     suffix = path.suffix.lower()
     if not data.startswith(b"PK"):
         raise _fail(path, _identify_non_zip(data, suffix))
+    declared = G.declared_members(data)
+    if declared is not None and declared > G.MAX_ZIP_MEMBERS:   # refused before parsing the directory
+        raise _fail(path, G.too_many_members(declared, _SAVE_AS))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
+        G.check_archive(infos, _SAVE_AS)
+    except G.Refused as exc:
+        raise _fail(path, exc.rule)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise _fail(path, f"the file is a damaged zip archive, not a readable workbook ({exc}): {_SAVE_AS}")
     total = sum(i.file_size for i in infos)
@@ -163,50 +190,88 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
                           "sheets, images and formatting, or split the data")
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
-        if "mimetype" in names and b"opendocument" in zf.read("mimetype")[:200]:
-            raise _fail(path, f"this is an OpenDocument (.ods) spreadsheet: {_SAVE_AS}")
+        if "mimetype" in names:
+            try:
+                kind = G.read_member(data, zf.getinfo("mimetype"), cap=1024)
+            except G.Refused:
+                kind = b""
+            if b"opendocument" in kind:
+                raise _fail(path, f"this is an OpenDocument (.ods) spreadsheet: {_SAVE_AS}")
         raise _fail(path, f"this is a zip archive but not an Excel workbook (no xl/workbook.xml): {_SAVE_AS}")
     return zf
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet title -> XML part name, from xl/workbook.xml and its relationships."""
+def _workbook_index(zf: zipfile.ZipFile, data: bytes) -> tuple[dict[str, str], str | None]:
+    """(sheet title -> XML part name, shared-strings part name) from xl/workbook.xml and its
+    relationships, both read through the zip guard (size capped, size and CRC checked)."""
+    def part(target: str) -> str:
+        return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+
+    if "xl/_rels/workbook.xml.rels" not in set(zf.namelist()):
+        return {}, None
+    wb_xml = G.read_member(data, zf.getinfo("xl/workbook.xml"))
+    rels_xml = G.read_member(data, zf.getinfo("xl/_rels/workbook.xml.rels"))
     try:
-        wb = SafeET.fromstring(zf.read("xl/workbook.xml"))
-        rels = SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except Exception:   # noqa: BLE001 - openpyxl will report a broken file itself
-        return {}
-    targets = {r.get("Id"): r.get("Target", "") for r in rels if r.tag.endswith("Relationship")}
+        wb = SafeET.fromstring(wb_xml)
+        rels = [r for r in SafeET.fromstring(rels_xml) if r.tag.endswith("Relationship")]
+    except Exception:   # noqa: BLE001 - the scan or openpyxl reports a broken or hostile file itself
+        return {}, None
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    strings = next((part(r.get("Target")) for r in rels if r.get("Target")
+                    and str(r.get("Type", "")).endswith("/sharedStrings")), None)
     parts = {}
     for el in wb.iter():
         if el.tag.endswith("}sheet"):
             rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
             target = targets.get(rid, "")
             if target:
-                parts[el.get("name")] = (target.lstrip("/") if target.startswith("/")
-                                         else posixpath.normpath(posixpath.join("xl", target)))
-    return parts
+                parts[el.get("name")] = part(target)
+    return parts, strings
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> XML part (kept for ``optimizer.pooling.reader``'s fallback path)."""
+    try:
+        return _workbook_index(zf, zf.fp.getvalue())[0]
+    except G.Refused:
+        return {}
 
 
 def _scan_part(zf: zipfile.ZipFile, part: str) -> tuple[bool, list[str]]:
-    """(sheet XML contains formulas, merged ranges) without building the sheet in memory."""
-    has_formula = has_merge = False
-    tail = b""
-    with zf.open(part) as fh:
-        while chunk := fh.read(1 << 20):
-            buf = tail + chunk
-            has_formula = has_formula or bool(_FORMULA_TAG.search(buf))
-            has_merge = has_merge or bool(_MERGE_TAG.search(buf))
-            tail = buf[-64:]
+    """(has formulas, merged ranges) of one part (kept for ``optimizer.pooling.reader``'s fallback)."""
+    scan = G.PartScan(part, G.SHEET_TAGS, False)
+    for chunk in G.inflate(zf.fp.getvalue(), zf.getinfo(part)):
+        scan.feed(chunk)
+    scan.finish()
+    return scan.has_formula, _merge_refs(zf, part) if scan.has_merge else []
+
+
+def _merge_refs(zf: zipfile.ZipFile, part: str) -> list[str]:
+    """Merged ranges of a (verified) sheet part, parsed as a stream."""
     refs = []
-    if has_merge:
-        with zf.open(part) as fh:
-            for _, el in SafeET.iterparse(fh, events=("end",)):
-                if el.tag.endswith("}mergeCell") and el.get("ref"):
-                    refs.append(el.get("ref"))
-                if not el.tag.endswith("}mergeCells"):
-                    el.clear()
-    return has_formula, refs
+    with zf.open(part) as fh:
+        for _, el in SafeET.iterparse(fh, events=("end",)):
+            if el.tag.endswith("}mergeCell") and el.get("ref"):
+                refs.append(el.get("ref"))
+            if not el.tag.endswith("}mergeCells"):
+                el.clear()
+    return refs
+
+
+def _scan(p: Path, zf: zipfile.ZipFile, data: bytes,
+          sheet_defs: tuple[S.Sheet, ...]) -> tuple[dict[str, str], dict[str, G.PartScan]]:
+    """Verify every member and scan the data sheets; (sheet title -> part, part -> scan)."""
+    try:
+        parts, strings = _workbook_index(zf, data)
+        watch = {}
+        for sheet in sheet_defs:
+            title = _find_title(sheet, list(parts))
+            if title is not None and parts[title] in set(zf.namelist()):
+                watch[parts[title]] = sheet.name
+        scans = G.scan_members(data, zf.infolist(), watch, strings, S.MAX_ROWS_PER_SHEET)
+    except G.Refused as exc:
+        raise InputError([Issue(exc.sheet, "", None, exc.rule)], str(p)) from None
+    return parts, scans
 
 
 def _find_title(sheet: S.Sheet, titles: list[str]) -> str | None:
@@ -357,7 +422,7 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...] = S.DATA_SHEETS) -> RawWorkb
     if macro:
         issues.append(Issue("", "", None, "macro-enabled workbook: macros are never run and are ignored "
                             "(save as .xlsx to silence this warning)", "warning"))
-    parts = _sheet_parts(zf)
+    parts, scans = _scan(p, zf, data, sheet_defs)
     sheets: dict[str, RawSheet] = {}
     needs_second_pass: list[str] = []
     try:
@@ -367,8 +432,7 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...] = S.DATA_SHEETS) -> RawWorkb
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser failure means an unusable file
-        raise _fail(p, f"the workbook could not be read ({type(exc).__name__}: {exc}): the file may be "
-                       f"damaged; {_SAVE_AS}")
+        raise _unreadable(p, exc)
     try:
         titles = list(wb.sheetnames)
         for sheet in sheet_defs:
@@ -388,16 +452,16 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...] = S.DATA_SHEETS) -> RawWorkb
                 warnings.simplefilter("ignore")
                 raw = _read_sheet(ws, sheet, title, issues)
             sheets[sheet.name] = raw
-            if title in parts and parts[title] in names and raw.columns:
-                has_formula, refs = _scan_part(zf, parts[title])
-                _merge_issues(raw, refs, issues)
-                if has_formula:
+            scan = scans.get(parts.get(title, ""))
+            if scan is not None and raw.columns:
+                if scan.has_merge:
+                    _merge_issues(raw, _merge_refs(zf, parts[title]), issues)
+                if scan.has_formula:
                     needs_second_pass.append(sheet.name)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - malformed XML inside a sheet, defusedxml refusals, ...
-        raise _fail(p, f"the workbook could not be read ({type(exc).__name__}: {exc}): the file may be "
-                       f"damaged; {_SAVE_AS}")
+        raise _unreadable(p, exc)
     finally:
         wb.close()
     if needs_second_pass:
@@ -411,13 +475,13 @@ def _second_pass(p: Path, data: bytes, sheets: dict[str, RawSheet], names: list[
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except Exception as exc:  # noqa: BLE001
-        raise _fail(p, f"the workbook could not be read ({type(exc).__name__}: {exc})")
+        raise _unreadable(p, exc)
     try:
         for name in names:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 _find_uncached_formulas(wb[sheets[name].title], sheets[name])
     except Exception as exc:  # noqa: BLE001
-        raise _fail(p, f"the workbook could not be read ({type(exc).__name__}: {exc})")
+        raise _unreadable(p, exc)
     finally:
         wb.close()

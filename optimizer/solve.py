@@ -148,4 +148,8 @@ def solve_lp(lp: LinearProgram, options: SolveOptions | None = None) -> Solution
         sol.timings["ranging"] = time.perf_counter() - t0
     if not sol.message:
         sol.message = STATUS_TEXT.get(sol.status, sol.status)
+        if sol.status == R.TIME_LIMIT_FEASIBLE and lp.is_mip:
+            gap = sol.mip_gap
+            sol.message += (f" (MIP gap {gap:.2%}: the best possible plan costs at most that much less)"
+                            if gap is not None and np.isfinite(gap) else " (MIP gap not reported by this solver)")
     return sol

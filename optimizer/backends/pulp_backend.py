@@ -120,6 +120,8 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
     status = _status(prob, solver)
     notes = []
     sol = Solution(status, "", "pulp", solver, timings=timings, notes=notes)
+    if lp.is_mip and solver == "highs" and getattr(prob, "solverModel", None) is not None:
+        sol.mip_gap = float(prob.solverModel.getInfo().mip_gap)
     if status in (R.OPTIMAL, R.TIME_LIMIT_FEASIBLE):
         sol.x = np.array([v.varValue if v.varValue is not None else 0.0 for v in xs], dtype=float)
         sol.objective = float(pulp.value(prob.objective) or 0.0)

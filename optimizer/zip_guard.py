@@ -1,0 +1,280 @@
+"""Bounded, verified reading of a workbook's zip members before any XML parser sees them.
+
+A zip member's header states its uncompressed size and CRC, but the compressed
+stream may say otherwise: Python's :mod:`zipfile` stops at the declared size and
+checks the CRC only at the end, while ``ZipFile.read`` (which openpyxl uses for the
+workbook index and styles) inflates up to 2 GiB in one call first.  So a member that
+declares 2 KB and inflates to 3 GB ("lying header") would exhaust memory.  Here every
+member is inflated once, in 1 MiB steps with ``zlib``'s ``max_length``, and refused
+as soon as it produces more than it declares; its size and CRC must then match
+exactly.  Only stored and deflated members are accepted (Excel writes nothing else;
+zipfile's bzip2/lzma paths have no output bound), and no zip-encrypted member.
+
+While inflating, the parts the loader will parse are scanned for:
+
+* a DTD (``<!DOCTYPE``/``<!ENTITY``): Excel never writes one; it is how XML entity
+  bombs and external-entity (XXE) attacks start (defusedxml would refuse them too);
+* in the data sheets: rows, cells, formulas and merged ranges, counted from the tags
+  so that a sheet over the row limit or a workbook over the cell limit is refused
+  before openpyxl builds a single row (scanning stops at the limit);
+* in the shared-string table: the number of strings;
+* in both: text runs over :data:`MAX_TEXT_RUN` bytes (Excel holds at most 32,767
+  characters per cell).
+
+Small "index" parts that openpyxl parses whole (``xl/workbook.xml``, styles, relations,
+document properties) are capped at :data:`MAX_INDEX_PART_BYTES`.
+"""
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+
+MAX_ZIP_MEMBERS = 10_000
+MAX_CELLS = 1_000_000            # filled (or formatted) cells over all data sheets
+MAX_SHARED_STRINGS = 1_000_000
+MAX_TEXT_RUN = 1 << 20           # bytes between two '<' in a sheet or the shared strings
+MAX_INDEX_PART_BYTES = 32 << 20
+CHUNK = 1 << 20
+assert MAX_TEXT_RUN >= CHUNK     # a run inside one chunk is then always within the limit
+
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
+_METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma", 9: "deflate64", 93: "zstandard"}
+SHEET_TAGS = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?(row|c|f|mergeCell)[\s>/]")
+STRING_TAGS = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?(si)[\s>/]")
+_DTD = (b"<!DOCTYPE", b"<!ENTITY")
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+
+
+class Refused(Exception):
+    """The file is refused; ``rule`` says why in plain words, ``sheet`` where (or "")."""
+
+    def __init__(self, rule: str, sheet: str = ""):
+        super().__init__(rule)
+        self.rule, self.sheet = rule, sheet
+
+
+def declared_members(data: bytes) -> int | None:
+    """Member count from the end-of-central-directory record (None if absent or zip64)."""
+    at = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if at < 0 or at + 22 > len(data):
+        return None
+    total = struct.unpack_from("<H", data, at + 10)[0]
+    return None if total == 0xFFFF else total
+
+
+def too_many_members(count: int, repair: str) -> str:
+    return (f"the workbook's zip archive has {count:,} members, more than the limit of {MAX_ZIP_MEMBERS:,} "
+            f"members (a damaged or hostile file): {repair}")
+
+
+def check_archive(infos: list[zipfile.ZipInfo], repair: str) -> None:
+    """Member count, compression methods and zip-level encryption."""
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise Refused(too_many_members(len(infos), repair))
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise Refused(f"the zip member {info.filename} is encrypted with a zip password, which Excel never "
+                          f"does: {repair}")
+        if info.compress_type not in _METHODS:
+            name = _METHOD_NAMES.get(info.compress_type, "unknown")
+            raise Refused(f"the zip member {info.filename} uses compression method {info.compress_type} "
+                          f"({name}); Excel writes only stored or deflated members: {repair}")
+
+
+def _raw(data: bytes, info: zipfile.ZipInfo) -> memoryview:
+    """The member's compressed bytes, located through its local header (as zipfile does)."""
+    at = info.header_offset
+    if data[at:at + 4] != b"PK\x03\x04":
+        raise Refused(f"the zip member {info.filename} is damaged (no local header where the directory "
+                      "points)")
+    name_len, extra_len = struct.unpack_from("<HH", data, at + 26)
+    start = at + 30 + name_len + extra_len
+    if start + info.compress_size > len(data):
+        raise Refused(f"the zip member {info.filename} is damaged (its data runs past the end of the file)")
+    return memoryview(data)[start:start + info.compress_size]
+
+
+def inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """Yield the member's bytes in chunks of at most :data:`CHUNK`; size and CRC verified.
+
+    Raises :class:`Refused` as soon as the stream yields more than the declared size.
+    """
+    raw, declared, total, crc = _raw(data, info), info.file_size, 0, 0
+    lie = (f"the zip member {info.filename} declares {declared:,} bytes but expands to more: a damaged "
+           f"file or a zip bomb, refused before reading it")
+    if info.compress_type == zipfile.ZIP_STORED:
+        if len(raw) != declared:
+            raise Refused(lie if len(raw) > declared else f"the zip member {info.filename} is damaged "
+                          "(shorter than declared)")
+        for i in range(0, len(raw), CHUNK):
+            out = bytes(raw[i:i + CHUNK])
+            crc = zlib.crc32(out, crc)
+            yield out
+        total = declared
+    else:
+        d = zlib.decompressobj(-15)
+        for i in range(0, len(raw), CHUNK):
+            buf = raw[i:i + CHUNK]
+            while buf and not d.eof:
+                try:
+                    out = d.decompress(buf, CHUNK)
+                except zlib.error as exc:
+                    raise Refused(f"the zip member {info.filename} is damaged ({exc})") from None
+                total += len(out)
+                if total > declared:
+                    raise Refused(lie)
+                crc = zlib.crc32(out, crc)
+                if out:
+                    yield out
+                buf = d.unconsumed_tail
+            if d.eof:
+                break
+        if not d.eof:
+            raise Refused(f"the zip member {info.filename} is damaged (its compressed data ends early)")
+    if total != declared or crc != info.CRC:
+        raise Refused(f"the zip member {info.filename} is damaged (its data does not match its declared "
+                      "size and checksum)")
+
+
+def read_member(data: bytes, info: zipfile.ZipInfo, cap: int = MAX_INDEX_PART_BYTES) -> bytes:
+    """A whole (small) member, verified; refused if it declares more than ``cap`` bytes."""
+    if info.file_size > cap:
+        raise Refused(_too_big(info, cap))
+    return b"".join(inflate(data, info))
+
+
+def _too_big(info: zipfile.ZipInfo, cap: int) -> str:
+    return (f"the zip member {info.filename} is {info.file_size:,} bytes; a workbook part of this kind is at "
+            f"most {cap:,} bytes (a damaged or hostile file)")
+
+
+class PartScan:
+    """Counts tags in one XML part fed chunk by chunk (a tag split between chunks counts once)."""
+
+    def __init__(self, name: str, tags: re.Pattern | None, long_text: bool):
+        self.name, self.tags, self.long_text = name, tags, long_text
+        self.counts = {b"row": 0, b"c": 0, b"f": 0, b"mergeCell": 0, b"si": 0}
+        self._tail, self._run, self._dtd_tail = b"", 0, b""
+
+    @property
+    def rows(self) -> int:
+        return self.counts[b"row"]
+
+    @property
+    def cells(self) -> int:
+        return self.counts[b"c"]
+
+    @property
+    def has_formula(self) -> bool:
+        return self.counts[b"f"] > 0
+
+    @property
+    def has_merge(self) -> bool:
+        return self.counts[b"mergeCell"] > 0
+
+    def feed(self, chunk: bytes) -> None:
+        probe = self._dtd_tail + chunk
+        if any(m in probe for m in _DTD):
+            raise Refused(f"the zip member {self.name} declares XML entities (a DTD), which Excel never writes: "
+                          "refused as a possible XML entity-expansion bomb or external-entity attack")
+        self._dtd_tail = chunk[-16:]
+        if self.long_text:
+            self._track_text(chunk)
+        if self.tags is not None:
+            buf = self._tail + chunk
+            cut = buf.rfind(b"<")
+            if cut < 0:
+                self._tail = b""
+                return
+            self._count(buf[:cut])
+            self._tail = buf[cut:cut + 64]   # room for the longest tag name matched
+
+    def finish(self) -> None:
+        if self.tags is not None:
+            self._count(self._tail)
+            self._tail = b""
+
+    def _count(self, text: bytes) -> None:
+        found = self.tags.findall(text)
+        for key in self.counts:
+            if found:
+                self.counts[key] += found.count(key)
+
+    def _track_text(self, chunk: bytes) -> None:
+        first = chunk.find(b"<")
+        self._run += len(chunk) if first < 0 else first
+        if self._run > MAX_TEXT_RUN:
+            raise Refused(f"the zip member {self.name} holds a text of more than {MAX_TEXT_RUN:,} bytes without "
+                          "markup; Excel allows at most 32,767 characters in a cell (a damaged or hostile file)")
+        if first >= 0:
+            self._run = len(chunk) - chunk.rfind(b"<") - 1
+
+
+def scan_members(data: bytes, infos: list[zipfile.ZipInfo], sheets: dict[str, str], strings: str | None,
+                 max_rows: int) -> dict[str, PartScan]:
+    """Inflate and verify every member; scan the data-sheet parts (``sheets``: part -> sheet name)
+    and the shared strings.  Returns the scans of those parts; raises :class:`Refused`."""
+    scans: dict[str, PartScan] = {}
+    cells = 0
+    for info in infos:
+        name = info.filename
+        if _is_index_part(name) and info.file_size > MAX_INDEX_PART_BYTES:
+            raise Refused(_too_big(info, MAX_INDEX_PART_BYTES))
+        if name in sheets:
+            scan = PartScan(name, SHEET_TAGS, True)
+        elif name == strings:
+            scan = PartScan(name, STRING_TAGS, True)
+        else:
+            scan = None
+        before, first = 0, True
+        for chunk in inflate(data, info):
+            if first and scan is None and (name.lower().endswith(_XML_SUFFIXES) or _looks_like_xml(chunk)):
+                scan = PartScan(name, None, False)      # any XML part, whatever its name: DTD check
+            first = False
+            if scan is None:
+                continue
+            scan.feed(chunk)
+            if name in sheets:
+                cells += scan.cells - before
+                before = scan.cells
+                _limits(scan, sheets[name], cells, max_rows)
+            elif name == strings and scan.counts[b"si"] > MAX_SHARED_STRINGS:
+                _too_many_strings()
+        if scan is not None:
+            scan.finish()
+            if name in sheets:
+                cells += scan.cells - before
+                _limits(scan, sheets[name], cells, max_rows)
+            elif name == strings and scan.counts[b"si"] > MAX_SHARED_STRINGS:
+                _too_many_strings()
+            if name in sheets or name == strings:
+                scans[name] = scan
+    return scans
+
+
+def _looks_like_xml(chunk: bytes) -> bool:
+    return chunk[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def _is_index_part(name: str) -> bool:
+    return (name in ("[Content_Types].xml", "xl/workbook.xml", "xl/styles.xml") or name.endswith(".rels")
+            or name.startswith("docProps/"))
+
+
+def _limits(scan: PartScan, sheet: str, cells: int, max_rows: int) -> None:
+    if scan.rows > max_rows + 1:
+        raise Refused(f"sheet '{sheet}' has more than {max_rows:,} data rows (at least {scan.rows - 1:,}, counting "
+                      f"empty formatted rows): the limit is {max_rows:,} rows per sheet; split the data or delete "
+                      "unused rows", sheet)
+    if cells > MAX_CELLS:
+        raise Refused(f"the data sheets hold more than {MAX_CELLS:,} cells (counting empty formatted cells; "
+                      f"the limit is {MAX_CELLS:,} cells; sheet '{sheet}' alone has at least {scan.cells:,}): "
+                      "delete unused rows and columns or split the data", sheet)
+
+
+def _too_many_strings() -> None:
+    raise Refused(f"the workbook's shared string table holds more than {MAX_SHARED_STRINGS:,} strings (the "
+                  f"limit is {MAX_SHARED_STRINGS:,} strings): delete unused sheets or split the data")
