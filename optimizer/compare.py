@@ -1,0 +1,234 @@
+"""Scenario batch: the base data and each named scenario solved side by side, with curves.
+
+:func:`run_batch` solves the base data and every scenario of the Scenarios sheet
+(:func:`optimizer.scenarios.apply_scenario` on the validated base data, so the workbook is
+read once) through the same spine as ``sourcing solve`` (:func:`optimizer.pipeline.solve_data`)
+and, optionally, computes each one's exact cost curve (:mod:`optimizer.curves`).
+:func:`comparison_tables` turns the runs into the comparison workbook's tables:
+
+* ``summary``   - one row per measure, one column per scenario: status, total objective,
+  cost without the risk charge, risk (risk-weighted volume), unmet demand, China tonnes,
+  lowest achievable share, cost of the last percentage point (currency M);
+* ``shares``    - China share (ALL, value-weighted) per year, one column per scenario;
+* ``china_tonnes`` - tonnes bought from the China bloc per material (all years);
+* ``changes``   - per scenario, the purchases that change most against base (by value);
+* ``overrides`` - per scenario, every input cell the scenario changed (base -> scenario):
+  what the scenario *names* and nothing else;
+* ``curves``    - every curve's vertices (scenario, target, cost) for one chart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from optimizer import result as R
+from optimizer import schema as S
+from optimizer.data import InputError
+from optimizer.scenarios import TABLE_ATTR, apply_scenario, list_scenarios
+
+BASE = "base"
+
+
+@dataclass
+class ScenarioRun:
+    name: str
+    data: object = None
+    result: R.RunResult | None = None
+    cost: float = np.nan          # k-currency, objective without the risk charge
+    risk: float = np.nan          # k-currency-equivalent (risk-weighted volume)
+    curve: object = None          # optimizer.curves.Curve
+    error: str = ""               # why this scenario has no result / no curve
+
+
+def run_batch(data, names: list[str] | None = None, curve_mode: str | None = "path",
+              curve_year: int | None = None, on_progress=None) -> list[ScenarioRun]:
+    """Solve base + each scenario (``names``: default every scenario of the workbook).
+
+    ``curve_mode`` None skips the curves.  ``on_progress(name)`` is called before each run.
+    Raises nothing for a scenario that fails: its ``error`` says why.
+    """
+    from models.sourcing import build_model
+    from optimizer.curves import CurveError, CurveSolveError, cap_direction, compute_curve, with_cap_row
+    from optimizer.frontier import cost_vector, risk_weighted_volume
+    from optimizer.pipeline import RunOptions, solve_data
+
+    names = list_scenarios(data) if names is None else names
+    runs = []
+    for name in [BASE] + names:
+        if on_progress:
+            on_progress(name)
+        run = ScenarioRun(name)
+        runs.append(run)
+        try:
+            run.data = data if name == BASE else apply_scenario(data, name)
+        except InputError as err:
+            run.error = "; ".join(str(i) for i in err.issues if i.severity == "error")
+            continue
+        res, model, sol = solve_data(run.data, RunOptions(ranging=False))
+        run.result = res
+        if sol.x is None:
+            run.error = res.status_message
+            continue
+        run.cost = float(np.multiply(cost_vector(model), sol.x).sum())
+        run.risk = float(np.multiply(risk_weighted_volume(model), sol.x).sum())
+        if curve_mode is None or res.status != R.OPTIMAL:
+            continue
+        try:
+            cdata = with_cap_row(run.data, curve_year) if curve_mode == "year" and curve_year else run.data
+            cmodel = model if cdata is run.data else build_model(cdata)
+            direction = cap_direction(cmodel, curve_mode, curve_year)
+            run.curve = compute_curve(cmodel, direction, detail=False)
+        except (CurveError, CurveSolveError) as err:
+            run.error = f"no curve: {err}"
+    return runs
+
+
+def _ok(runs):
+    return [r for r in runs if r.result is not None and r.result.objective is not None]
+
+
+def comparison_tables(runs: list[ScenarioRun], top: int = 10) -> dict[str, pd.DataFrame]:
+    """The comparison workbook's tables (see the module docstring)."""
+    return {"summary": summary_table(runs), "shares": shares_table(runs),
+            "china_tonnes": china_tonnes_table(runs), "changes": changes_table(runs, top),
+            "overrides": overrides_table(runs), "curves": curves_table(runs)}
+
+
+def summary_table(runs) -> pd.DataFrame:
+    rows = {}
+    for r in runs:
+        res = r.result
+        col = {"status": (res.status_message if res else r.error) or ""}
+        if res is not None and res.objective is not None:
+            china = res.plan[res.plan["bloc"] == "china"]["tonnes"].sum()
+            col.update({
+                "total objective (M, discounted)": res.objective,
+                "cost without risk charge (M, discounted)": r.cost / 1000.0,
+                "risk: risk-weighted volume (M)": r.risk / 1000.0,
+                "unmet demand (t)": float(res.unmet["unmet"].sum()) if len(res.unmet) else 0.0,
+                "China-bloc purchases (t, all years)": float(china),
+            })
+        c = r.curve
+        if c is not None:
+            col["lowest achievable share (curve parameter)"] = c.lowest.t
+            col["curve start (today's level)"] = c.t_high
+            col["breakpoints on the curve"] = len(c.breakpoints)
+            col["cost of the curve's range (M)"] = (c.vertices[0].cost - c.vertices[-1].cost) / 1000.0
+        if r.error and res is not None:
+            col["note"] = r.error
+        rows[r.name] = col
+    out = pd.DataFrame(rows)
+    out.index.name = "measure"
+    return out.reset_index()
+
+
+def shares_table(runs) -> pd.DataFrame:
+    frames = []
+    for r in _ok(runs):
+        sh = r.result.shares
+        sh = sh[sh["scope"].isin(["ALL", "ALL (uncapped)"])][["year", "china_share"]]
+        frames.append(sh.set_index("year")["china_share"].rename(r.name))
+    if not frames:
+        return pd.DataFrame(columns=["year"])
+    out = pd.concat(frames, axis=1)
+    tgt = _ok(runs)[0].result.shares
+    tgt = tgt[tgt["scope"] == "ALL"].set_index("year")["target"].rename("base target")
+    out = out.join(tgt, how="left")
+    out.index.name = "year"
+    return out.reset_index()
+
+
+def china_tonnes_table(runs) -> pd.DataFrame:
+    frames = []
+    for r in _ok(runs):
+        p = r.result.plan
+        frames.append(p[p["bloc"] == "china"].groupby("material")["tonnes"].sum().rename(r.name))
+    if not frames:
+        return pd.DataFrame(columns=["material"])
+    out = pd.concat(frames, axis=1).fillna(0.0)
+    out.index.name = "material"
+    return out.reset_index()
+
+
+def changes_table(runs, top: int = 10) -> pd.DataFrame:
+    """Per scenario, the ``top`` purchase changes against base, ranked by |change x reference value|."""
+    ok = _ok(runs)
+    cols = ["scenario", "material", "source", "bloc", "year", "base_t", "scenario_t", "change_t",
+            "change_value_m"]
+    base = next((r for r in ok if r.name == BASE), None)
+    if base is None:
+        return pd.DataFrame(columns=cols)
+    key = ["material", "source", "bloc", "year"]
+    ref = dict(zip(base.data.materials["material"], base.data.materials["reference_value"]))
+    b = base.result.plan.groupby(key, as_index=False)["tonnes"].sum()
+    out = []
+    for r in ok:
+        if r.name == BASE:
+            continue
+        s = r.result.plan.groupby(key, as_index=False)["tonnes"].sum()
+        m = b.merge(s, on=key, how="outer", suffixes=("_base", "_scen")).fillna({"tonnes_base": 0.0,
+                                                                                 "tonnes_scen": 0.0})
+        m["change_t"] = m["tonnes_scen"] - m["tonnes_base"]
+        m["change_value_m"] = m["change_t"] * m["material"].map(ref).fillna(0.0) / 1000.0
+        m = m[m["change_t"].abs() > 1e-6]
+        m = m.reindex(m["change_value_m"].abs().sort_values(ascending=False).index).head(top)
+        m.insert(0, "scenario", r.name)
+        out.append(m.rename(columns={"tonnes_base": "base_t", "tonnes_scen": "scenario_t"})[cols])
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+
+
+def _cell_repr(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (np.generic,)):
+        return v.item()
+    return v
+
+
+def input_changes(base, scen) -> list[tuple]:
+    """Every input value that differs between two SourcingData: (sheet, key, column, base, scenario)."""
+    out = []
+    for f in fields(base.settings):
+        if f.name == "scenario":
+            continue
+        a, b = getattr(base.settings, f.name), getattr(scen.settings, f.name)
+        if a != b:
+            out.append(("Settings", f.name, "value", a, b))
+    for sheet, attr in TABLE_ATTR.items():
+        fa, fb = getattr(base, attr), getattr(scen, attr)
+        if fa is None or fb is None:
+            continue
+        keys = list(S.SHEET_BY_NAME[sheet].key)
+        value_cols = [c.key for c in S.SHEET_BY_NAME[sheet].columns
+                      if c.key not in keys and c.key in fa.columns and c.kind != S.TEXT]
+        m = fa.merge(fb, on=keys, how="outer", suffixes=("|a", "|b"), indicator=True)
+        for _, row in m.iterrows():
+            label = ", ".join(str(row[k]) for k in keys)
+            if row["_merge"] != "both":
+                out.append((sheet, label, "(row)", "absent" if row["_merge"] == "right_only" else "present",
+                            "present" if row["_merge"] == "right_only" else "absent"))
+                continue
+            for c in value_cols:
+                a, b = _cell_repr(row[f"{c}|a"]), _cell_repr(row[f"{c}|b"])
+                if a != b:
+                    out.append((sheet, label, c, a, b))
+    return out
+
+
+def overrides_table(runs) -> pd.DataFrame:
+    cols = ["scenario", "sheet", "row", "column", "base", "scenario_value"]
+    base = next((r for r in runs if r.name == BASE and r.data is not None), None)
+    out = []
+    for r in runs:
+        if r.name == BASE or r.data is None or base is None:
+            continue
+        for sheet, key, col, a, b in input_changes(base.data, r.data):
+            out.append((r.name, sheet, key, col, a, b))
+    return pd.DataFrame(out, columns=cols)
+
+
+def curves_table(runs) -> pd.DataFrame:
+    rows = [(r.name, v.t, v.cost / 1000.0) for r in runs if r.curve is not None for v in r.curve.vertices]
+    return pd.DataFrame(rows, columns=["scenario", "target", "cost_m"])

@@ -1,0 +1,287 @@
+"""Sub-commands ``curve``, ``frontier`` and ``compare`` (registered by :func:`optimizer.curves.register`).
+
+    sourcing curve    WORKBOOK [-o out.xlsx] [--mode path|year] [--year 2030] [--scope ALL]
+                               [--from 0.8] [--to 0.3] [--grid N] [--method auto|sandwich|ranging]
+                               [--png p.png] [--scenario S]
+    sourcing frontier WORKBOOK [-o out.xlsx] [--points N] [--risk volume] [--png p.png] [--scenario S]
+    sourcing compare  WORKBOOK [-o out.xlsx] [--mode path|year] [--year Y] [--scenarios a,b]
+                               [--no-curves] [--png p.png]
+
+Exit codes as ``sourcing solve``: 0 done, 1 input errors, 2 usage (e.g. an unknown year, an
+output path equal to the input), 3 a solve without a proven optimum, 4 solver missing.
+Outputs default to ``outputs/<workbook>[_<scenario>]_<curve|frontier|comparison>.xlsx``.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from optimizer.data import InputError
+from optimizer.solve import SolverUnavailable
+
+
+class Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, label: str, total: int | None = None, stream=None, enabled: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.label, self.total, self.done = label, total, 0
+
+    def __call__(self, phase: str, value) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        if self.total:
+            fill = int(30 * min(self.done, self.total) / self.total)
+            bar = f"[{'#' * fill}{'.' * (30 - fill)}] {self.done}/{self.total}"
+        else:
+            bar = f"{self.done} solves"
+        text = f"{self.label} {phase}: {bar} {value if isinstance(value, str) else f'{value:.4f}'}"
+        self.stream.write("\r" + text[:100].ljust(100))
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.done:
+            self.stream.write("\r" + " " * 100 + "\r")
+            self.stream.flush()
+
+
+def _share(text: str) -> float:
+    v = float(text)
+    return v / 100.0 if v > 1.5 else v    # 80 or 0.8 both mean 80 %
+
+
+def _default_out(workbook: str, scenario: str | None, kind: str) -> Path:
+    stem = Path(workbook).stem + (f"_{scenario}" if scenario else "")
+    return Path("outputs") / f"{stem}_{kind}.xlsx"
+
+
+def _load(args):
+    from optimizer.validate import load_and_validate
+    return load_and_validate(args.workbook, scenario=getattr(args, "scenario", None))
+
+
+def _guard(fn):
+    """Map input, usage and solver outcomes onto the documented exit codes."""
+    def run(args) -> int:
+        from optimizer.cli import _print_issues
+        from optimizer.curves import CurveError, CurveSolveError
+        from optimizer.frontier import FrontierError
+        try:
+            return fn(args)
+        except InputError as err:
+            _print_issues(err)
+            return 1
+        except (CurveError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        except (CurveSolveError, FrontierError) as err:
+            print(f"no proven optimum: {err}", file=sys.stderr)
+            return 3
+        except SolverUnavailable as err:
+            print(f"solver missing: {err}", file=sys.stderr)
+            return 4
+    return run
+
+
+# --------------------------------------------------------------------------- curve
+def curve_text(curve, max_rows: int = 60) -> str:
+    from optimizer import curve_tables as T
+    cur = curve.currency
+    low = curve.lowest
+    lines = [f"Cost curve: total discounted cost against the {curve.direction.label}",
+             f"  scenario: {curve.scenario or '(base data)'}; range {curve.t_high:.2%} -> {curve.t_low:.2%}",
+             f"  lowest achievable share: {low.t:.4%}" + (f"  ({low.note})" if low.note else "")]
+    if low.limits:
+        lines.append("  what holds it up (pp of share per +1 unit): " + "; ".join(
+            f"{lim.item} {lim.pp_per_unit:+.4g}" for lim in low.limits[:6]))
+    lines.append(f"  breakpoints: {len(curve.breakpoints)}; method {curve.method}; solves: "
+                 + ", ".join(f"{k} {v}" for k, v in curve.solves.items())
+                 + "; simplex iterations: " + ", ".join(f"{k} {v}" for k, v in curve.iterations.items()))
+    for n in curve.notes:
+        lines.append(f"  note: {n}")
+    lines.append(f"  {'target':>9}  {'cost (' + cur + ' M)':>16}  {'cost of 1 pp tighter (' + cur + ' M)':>32}  kind")
+    table = T.breakpoint_table(curve).iloc[::-1]
+    for k, (_, r) in enumerate(table.iterrows()):
+        if k == max_rows and len(table) > max_rows + 1:
+            lines.append(f"  ... {len(table) - max_rows - 1} more rows in the workbook")
+        if max_rows <= k < len(table) - 1:
+            continue
+        pp = r["cost_per_pp_m_tighter"]
+        lines.append(f"  {r['target']:>9.4%}  {r['cost_m']:>16,.3f}  "
+                     f"{('' if pp != pp else f'{pp:,.4f}'):>32}  {r['kind']}")
+    return "\n".join(lines)
+
+
+@_guard
+def cmd_curve(args) -> int:
+    from models.sourcing import build_model
+    from optimizer.curve_report import write_curve_workbook
+    from optimizer.curves import cap_direction, compute_curve, with_cap_row
+    data = _load(args)
+    if args.mode == "year" and args.year is not None:
+        data = with_cap_row(data, args.year, args.scope)
+    model = build_model(data)
+    direction = cap_direction(model, args.mode, args.year, args.scope)
+    bar = Progress("curve")
+    try:
+        curve = compute_curve(model, direction, _share(args.start) if args.start else None,
+                              _share(args.end) if args.end else None, method=args.method,
+                              grid=args.grid or 0, on_solve=bar)
+    finally:
+        bar.close()
+    out = Path(args.output) if args.output else _default_out(args.workbook, args.scenario, "curve")
+    path = write_curve_workbook(curve, out, input_path=args.workbook)
+    print(curve_text(curve))
+    print(f"Curve workbook: {path}")
+    if args.png:
+        from optimizer.plots import plot_curves, plot_marginal
+        png = plot_curves([(curve.scenario or "base", curve)], args.png, direction.label, curve.currency,
+                          subtitle=f"{Path(args.workbook).name}; {curve.scenario or 'base data'}",
+                          protect=(args.workbook,))
+        marg = plot_marginal(curve, Path(args.png).with_name(Path(args.png).stem + "_marginal.png"),
+                             direction.label, curve.currency, protect=(args.workbook,))
+        print(f"Plots: {png}, {marg}")
+    return 0
+
+
+# --------------------------------------------------------------------------- frontier
+@_guard
+def cmd_frontier(args) -> int:
+    from models.sourcing import build_model
+    from optimizer.curve_report import write_frontier_workbook
+    from optimizer.curve_tables import frontier_table
+    from optimizer.frontier import RISK_UNITS, sourcing_frontier
+    data = _load(args)
+    model = build_model(data)
+    bar = Progress("frontier", args.points)
+    try:
+        fr = sourcing_frontier(model, args.risk, args.points, on_solve=lambda k, e: bar("grid", f"point {k}"))
+    finally:
+        bar.close()
+    cur = data.settings.currency
+    label = RISK_UNITS[args.risk].format(currency=cur)
+    out = Path(args.output) if args.output else _default_out(args.workbook, args.scenario, "frontier")
+    path = write_frontier_workbook(fr, model, out, label, cur, input_path=args.workbook)
+    table = frontier_table(fr, model)
+    print(f"Cost-vs-risk frontier (AUGMECON), risk = {label}")
+    print(f"  payoff table ({cur} M): cost first -> cost {fr.payoff[0, 0] / 1000:,.3f}, risk "
+          f"{fr.payoff[0, 1] / 1000:,.3f}; risk first -> cost {fr.payoff[1, 0] / 1000:,.3f}, risk "
+          f"{fr.payoff[1, 1] / 1000:,.3f}")
+    print(f"  {len(fr.grid)} grid points, {fr.solves} solves, {fr.skipped} bypassed, "
+          f"{len(fr.points)} Pareto points")
+    for n in fr.notes:
+        print(f"  note: {n}")
+    for _, r in table.iterrows():
+        print(f"  cost {r['cost_m']:>12,.3f}  risk {r['risk_m']:>12,.3f}")
+    print(f"Frontier workbook: {path}")
+    if args.png:
+        from optimizer.plots import plot_frontier
+        print(f"Plot: {plot_frontier(table, args.png, label, cur, protect=(args.workbook,))}")
+    return 0
+
+
+# --------------------------------------------------------------------------- compare
+@_guard
+def cmd_compare(args) -> int:
+    from optimizer.compare import comparison_tables, run_batch
+    from optimizer.curve_report import write_comparison_workbook
+    from optimizer.scenarios import list_scenarios
+    from optimizer.validate import load_and_validate
+    data = load_and_validate(args.workbook, scenario="")
+    names = list_scenarios(data)
+    if args.scenarios:
+        wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        unknown = [s for s in wanted if s not in names]
+        if unknown:
+            raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(names) or 'none'}")
+        names = wanted
+    bar = Progress("compare", len(names) + 1)
+    t0 = time.perf_counter()
+    try:
+        runs = run_batch(data, names, None if args.no_curves else args.mode, args.year,
+                         on_progress=lambda n: bar("scenario", n))
+    finally:
+        bar.close()
+    tables = comparison_tables(runs)
+    label = next((r.curve.direction.label for r in runs if r.curve is not None), "China-share target")
+    out = Path(args.output) if args.output else _default_out(args.workbook, None, "comparison")
+    path = write_comparison_workbook(runs, tables, out, data.settings.currency, label, args.workbook)
+    cur = data.settings.currency
+    print(f"Scenario comparison ({len(runs)} runs, {time.perf_counter() - t0:.1f} s)")
+    print(f"  {'scenario':<30} {'objective (' + cur + ' M)':>20} {'risk (M)':>12} {'unmet (t)':>10} "
+          f"{'lowest share':>12}")
+    for r in runs:
+        res = r.result
+        if res is None or res.objective is None:
+            print(f"  {r.name:<30} {r.error or (res.status_message if res else '')}")
+            continue
+        unmet = float(res.unmet["unmet"].sum()) if len(res.unmet) else 0.0
+        low = f"{r.curve.lowest.t:.2%}" if r.curve is not None else "-"
+        print(f"  {r.name:<30} {res.objective:>20,.2f} {r.risk / 1000:>12,.2f} {unmet:>10,.1f} {low:>12}")
+        if r.error:
+            print(f"    note: {r.error}")
+    print(f"Comparison workbook: {path}")
+    if args.png:
+        from optimizer.plots import plot_curves
+        curves = [(r.name, r.curve) for r in runs if r.curve is not None]
+        if curves:
+            png = plot_curves(curves, args.png, label, cur, "Cost of diversification by scenario",
+                              subtitle=Path(args.workbook).name, protect=(args.workbook,))
+            print(f"Plot: {png}")
+    return 3 if any(r.result is not None and not r.result.proven_optimal for r in runs) else 0
+
+
+# --------------------------------------------------------------------------- parsers
+def _count(minimum: int):
+    import argparse
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return v
+    return parse
+
+
+def register(sub) -> None:
+    from optimizer.cli import SAMPLE
+    c = sub.add_parser("curve", help="exact cost curve of the China-share target (breakpoints, slopes)")
+    c.add_argument("workbook", nargs="?", default=str(SAMPLE), help="input workbook (default: the sample)")
+    c.add_argument("-o", "--output", default=None, help="curve workbook (default outputs/<name>_curve.xlsx)")
+    c.add_argument("--mode", choices=("path", "year"), default="path",
+                   help="path: the whole glide path scaled (x = the --year target); year: one year's target")
+    c.add_argument("--year", type=int, default=None, help="the year whose target is the x axis (default: last)")
+    c.add_argument("--scope", default="ALL", help="Policy scope of that row (ALL, a group or a material)")
+    c.add_argument("--from", dest="start", default=None, help="start of the curve (default: today's level)")
+    c.add_argument("--to", dest="end", default=None, help="end (default: the lowest achievable share)")
+    c.add_argument("--grid", type=_count(0), default=0, help="also solve N evenly spaced targets")
+    c.add_argument("--method", choices=("auto", "sandwich", "ranging"), default="auto",
+                   help="breakpoint search (auto: ranging for one row, sandwich otherwise)")
+    c.add_argument("--png", default=None, help="also write a PNG plot (and <name>_marginal.png)")
+    c.add_argument("--scenario", default=None, help="named scenario from the Scenarios sheet")
+    c.set_defaults(func=cmd_curve)
+
+    f = sub.add_parser("frontier", help="cost-vs-risk Pareto frontier (AUGMECON)")
+    f.add_argument("workbook", nargs="?", default=str(SAMPLE))
+    f.add_argument("-o", "--output", default=None, help="frontier workbook (default outputs/<name>_frontier.xlsx)")
+    f.add_argument("--points", type=_count(2), default=10, help="grid points on the risk axis (default 10)")
+    f.add_argument("--risk", choices=("volume",), default="volume", help="risk measure")
+    f.add_argument("--png", default=None, help="also write a PNG plot")
+    f.add_argument("--scenario", default=None)
+    f.set_defaults(func=cmd_frontier)
+
+    m = sub.add_parser("compare", help="run base + every named scenario; comparison workbook and curves")
+    m.add_argument("workbook", nargs="?", default=str(SAMPLE))
+    m.add_argument("-o", "--output", default=None, help="comparison workbook (default outputs/<name>_comparison.xlsx)")
+    m.add_argument("--mode", choices=("path", "year"), default="path")
+    m.add_argument("--year", type=int, default=None)
+    m.add_argument("--scenarios", default=None, help="comma-separated subset (default: all)")
+    m.add_argument("--no-curves", action="store_true", help="skip the cost curves")
+    m.add_argument("--png", default=None, help="also write a PNG with every scenario's curve")
+    m.set_defaults(func=cmd_compare)
