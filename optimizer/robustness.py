@@ -55,6 +55,7 @@ class Outcome:
     modified: bool
     clean: bool
     reason: str = ""
+    note: str = ""            # e.g. a re-run after the fork server lost the child's exit status
 
 
 def sha256(path: Path) -> str:
@@ -90,8 +91,18 @@ def run_item(item, corpus: Path, outputs: Path, memory: int = MEMORY_LIMIT, wall
     work.mkdir(parents=True, exist_ok=True)
     result = work / "result.xlsx"
     before = sha256(src)
-    code, seconds, rss = C.run_child(["solve", str(src), "-o", str(result)], work, memory, wall, isolation, entry)
+    argv = ["solve", str(src), "-o", str(result)]
+    code, seconds, rss = C.run_child(argv, work, memory, wall, isolation, entry)
     text = (work / "stdout.txt").read_text(errors="replace") + (work / "stderr.txt").read_text(errors="replace")
+    note = ""
+    if isolation == "fork" and code == C.LOST_STATUS and "Traceback" not in text:
+        # multiprocessing's fork server reports 255 when it could not pass on the child's exit
+        # status (its own fault, not the tool's): judge the item on a run in a fresh interpreter
+        for name in ("stdout.txt", "stderr.txt"):
+            (work / name).replace(work / f"fork_{name}")
+        note = f"{item.name}: the fork server lost the child's exit status; re-ran it in a fresh interpreter"
+        code, seconds, rss = C.run_child(argv, work, memory, wall, "exec", entry)
+        text = (work / "stdout.txt").read_text(errors="replace") + (work / "stderr.txt").read_text(errors="replace")
     traceback = "Traceback" in text or "MemoryError" in text or (code is not None and code not in
                                                                   DOCUMENTED_EXIT_CODES)
     modified = sha256(src) != before
@@ -116,7 +127,7 @@ def run_item(item, corpus: Path, outputs: Path, memory: int = MEMORY_LIMIT, wall
     if modified:
         reasons.append("the input file changed")
     return Outcome(item.name, item.expect, code, seconds, rss, traceback, modified, not reasons,
-                   "; ".join(reasons))
+                   "; ".join(reasons), note)
 
 
 def run_corpus(folder: Path, quick: bool = False, jobs: int | None = None, memory: int = MEMORY_LIMIT,
@@ -133,6 +144,7 @@ def run_corpus(folder: Path, quick: bool = False, jobs: int | None = None, memor
         C.start_fork_server()
     with ThreadPoolExecutor(jobs) as pool:
         outcomes = list(pool.map(lambda it: run_item(it, corpus, outputs, memory, wall, isolation), items))
+    notes += [o.note for o in outcomes if o.note]
     stray = sorted(set(p.name for p in corpus.iterdir()) - set(listing))
     if stray:
         notes.append(f"files appeared beside the inputs: {', '.join(stray[:10])}")

@@ -92,6 +92,10 @@ def _child_allocates(argv):
     return len(bytearray(3 * 1024 ** 3))
 
 
+def _child_status_lost(argv):
+    return C.LOST_STATUS     # what multiprocessing reports when the fork server loses a child's status
+
+
 def _outcome(tmp_path, entry, wall=R.WALL_LIMIT, isolation="fork"):
     (tmp_path / "c").mkdir(exist_ok=True)
     F.write_valid(tmp_path / "c", "in.xlsx")
@@ -112,6 +116,17 @@ def test_runner_counts_tracebacks_modified_inputs_and_hangs(tmp_path):
     assert hog.traceback and "MemoryError" in (tmp_path / "o" / "in_xlsx" / "stderr.txt").read_text()
     line = R.summary_line([crash, modified, hang, segv, hog])
     assert "handled cleanly 0, tracebacks 3, inputs modified 1" in line
+
+
+def test_lost_exit_status_is_rerun_in_a_fresh_interpreter(tmp_path):
+    """A silent 255 from the fork server is the server's fault: the item is judged on an exec run."""
+    lost = _outcome(tmp_path, "_child_status_lost")
+    # the exec run solves the valid workbook for real: exit 0, where the item expected an error
+    assert lost.exit_code == 0 and not lost.traceback and "re-ran it in a fresh interpreter" in lost.note
+    assert (tmp_path / "o" / "in_xlsx" / "fork_stderr.txt").is_file()
+    assert "expected input errors (exit 1), got exit 0" in lost.reason
+    loud = _outcome(tmp_path, "_child_crashes")      # a real traceback is never re-run
+    assert loud.traceback and loud.note == ""
 
 
 def test_fresh_interpreter_mode(tmp_path, monkeypatch):
