@@ -262,7 +262,7 @@ def register(sub) -> None:
     c.add_argument("--to", dest="end", default=None, help="end (default: the lowest achievable share)")
     c.add_argument("--grid", type=_count(0), default=0, help="also solve N evenly spaced targets")
     c.add_argument("--method", choices=("auto", "sandwich", "ranging"), default="auto",
-                   help="breakpoint search (auto: ranging for one row, sandwich otherwise)")
+                   help="breakpoint search: tangent intersection (auto = sandwich) or HiGHS row ranging (one row)")
     c.add_argument("--png", default=None, help="also write a PNG plot (and <name>_marginal.png)")
     c.add_argument("--scenario", default=None, help="named scenario from the Scenarios sheet")
     c.set_defaults(func=cmd_curve)
