@@ -12,8 +12,8 @@ PH subproblems carry a quadratic proximal term, so the solver is Pyomo's ``highs
 
 Run (scenarios are spread over the ranks; rank 0 prints the result)::
 
-    mpiexec -n 2 python -m mpi4py -m models.sppy_adapter inputs/korea_2024_2030_risk.xlsx \
-        --alpha 0.95 --beta 1 --rho 1 --iters 200
+    mpiexec -n 2 sourcing risk inputs/korea_2024_2030_risk.xlsx --mpi \
+        --alpha 0.95 --beta 1 --rho 1 --iters 200     (or: python -m mpi4py -m models.sppy_adapter ...)
 
 The consensus first stage (xbar) is then evaluated exactly: it is fixed in the extensive
 form and the recourse re-optimised (:func:`evaluate_first_stage`), which gives the
@@ -21,7 +21,6 @@ objective reported and compared with the extensive form's.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
@@ -53,14 +52,14 @@ def scenario_creator(scenario_name: str, data=None, avail=None, spot=None, prob=
 
 
 def run_ph(data, avail, spot, prob, names, alpha: float = 0.95, beta: float = 0.0, rho: float = 1.0,
-           iters: int = 200, convthresh: float = 1e-6):
+           iters: int = 200, convthresh: float = 1e-6, base=None):
     """Progressive hedging under the current MPI communicator.
 
     Returns (xbar: dict family -> array, PH info dict) on every rank.
     """
     from mpisppy.opt.ph import PH
     from models.sourcing import build_model
-    base = build_model(data)
+    base = base if base is not None else build_model(data)
     options = {"solver_name": "highs", "PHIterLimit": int(iters), "defaultPHrho": float(rho),
                "convthresh": float(convthresh), "verbose": False, "display_progress": False,
                "display_timing": False, "iter0_solver_options": {}, "iterk_solver_options": {}}
@@ -102,40 +101,48 @@ def evaluate_first_stage(data, avail, spot, prob, names, first: dict, alpha: flo
     return sol.objective / 1000.0
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="models.sppy_adapter",
-                                description="two-stage risk model by progressive hedging (mpi-sppy)")
-    p.add_argument("workbook")
-    p.add_argument("--alpha", type=float, default=0.95)
-    p.add_argument("--beta", type=float, default=1.0)
-    p.add_argument("--rho", type=float, default=1.0)
-    p.add_argument("--iters", type=int, default=200)
-    p.add_argument("--convthresh", type=float, default=1e-6)
-    args = p.parse_args(argv)
-    from mpi4py import MPI
+def ph_for_workbook(workbook, alpha: float = 0.95, beta: float = 1.0, rho: float = 1.0, iters: int = 200,
+                    convthresh: float = 1e-6, tts_weeks: float | None = None):
+    """Read and validate the workbook on every rank, run PH; (first stage, PH info, data).
+    Raises InputError (on every rank) for a bad workbook."""
     from models.sourcing import build_model
-    from optimizer.cli import _print_issues
-    from optimizer.data import InputError
     from optimizer.risk.scenarios import read_risk_scenarios, scenario_factors
     from optimizer.validate import load_and_validate
-    rank = MPI.COMM_WORLD.Get_rank()
-    try:
-        data = load_and_validate(args.workbook)
-        risk = read_risk_scenarios(args.workbook, data)
-    except InputError as err:
-        if rank == 0:
-            _print_issues(err)
-        return 1
-    avail, spot = scenario_factors(risk, build_model(data).offers)
-    first, info = run_ph(data, avail, spot, risk.prob, risk.names, args.alpha, args.beta, args.rho,
-                         args.iters, args.convthresh)
-    if rank == 0:
-        obj = evaluate_first_stage(data, avail, spot, risk.prob, risk.names, first, args.alpha, args.beta)
-        print(f"PH: {len(risk.names)} scenarios on {MPI.COMM_WORLD.Get_size()} rank(s); "
-              f"convergence metric {info['convergence']:.3g}")
-        print(f"objective at the PH first stage (EF evaluation): "
-              f"{'n/a' if obj is None else f'{obj:,.6f}'} {data.settings.currency} M")
-    return 0
+    data = load_and_validate(str(workbook))
+    risk = read_risk_scenarios(workbook, data)
+    base = build_model(data)
+    if tts_weeks:
+        from optimizer.risk.tts import apply_stock_floor, tts_stock_floor
+        apply_stock_floor(base, tts_stock_floor(data, tts_weeks))
+    avail, spot = scenario_factors(risk, base.offers)
+    first, info = run_ph(data, avail, spot, risk.prob, risk.names, alpha, beta, rho, iters, convthresh,
+                         base=base)
+    return first, info, data
+
+
+def ph_note(info: dict, ranks: int) -> str:
+    it = info.get("iterations")
+    return (f"first stage by progressive hedging (mpi-sppy) on {ranks} MPI ranks"
+            f"{'' if it is None else f', {it} iterations'}, convergence metric {info['convergence']:.3g}; "
+            "contracts and builds fixed at the consensus and the recourse re-optimised exactly in every scenario")
+
+
+def ph_gap_note(info: dict, objective, currency: str = "USD") -> str:
+    """The plan's distance from PH's iteration-0 (wait-and-see) lower bound, if both exist."""
+    bound = info.get("trivial_bound")
+    if objective is None or bound is None or not np.isfinite(bound):
+        return ""
+    bound = float(bound) / 1000.0
+    gap = max(0.0, objective - bound) / max(1e-9, abs(objective))
+    return (f"PH lower bound (iteration 0, each scenario alone) {bound:,.3f} {currency} M: the plan's "
+            f"objective is at most {gap:.3%} above the optimum")
+
+
+def main(argv=None) -> int:
+    """``python -m mpi4py -m models.sppy_adapter WORKBOOK [risk options]`` = ``sourcing risk WORKBOOK --mpi``."""
+    from optimizer.cli import main as cli_main
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return cli_main(["risk", *argv, "--mpi"])
 
 
 if __name__ == "__main__":

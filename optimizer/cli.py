@@ -33,6 +33,22 @@ def _print_issues(err: InputError, out=None) -> None:
         print(f"  {issue}", file=out)
 
 
+def _tts_lines(res: R.RunResult) -> list[str]:
+    """The weakest points of the plan: the shortest times-to-survive and the exposure ranking."""
+    tts = res.time_to_survive
+    if tts is None or not len(tts):
+        return []
+    worst = tts.sort_values(["tts_weeks", "impact"], ascending=[True, False]).head(3)
+    lines = ["Time-to-survive (weeks of demand met if a source stops, from stock and other capacity), shortest: "
+             + "; ".join(f"{r.source} for {r.material} {int(r.year)}: {r.tts_weeks:.1f} wk"
+                         for r in worst.itertuples())]
+    if res.exposure is not None and len(res.exposure):
+        top = res.exposure[res.exposure["impact"] > 0].head(3)
+        lines.append("Most exposed sources (value of demand lost over a year without them): "
+                     + (", ".join(f"{r.source} (REI {r.rei:.2f})" for r in top.itertuples()) or "none"))
+    return lines
+
+
 def summary_text(res: R.RunResult, out_path: Path | None) -> str:
     cur = res.currency
     lines = [f"Status: {res.status_message}" + ("" if res.proven_optimal else "  [NOT proven optimal]")]
@@ -54,6 +70,7 @@ def summary_text(res: R.RunResult, out_path: Path | None) -> str:
         lines.append("Unmet demand: none")
     for s in res.explanation:
         lines.append(f"  - {s}")
+    lines += _tts_lines(res)
     t = res.manifest.get("timings", {})
     if t:
         lines.append("Timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
@@ -64,8 +81,12 @@ def summary_text(res: R.RunResult, out_path: Path | None) -> str:
 
 def cmd_template(args) -> int:
     from optimizer.template import write_input_workbook
-    path = write_input_workbook(args.output)
-    print(f"Template written: {path}")
+    extra = ()
+    if getattr(args, "risk", False):
+        from optimizer.risk.scenarios import RISK_SHEETS
+        extra = tuple((sh, " (read by sourcing risk)") for sh in RISK_SHEETS)
+    path = write_input_workbook(args.output, extra=extra)
+    print(f"Template written: {path}" + (" (with the RiskScenarios and Disruptions sheets)" if extra else ""))
     return 0
 
 
@@ -114,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("template", help="write an empty, documented input workbook")
     t.add_argument("-o", "--output", required=True, help="path of the .xlsx to write")
+    t.add_argument("--risk", action="store_true",
+                   help="also the RiskScenarios and Disruptions sheets that 'sourcing risk' reads")
     t.set_defaults(func=cmd_template)
     v = sub.add_parser("validate", help="list every problem in an input workbook")
     v.add_argument("workbook")

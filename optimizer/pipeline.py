@@ -59,6 +59,16 @@ def apply_run_options(data: SourcingData, opts: RunOptions) -> SourcingData:
     return data.with_settings(**changes) if changes else data
 
 
+def plan_time_to_survive(data: SourcingData, stockpile):
+    """Time-to-survive of every (source, material, year) with the plan's year-end stocks, and
+    the sources ranked by exposure (:mod:`optimizer.risk.tts`; no disruption scenarios, so the
+    time to recover is taken as the whole year)."""
+    from optimizer.risk.tts import exposure_ranking, time_to_survive
+    stock = stockpile[["material", "year", "closing"]].rename(columns={"closing": "value"})
+    tts = time_to_survive(data, stock)
+    return tts, exposure_ranking(tts)
+
+
 def solve_data(data: SourcingData, opts: RunOptions | None = None,
                timings: dict | None = None) -> tuple[R.RunResult, SourcingModel, Solution]:
     """build -> solve -> analyse -> explain for already-validated data."""
@@ -83,6 +93,8 @@ def solve_data(data: SourcingData, opts: RunOptions | None = None,
             res.diagnostics = pd.concat([res.diagnostics, rows], ignore_index=True)
     elif sol.has_solution:
         res.explanation = explain_unmet(model, sol, res, options)
+    if sol.has_solution and len(res.stockpile):
+        res.time_to_survive, res.exposure = plan_time_to_survive(data, res.stockpile)
     timings["analyse"] = time.perf_counter() - t0
     res.manifest = {
         "tool_version": tool_version(),

@@ -945,6 +945,12 @@ def build_result_workbook(result: R.RunResult) -> Workbook:
     _stockpile_sheet(sheets["Stockpile"], result, names)
     _diagnostics_sheet(sheets["Diagnostics"], result, names)
     _charts_sheet(sheets["Charts"], result, sheets["Shares"], areas)
+    if len(result.time_to_survive) or len(result.exposure):
+        from optimizer.risk.report import add_tts_sheets
+        add_tts_sheets(wb, result.time_to_survive if len(result.time_to_survive) else None,
+                       result.exposure if len(result.exposure) else None,
+                       ttr_from="no disruption scenarios here: the whole year is assumed (see "
+                                "'sourcing risk' for scenario-based times to recover)")
     wb.active = 0
     return wb
 

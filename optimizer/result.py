@@ -61,6 +61,11 @@ class RunResult:
     unmet: material, year, demand, unmet (t), unmet_share.
     diagnostics: kind, item, detail   (kind in: binding, slack, warning, explanation, check).
     explanation: plain-language sentences explaining unmet demand / infeasibility.
+    time_to_survive: source, material, year, demand, capacity, alt_capacity, start_stock,
+        tts_weeks, ttr_weeks, critical, lost_t, impact -- weeks demand is met if the source
+        stops at the start of the year, from the plan's stock and the other sources'
+        capacity (:mod:`optimizer.risk.tts`).
+    exposure: rank, source, impact, min_tts_weeks, lost_t, rei (risk exposure ranking).
     manifest: tool_version, backend, solver, input_file, input_sha256, scenario,
         started_at (ISO), python, highspy, pulp, pyomo, openpyxl versions,
         timings {load, validate, build, solve, report} in seconds, status.
@@ -82,6 +87,8 @@ class RunResult:
     stockpile: pd.DataFrame = field(default_factory=pd.DataFrame)
     unmet: pd.DataFrame = field(default_factory=pd.DataFrame)
     diagnostics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    time_to_survive: pd.DataFrame = field(default_factory=pd.DataFrame)
+    exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
     explanation: list[str] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
     currency: str = "USD"

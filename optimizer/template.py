@@ -32,7 +32,7 @@ def _rows(table) -> list[dict]:
     return list(table)
 
 
-def _readme(ws, title: str) -> None:
+def _readme(ws, title: str, extra: tuple = ()) -> None:
     ws.title = "README"
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 110
@@ -55,8 +55,8 @@ def _readme(ws, title: str) -> None:
     r += 1
     write_cell(ws, r, 1, "Sheet").font = TITLE_FONT
     r += 1
-    for sheet in S.DATA_SHEETS:
-        write_cell(ws, r, 1, sheet.name + ("" if sheet.required else " (optional)"))
+    for sheet, label in [(sh, "" if sh.required else " (optional)") for sh in S.DATA_SHEETS] + list(extra):
+        write_cell(ws, r, 1, sheet.name + label)
         write_cell(ws, r, 2, sheet.doc)
         r += 1
         for c in sheet.columns:
@@ -110,15 +110,20 @@ def _cell_value(column: S.Column, value):
 
 
 def write_input_workbook(path, tables: dict | None = None, title: str = "Sourcing optimizer input workbook",
-                         protect: tuple = ()) -> Path:
-    """Write a documented input workbook (empty template when ``tables`` is None)."""
+                         protect: tuple = (), extra: tuple = ()) -> Path:
+    """Write a documented input workbook (empty template when ``tables`` is None).
+
+    ``extra``: (sheet declaration, README label) pairs of further sheets that other commands
+    read, written after the main ones with the same headers, comments and validation (e.g.
+    the risk sheets: ``sourcing template --risk``)."""
     tables = tables or {}
-    unknown = set(tables) - set(S.SHEET_BY_NAME)
+    extra_sheets = [sh for sh, _ in extra]
+    unknown = set(tables) - set(S.SHEET_BY_NAME) - {sh.name for sh in extra_sheets}
     if unknown:
         raise ValueError(f"unknown sheet(s): {sorted(unknown)}")
     wb = Workbook()
-    _readme(wb.active, title)
-    for sheet in S.DATA_SHEETS:
+    _readme(wb.active, title, extra)
+    for sheet in list(S.DATA_SHEETS) + extra_sheets:
         ws = wb.create_sheet(sheet.name)
         write_header(ws, 1, sheet.headers, [c.doc for c in sheet.columns], [c.width for c in sheet.columns])
         rows = _rows(tables.get(sheet.name))

@@ -108,3 +108,63 @@ def test_console_script_solves_the_bundled_sample(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "China share by year" in proc.stdout
     assert out.exists() and sha(SAMPLE) == before
+
+
+def test_risk_template_round_trip(tmp_path, capsys):
+    """``template --risk`` adds the two risk sheets (documented); filled, ``risk`` solves it."""
+    from optimizer.risk.scenarios import RISK_SHEETS
+    template = tmp_path / "risk_template.xlsx"
+    assert main(["template", "-o", str(template), "--risk"]) == 0
+    assert "with the RiskScenarios and Disruptions sheets" in capsys.readouterr().out
+    wb = openpyxl.load_workbook(template)
+    for sheet in RISK_SHEETS:
+        assert [c.value for c in wb[sheet.name][1]] == list(sheet.headers)
+    readme = [r[0] for r in wb["README"].iter_rows(values_only=True)]
+    assert "Disruptions (read by sourcing risk)" in readme and "RiskScenarios (read by sourcing risk)" in readme
+    assert main(["template", "-o", str(tmp_path / "plain.xlsx")]) == 0
+    assert "Disruptions" not in openpyxl.load_workbook(tmp_path / "plain.xlsx").sheetnames
+
+    tables = small_tables()
+    tables["RiskScenarios"] = [
+        {"scenario": "calm", "probability": 0.75, "events": "", "basis": "A: test"},
+        {"scenario": "ga_ban", "probability": 0.25, "events": "BAN", "base_spot_multiplier": 1.2, "basis": "A: test"}]
+    tables["Disruptions"] = [{"event": "BAN", "source": "CN", "material": "GA", "year": 2026, "months": 6,
+                              "fraction_lost": 1.0, "spot_multiplier": 2.0, "basis": "A: test"}]
+    filled = tmp_path / "risk_filled.xlsx"
+    write_input_workbook(filled, tables, extra=tuple((sh, "") for sh in RISK_SHEETS))
+    out = tmp_path / "risk_out.xlsx"
+    code = main(["risk", str(filled), "-o", str(out), "--beta", "0"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    costs = {ln.split()[0]: float(ln.split()[-1].replace(",", "")) for ln in text.splitlines()
+             if ln.startswith("  calm") or ln.startswith("  ga_ban")}
+    assert costs["ga_ban"] > costs["calm"] > 0          # half a year without China's gallium costs more
+    assert out.exists()
+
+
+def test_result_workbook_has_time_to_survive_by_hand(tmp_path, capsys):
+    """TTS = start stock / weekly deficit without the source (capped at 52 weeks), per year,
+    with the plan's year-end stocks; the sheets and the summary line show it."""
+    filled = tmp_path / "filled.xlsx"
+    write_input_workbook(filled, small_tables())
+    out = tmp_path / "result.xlsx"
+    assert main(["solve", str(filled), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Time-to-survive" in text and "CN for GA" in text and "CN (REI 1.00)" in text
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert {"TimeToSurvive", "TTSHeatMap", "RiskExposure"} <= set(wb.sheetnames)
+    stock = {}
+    rows = list(wb["Stockpile"].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r and "material" in r and "closing (t)" in r)
+    cols = rows[head]
+    for r in rows[head + 1:]:
+        if r and r[cols.index("material")] == "GA":
+            stock[int(r[cols.index("year")])] = float(r[cols.index("closing (t)")])
+    rows = list(wb["TimeToSurvive"].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "source")
+    tts = {(r[0], int(r[2])): float(r[rows[head].index("tts_weeks")]) for r in rows[head + 1:] if r and r[0]}
+    demand, other = {2025: 13.0, 2026: 14.0, 2027: 15.1}, 4.0          # BEDE's capacity without CN
+    start = {2025: 2.0, 2026: stock[2025], 2027: stock[2026]}            # opening stock, then closings
+    for y in (2025, 2026, 2027):
+        assert tts[("CN", y)] == pytest.approx(min(52.0, start[y] * 52.0 / (demand[y] - other)))
+        assert tts[("BEDE", y)] == pytest.approx(52.0)                    # CN's 15 t cover demand

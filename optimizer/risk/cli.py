@@ -23,8 +23,10 @@ def default_output(path) -> Path:
 
 
 def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_weeks=None,
-             with_vss: bool = True):
+             with_vss: bool = True, first_stage: dict | None = None, notes=()):
     """Load, validate, solve, write; returns (RiskResult, tts, ranking, output path or None).
+    ``first_stage``: evaluate that plan (contract, build) instead of optimising it (the
+    ``--mpi`` path passes progressive hedging's consensus); ``notes`` go on the Risk sheet.
     Raises InputError for a bad workbook."""
     from models.sourcing import build_model
     from optimizer.risk.metrics import expected_values, solve_stochastic
@@ -37,7 +39,8 @@ def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_
     risk = read_risk_scenarios(workbook, data)
     avail, spot = scenario_factors(risk, build_model(data).offers)
     res = solve_stochastic(data, avail, spot, risk.prob, risk.names, alpha=alpha, beta=beta,
-                           with_vss=with_vss, tts_weeks=tts_weeks)
+                           with_vss=with_vss, tts_weeks=tts_weeks, first_stage=first_stage)
+    res.notes[:0] = list(notes)
     tts = ranking = None
     if res.status == R.OPTIMAL:
         tts = time_to_survive(data, expected_values(res, "stock"), risk.disruptions)
@@ -47,6 +50,11 @@ def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_
         out = write_risk_workbook(output, res, tts, ranking, risk, data.settings.currency,
                                   protect=(str(workbook),))
     return res, tts, ranking, out
+
+
+def read_risk(workbook, data):
+    from optimizer.risk.scenarios import read_risk_scenarios
+    return read_risk_scenarios(workbook, data)
 
 
 def summary_text(res, ranking, out, currency="USD") -> str:
@@ -74,19 +82,7 @@ def cmd_risk(args) -> int:
         print("error: --alpha must be in [0, 1) and --beta >= 0", file=sys.stderr)
         return 2
     if args.mpi:
-        import os
-        ph_args = [args.workbook, "--alpha", str(args.alpha), "--beta", str(args.beta)]
-        if int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "0")) or 0) > 1:
-            try:
-                from models.sppy_adapter import main as ph_main
-                return ph_main(ph_args)
-            except ImportError as exc:
-                print(f"error: {exc}: pip install mpi-sppy mpich mpi4py", file=sys.stderr)
-                return 4
-        print("--mpi runs progressive hedging (mpi-sppy) and must be started under MPI, e.g.:\n"
-              f"  mpiexec -n 2 python -m mpi4py -m models.sppy_adapter {' '.join(ph_args)}\n"
-              f"  mpiexec -n 2 sourcing risk {args.workbook} --mpi", file=sys.stderr)
-        return 2
+        return cmd_risk_mpi(args)
     output = args.output or default_output(args.workbook)
     try:
         res, tts, ranking, out = run_risk(args.workbook, output, args.alpha, args.beta, args.tts_weeks)
@@ -104,6 +100,61 @@ def cmd_risk(args) -> int:
     return 3
 
 
+def mpi_size() -> int:
+    """Ranks of the MPI job this process was started in (1 when not under mpiexec)."""
+    import os
+    for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 1
+
+
+def cmd_risk_mpi(args) -> int:
+    """``--mpi``: progressive hedging on every rank, then rank 0 evaluates the consensus first
+    stage exactly (recourse re-optimised in every scenario), prints and writes the workbook."""
+    if mpi_size() < 2:
+        print("--mpi runs progressive hedging (mpi-sppy) over MPI ranks and must be started under "
+              f"MPI, e.g.:\n  mpiexec -n 2 sourcing risk {args.workbook} --mpi\n"
+              "(pip install mpi-sppy mpich mpi4py, or the package's [risk] extra)", file=sys.stderr)
+        return 2
+    try:
+        from mpi4py import MPI
+        from models import sppy_adapter as A
+    except ImportError as exc:
+        print(f"error: {exc}: pip install mpi-sppy mpich mpi4py", file=sys.stderr)
+        return 4
+    from optimizer.cli import _print_issues
+    comm = MPI.COMM_WORLD
+    rank = comm.Get_rank()
+    try:
+        first, info, data = A.ph_for_workbook(args.workbook, args.alpha, args.beta, args.rho, args.iters,
+                                              args.convthresh, args.tts_weeks)
+    except InputError as err:
+        if rank == 0:
+            _print_issues(err)
+        return 1
+    if rank != 0:
+        return 0
+    output = args.output or default_output(args.workbook)
+    notes = [A.ph_note(info, comm.Get_size())]
+    res, tts, ranking, _ = run_risk(args.workbook, None, args.alpha, args.beta, args.tts_weeks,
+                                    first_stage=first, notes=notes)
+    gap = A.ph_gap_note(info, res.objective, data.settings.currency)
+    if gap:
+        res.notes.append(gap)
+    out = None
+    if res.status == R.OPTIMAL:
+        from optimizer.risk.report import write_risk_workbook
+        try:
+            out = write_risk_workbook(output, res, tts, ranking, read_risk(args.workbook, data),
+                                      data.settings.currency, protect=(str(args.workbook),))
+        except ValueError as err:      # e.g. output = input
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    print(summary_text(res, ranking, out, data.settings.currency))
+    return 0 if res.status == R.OPTIMAL else (4 if res.status in (R.SOLVER_MISSING, R.SOLVER_ERROR) else 3)
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("risk", help="two-stage stochastic plan with CVaR, VSS/EVPI, time-to-survive")
     p.add_argument("workbook", help="input workbook with RiskScenarios and Disruptions sheets "
@@ -113,5 +164,9 @@ def register(subparsers) -> None:
     p.add_argument("--beta", type=float, default=1.0, help="CVaR weight; 0 = risk neutral (default 1)")
     p.add_argument("--tts-weeks", type=float, default=None,
                    help="require time-to-survive >= N weeks for every source (year-end stock floors)")
-    p.add_argument("--mpi", action="store_true", help="progressive hedging with mpi-sppy; start under mpiexec (otherwise prints the command)")
+    p.add_argument("--mpi", action="store_true",
+                   help="progressive hedging with mpi-sppy: mpiexec -n N sourcing risk WORKBOOK --mpi")
+    p.add_argument("--rho", type=float, default=1.0, help="--mpi: PH penalty rho (default 1)")
+    p.add_argument("--iters", type=int, default=200, help="--mpi: PH iteration limit (default 200)")
+    p.add_argument("--convthresh", type=float, default=1e-6, help="--mpi: PH convergence threshold")
     p.set_defaults(func=cmd_risk)

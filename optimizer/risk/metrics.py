@@ -104,11 +104,14 @@ def _F(costs, prob, alpha, beta) -> float:
 
 def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, beta: float = 0.0,
                      with_vss: bool = True, options: SolveOptions | None = None,
-                     tts_weeks: float | None = None) -> RiskResult:
+                     tts_weeks: float | None = None, first_stage: dict | None = None) -> RiskResult:
     """Solve RP and (optionally) EV/EEV/WS; never raises for solver outcomes.
 
     ``tts_weeks``: optional constraint time-to-survive >= N weeks, as year-end stock floors
     (:func:`optimizer.risk.tts.tts_stock_floor`) in every scenario.
+    ``first_stage``: contract and build fixed at these values (e.g. progressive hedging's
+    consensus, clipped into their bounds) and only the recourse optimised: the "RP" figures
+    are then those of that plan, evaluated exactly in every scenario.
     """
     options = options or SolveOptions(ranging=False, want_duals=False)
     prob = np.asarray(prob, float)
@@ -117,12 +120,18 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
         from optimizer.risk.tts import apply_stock_floor, tts_stock_floor
         apply_stock_floor(base, tts_stock_floor(data, tts_weeks))
     model = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base)
+    if first_stage is not None:
+        _, cl, cu, *_ = model.lp.arrays()
+        fix_first_stage(model, {fam: np.clip(np.asarray(first_stage[fam], float), cl[b.start:b.start + b.size],
+                                              cu[b.start:b.start + b.size])
+                                for fam, b in ((f, model.lp.var_blocks[f]) for f in ("contract", "build"))})
     res = RiskResult(R.OPTIMAL, "", list(model.scenarios), prob, alpha, beta, model=model)
     sol, costs = _solve(model, options)
     if costs is None:
         res.status, res.message = sol.status, sol.message
         return res
-    res.message = sol.message
+    res.message = sol.message if first_stage is None else \
+        "given first stage; recourse proven optimal in every scenario"
     res.x = sol.x
     res.objective = sol.objective / KILO
     res.scenario_costs = costs

@@ -114,12 +114,23 @@ def add_risk_sheets(wb, res, tts: pd.DataFrame | None = None, ranking: pd.DataFr
                      "Paid at the contract price on delivery; what a scenario needs beyond them is "
                      "bought spot.")
         write_table(ws, top, contracts_frame(res), formats={"contracted (t)": "#,##0.00"})
-    if tts is not None:
+    add_tts_sheets(wb, tts, ranking)
+
+
+TTS_SHEET_MAX_ROWS = 20_000   # larger tables (e.g. synthetic 100k instances) get only the ranking
+
+
+def add_tts_sheets(wb, tts: pd.DataFrame | None, ranking: pd.DataFrame | None,
+                   ttr_from: str = "the Disruptions sheet") -> None:
+    """TimeToSurvive (table), TTSHeatMap and RiskExposure sheets, where given.  A table of more
+    than TTS_SHEET_MAX_ROWS rows is left out (the ranking says so)."""
+    too_big = tts is not None and len(tts) > TTS_SHEET_MAX_ROWS
+    if tts is not None and not too_big:
         ws = wb.create_sheet("TimeToSurvive")
         top = _title(ws, "Time-to-survive (weeks) per source, material and year",
                      "Weeks demand is met if the source stops at the start of the year, from stock "
-                     "and the other sources' capacity (52 = the whole year). TTR from the "
-                     "Disruptions sheet; critical = TTR > TTS.")
+                     f"and the other sources' capacity (52 = the whole year). TTR from {ttr_from}; "
+                     "critical = TTR > TTS.")
         write_table(ws, top, tts, formats={"tts_weeks": "0.0", "ttr_weeks": "0.0", "lost_t": "#,##0.00",
                                            "impact": "#,##0.0"})
         ws = wb.create_sheet("TTSHeatMap")
@@ -127,9 +138,12 @@ def add_risk_sheets(wb, res, tts: pd.DataFrame | None = None, ranking: pd.DataFr
         heatmap(ws, tts, top)
     if ranking is not None:
         ws = wb.create_sheet("RiskExposure")
-        top = _title(ws, "Risk exposure ranking of sources",
-                     "impact = value of demand lost over the time to recover (k-currency); "
-                     "REI = impact / largest impact.")
+        note = ("impact = value of demand lost over the time to recover (k-currency); "
+                "REI = impact / largest impact.")
+        if too_big:
+            note += (f" The time-to-survive table has {len(tts):,} rows (over {TTS_SHEET_MAX_ROWS:,}) "
+                     "and is not written.")
+        top = _title(ws, "Risk exposure ranking of sources", note)
         write_table(ws, top, ranking, formats={"impact": "#,##0.0", "rei": "0.00", "min_tts_weeks": "0.0",
                                                "lost_t": "#,##0.00"})
 
