@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

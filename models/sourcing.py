@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models.lp import INF, LinearProgram, Terms, lookup
+from models.lp import LinearProgram, Terms, lookup
 
 KILO = 1000.0  # currency millions -> thousands
 

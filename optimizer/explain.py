@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.lp import INF, Terms
+from models.lp import Terms
 from models.sourcing import SourcingModel, build_model
 from optimizer import result as R
 from optimizer.solve import SolveOptions, solve_lp
@@ -36,7 +36,7 @@ def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOpt
     """Sentences (and diagnostics rows appended to ``res``) explaining unmet demand."""
     if res.unmet is None or res.unmet.empty:
         return []
-    lp, data = model.lp, model.data
+    lp = model.lp
     act = sol.row_activity
     _, cl, cu, rl, ru, _ = lp.arrays()
     cap = model.cap_rows.reset_index(drop=True)

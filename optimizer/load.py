@@ -229,23 +229,6 @@ def _workbook_index(zf: zipfile.ZipFile, data: bytes) -> tuple[dict[str, str], s
     return parts, strings
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet title -> XML part (kept for ``optimizer.pooling.reader``'s fallback path)."""
-    try:
-        return _workbook_index(zf, zf.fp.getvalue())[0]
-    except G.Refused:
-        return {}
-
-
-def _scan_part(zf: zipfile.ZipFile, part: str) -> tuple[bool, list[str]]:
-    """(has formulas, merged ranges) of one part (kept for ``optimizer.pooling.reader``'s fallback)."""
-    scan = G.PartScan(part, G.SHEET_TAGS, False)
-    for chunk in G.inflate(zf.fp.getvalue(), zf.getinfo(part)):
-        scan.feed(chunk)
-    scan.finish()
-    return scan.has_formula, _merge_refs(zf, part) if scan.has_merge else []
-
-
 def _merge_refs(zf: zipfile.ZipFile, part: str) -> list[str]:
     """Merged ranges of a (verified) sheet part, parsed as a stream."""
     refs = []

@@ -13,7 +13,7 @@ every cost inside the model (reports convert to millions).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Column kinds understood by the loader.
 ID = "id"            # short identifier: letters, digits, '_' and '-', <= 32 chars

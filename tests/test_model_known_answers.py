@@ -5,7 +5,7 @@ import pytest
 
 from model_fixtures import make_data, one_year, two_years_stock
 from optimizer import result as R
-from optimizer.pipeline import RunOptions, solve_data
+from optimizer.pipeline import solve_data
 
 
 def buy(res, material, source, year):

@@ -396,17 +396,17 @@ def test_unreadable_files_are_input_errors(tmp_path, monkeypatch):
     with pytest.raises(InputError) as err:
         load_pool_workbook(fake)
     assert "text file" in str(err.value.issues[0])
-    # with a main reader that takes a sheet list, that reader is used on the pool sheets
-    from optimizer import load as L
+    # the main reader is used on the pool sheets: same guards, e.g. a merged cell in a data area
     from optimizer.pooling import reader
     from optimizer.pooling import schema as P
     seen = {}
+    real = reader.L.read_workbook
 
     def read_workbook(path, sheets=()):
         seen["sheets"] = sheets
-        return reader._read_sheets(path, sheets)
+        return real(path, sheets=sheets)
 
-    monkeypatch.setattr(L, "read_workbook", read_workbook)
+    monkeypatch.setattr(reader.L, "read_workbook", read_workbook)
     src = tmp_path / "pool.xlsx"
     write_pool_workbook(src, _tables())
     assert load_pool_workbook(src).member_ids == ("A", "B")

@@ -296,7 +296,6 @@ def test_no_investments_says_so(tmp_path):
 
 
 def test_missing_values_and_odd_types_write_as_blanks(tmp_path):
-    res = fake_result()
     inv = pd.DataFrame({"project": ["P1", "P2"], "name": ["a", pd.NA], "material": ["GA", "GA"],
                         "source": ["KR1", "KR1"], "capacity": [6.0, float("nan")], "capex": [1.0, 2.0],
                         "built_share": [0.0, 1.0],

@@ -128,7 +128,7 @@ def _solve_highs(lp, m, x, options, timings) -> Solution:
 
 
 def _solve_cbc(lp, m, x, options, timings) -> Solution:
-    from pyomo.opt import SolverStatus, TerminationCondition as TC
+    from pyomo.opt import TerminationCondition as TC
 
     exe = _cbc_executable()
     if exe is None:
