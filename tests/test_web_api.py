@@ -152,6 +152,22 @@ def test_results_page_shows_summary_and_charts(sample_job, client):
     assert f"/jobs/{sample_job['id']}/result.xlsx" in html
 
 
+def test_weak_points_match_the_time_to_survive_table(sample_job, client):
+    """The page and the API list the plan's shortest times-to-survive, as computed for the CLI."""
+    ref, _, _ = solve_data(load_and_validate(str(SAMPLE)), RunOptions())
+    tts = ref.time_to_survive
+    short = tts[tts["tts_weeks"] < 52 - 1e-9].sort_values(["tts_weeks", "impact"], ascending=[True, False])
+    got = sample_job["result"]["weak_points"]
+    assert 0 < len(got) <= 8
+    assert [(w["source"], w["material"], w["year"]) for w in got] == \
+        [(r.source, r.material, int(r.year)) for r in short.head(len(got)).itertuples()]
+    assert [w["tts_weeks"] for w in got] == pytest.approx(short["tts_weeks"].head(len(got)).tolist())
+    html = client.get(f"/jobs/{sample_job['id']}").get_data(as_text=True)
+    first = got[0]
+    assert 'id="weak-points"' in html
+    assert f"<td>{first['source']}</td><td>{first['material']}</td><td>{first['year']}</td>" in html
+
+
 def test_broken_workbook_lists_sheet_and_cell(client, tmp_path):
     bad = write_broken(tmp_path / "bad.xlsx")
     with pytest.raises(InputError) as err:

@@ -64,7 +64,7 @@ def spec(max_upload_mb: float) -> dict:
                 "scenarios": {"type": "array", "items": {"type": "string"}},
                 "error": {"type": "string"},
                 "result": {"type": "object", "description": "key results: status, status_text, objective "
-                           "(currency M), china_share rows, glide_path, unmet, explanation, mix, suppliers"},
+                           "(currency M), china_share rows, glide_path, unmet, explanation, mix, suppliers, weak_points (shortest times-to-survive)"},
                 "result_url": {"type": "string"}}},
         }},
     }

@@ -110,6 +110,17 @@ def top_suppliers(res: R.RunResult, limit: int = 12) -> list[dict]:
              "tonnes": float(r.tonnes), "cost": float(r.cost)} for r in g.itertuples()]
 
 
+def weak_points(res: R.RunResult, limit: int = 8) -> list[dict]:
+    """The shortest times-to-survive of the plan (weeks demand is met if the source stops at the
+    start of the year), most valuable losses first among equals."""
+    tts = _frame(res.time_to_survive)
+    if tts.empty or not {"source", "material", "year", "tts_weeks", "impact"} <= set(tts.columns):
+        return []
+    top = tts[tts["tts_weeks"] < 52.0 - 1e-9].sort_values(["tts_weeks", "impact"], ascending=[True, False])
+    return [{"source": str(r.source), "material": str(r.material), "year": int(r.year),
+             "tts_weeks": _num(r.tts_weeks), "lost_t": _num(r.lost_t)} for r in top.head(limit).itertuples()]
+
+
 def summarize(res: R.RunResult) -> dict:
     """JSON-able key results of one run."""
     unmet = _frame(res.unmet)
@@ -129,7 +140,7 @@ def summarize(res: R.RunResult) -> dict:
         "scenario": (res.manifest or {}).get("scenario", ""),
         "china_share": shares, "glide_path": glide_path(shares),
         "unmet": unmet_rows, "explanation": [str(s) for s in res.explanation],
-        "mix": bloc_mix(res), "suppliers": top_suppliers(res),
+        "mix": bloc_mix(res), "suppliers": top_suppliers(res), "weak_points": weak_points(res),
     }
 
 
