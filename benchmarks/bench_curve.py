@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     import highspy  # noqa: F401  (imported before any timing)
     from models.sourcing import build_model
-    from optimizer.backends.native import silence_banner
+    from optimizer.core.solver.highs import silence_banner
     from optimizer.curves import cap_direction
     silence_banner()
 

@@ -157,7 +157,7 @@ def raw(p: dict, mip_gap: float) -> tuple[float, np.ndarray]:
 def run(members: int = 10, seed: int = 0, repeat: int = 3, tiers: bool = False) -> dict:
     """Both paths ``repeat`` times (alternating); minimum times, objective agreement."""
     import highspy  # noqa: F401  (imported before timing)
-    from optimizer.solve import SolveOptions
+    from optimizer.core.solver import SolveOptions
     data = synthetic_pool(members, seed, tiers)
     opts = SolveOptions(mip_gap=1e-9, ranging=False, want_duals=False)
     p = prepare_raw(data)

@@ -186,10 +186,10 @@ def job_backend(size: str, backend: str, seed: int = 0, repeat: int = 1,
     """Our solve path: build_model, then solve_lp (ranging off); min over ``repeat`` runs,
     each on a freshly built model (nothing cached between runs)."""
     from models.sourcing import build_model
-    from optimizer.solve import SolveOptions, solve_lp
+    from optimizer.core.solver import SolveOptions, solve_lp
     import importlib
-    importlib.import_module({"native": "optimizer.backends.native", "pulp": "optimizer.backends.pulp_backend",
-                             "pyomo": "optimizer.backends.pyomo_backend"}[backend])
+    importlib.import_module({"native": "optimizer.core.solver.highs", "pulp": "optimizer.core.solver.pulp_backend",
+                             "pyomo": "optimizer.core.solver.pyomo_backend"}[backend])
     if backend == "pyomo":  # the HiGHS interface module is imported lazily by the backend
         importlib.import_module("pyomo.contrib.solver.solvers.highs")
     out = {"rss": {"start": rss_mb()}, "backend": backend}
@@ -331,7 +331,7 @@ def job_report(size: str, seed: int = 0, tmpdir: str | None = None) -> dict:
 def job_sample(path: str, tmpdir: str | None = None) -> dict:
     """End to end on a real workbook: read + validate -> solve -> write (solve_workbook)."""
     from optimizer.pipeline import solve_workbook
-    import optimizer.backends.native  # noqa: F401
+    import optimizer.core.solver.highs  # noqa: F401
     import optimizer.report_xlsx  # noqa: F401
     import optimizer.validate  # noqa: F401
     tmp = Path(tmpdir or tempfile.mkdtemp(prefix="bench-sample-"))

@@ -102,7 +102,7 @@ def run_limited(size: str, scenarios: int, beta: float, alpha: float, seed: int,
     end-to-end ratio is (R + ours_outside) / (R + raw_outside), at most its value at R = limit."""
     from models.sourcing import build_model
     from models.stochastic import build_extensive_form
-    from optimizer.solve import SolveOptions, solve_lp
+    from optimizer.core.solver import SolveOptions, solve_lp
     m, s, t, d = size_shape(size)
     data = synthetic_data(m, s, t, seed=seed, density=d)
     offers = build_model(data).offers
@@ -144,7 +144,7 @@ def run_limited(size: str, scenarios: int, beta: float, alpha: float, seed: int,
 def run(size: str, scenarios: int, beta: float, alpha: float, seed: int, threads, repeat: int = 1):
     from models.sourcing import build_model
     from models.stochastic import build_extensive_form
-    from optimizer.solve import SolveOptions, solve_lp
+    from optimizer.core.solver import SolveOptions, solve_lp
 
     m, s, t, d = size_shape(size)
     data = synthetic_data(m, s, t, seed=seed, density=d)

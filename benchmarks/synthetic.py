@@ -1,7 +1,7 @@
 """Synthetic sourcing instances of any size, for benchmarks and scaling tests.
 
 ``synthetic_data(n_materials, n_sources, n_years, seed=0, density=1.0)`` returns a
-validated-looking :class:`~optimizer.data.SourcingData` built in code (no workbook):
+validated-looking :class:`~models.data.SourcingData` built in code (no workbook):
 
 * one china-bloc source ``CN`` that offers every material every year, cheapest on
   average (so the value-weighted China cap binds), plus ally / domestic / other
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimizer.data import Settings, SourcingData
+from models.data import Settings, SourcingData
 
 FIRST_YEAR = 2025
 

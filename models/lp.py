@@ -66,6 +66,20 @@ class LinearProgram:
     _csc_cache: tuple | None = None
 
     # ------------------------------------------------------------------ building
+    @classmethod
+    def from_arrays(cls, cost, col_lower, col_upper, row_lower, row_upper, integer, rows, cols, vals,
+                    name: str = "lp") -> "LinearProgram":
+        """One variable family ``x`` and one row family ``r`` from plain arrays (and COO triplets)."""
+        lp = cls(name)
+        n, m = len(cost), len(row_lower)
+        xs = lp.add_variables("x", pd.DataFrame({"j": np.arange(n)}), lower=col_lower, upper=col_upper,
+                              cost=cost)
+        lp.col_integer[0] = np.asarray(integer, dtype=bool).copy()
+        lp.add_constraints("r", pd.DataFrame({"i": np.arange(m)}),
+                           Terms().add(rows, xs[np.asarray(cols, dtype=np.int64)], vals),
+                           lower=row_lower, upper=row_upper)
+        return lp
+
     def add_variables(self, family: str, index: pd.DataFrame, lower=0.0, upper=INF, cost=0.0,
                       integer: bool = False, doc: str = "") -> np.ndarray:
         """Add one variable per row of ``index``; returns their column positions."""

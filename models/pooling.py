@@ -10,7 +10,7 @@ only.  Money inside the model is in thousands of currency (t x currency/kg);
 
 An offer is *continuous* when it has one tier starting at 0 and no minimum lot; every
 other offer needs binary tier choices, and the model is then a MILP (solved by HiGHS
-through :func:`optimizer.solve.solve_lp`; its duals are indicative only: integers
+through :func:`optimizer.core.solver.solve_lp`; its duals are indicative only: integers
 fixed, LP re-solved).
 
 Coalitions: the model is built once for all members; coalition S is the same model

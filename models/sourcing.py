@@ -7,7 +7,7 @@ in currency millions are multiplied by 1,000.  ``df_t = (1 + r)^-(t - base_year)
 
 ``build_model`` calls the ``add_*`` functions below in a fixed, readable order.
 Every function is pure with respect to files: it reads the validated
-:class:`~optimizer.data.SourcingData` and adds blocks to a :class:`LinearProgram`.
+:class:`~models.data.SourcingData` and adds blocks to a :class:`LinearProgram`.
 """
 from __future__ import annotations
 

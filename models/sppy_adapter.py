@@ -2,7 +2,7 @@
 
 Each scenario's Pyomo model is the ONE-scenario extensive form of
 :mod:`models.stochastic` (probability 1 inside, the scenario probability given to
-mpi-sppy), translated by the project's Pyomo adapter (:mod:`optimizer.backends.pyomo_backend`).
+mpi-sppy), translated by the project's Pyomo adapter (:mod:`optimizer.core.solver.pyomo_backend`).
 Its objective is  cost_w + beta * (eta + delta_w / (1 - alpha)),  so the probability-
 weighted sum over scenarios is exactly the EF objective E[cost] + beta * CVaR_alpha;
 the non-anticipative (root-node) variables are contract, build and eta.
@@ -34,7 +34,7 @@ def scenario_creator(scenario_name: str, data=None, avail=None, spot=None, prob=
                      alpha: float = 0.95, beta: float = 0.0, base=None):
     """Pyomo model of one scenario with its root node attached (mpi-sppy's entry point)."""
     from mpisppy.utils import sputils
-    from optimizer.backends.pyomo_backend import build as pyomo_build
+    from optimizer.core.solver.pyomo_backend import build as pyomo_build
     i = list(names).index(scenario_name)
     one = build_extensive_form(data, avail[i:i + 1], spot[i:i + 1], np.ones(1), alpha, beta,
                                [scenario_name], base=base)
@@ -86,8 +86,8 @@ def evaluate_first_stage(data, avail, spot, prob, names, first: dict, alpha: flo
                          beta: float = 0.0):
     """EF objective (currency M) with contract and build fixed at ``first`` (eta re-optimised).
     Values are clipped into their bounds (PH averages may sit 1e-9 outside)."""
-    from optimizer import result as R
-    from optimizer.solve import SolveOptions, solve_lp
+    from optimizer.core.solver import OPTIMAL
+    from optimizer.core.solver import SolveOptions, solve_lp
     ef = build_extensive_form(data, avail, spot, prob, alpha, beta, list(names))
     fixed = {}
     _, cl, cu, *_ = ef.lp.arrays()
@@ -96,7 +96,7 @@ def evaluate_first_stage(data, avail, spot, prob, names, first: dict, alpha: flo
         fixed[fam] = np.clip(first[fam], cl[b.start:b.start + b.size], cu[b.start:b.start + b.size])
     fix_first_stage(ef, fixed)
     sol = solve_lp(ef.lp, SolveOptions(ranging=False, want_duals=False))
-    if sol.status != R.OPTIMAL:
+    if sol.status != OPTIMAL:
         return None
     return sol.objective / 1000.0
 

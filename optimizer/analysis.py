@@ -3,7 +3,7 @@
 Everything here maps solver vectors to business labels through the LP's block
 tables (the one naming grammar), converts units (k-currency -> currency millions,
 duals per weighted unit -> per percentage point) and applies the sign convention
-documented in :data:`optimizer.result.SIGN_CONVENTION`.
+documented in :data:`optimizer.sourcing.result.SIGN_CONVENTION`.
 """
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pandas as pd
 
 from models.lp import lookup
 from models.sourcing import SourcingModel
-from optimizer import result as R
-from optimizer.solve import Solution
+from optimizer.core.solver import OPTIMAL
+from optimizer.sourcing import result as R
+from optimizer.core.solver import Solution
 
 TOL = 1e-6
 BLOCS = ("china", "ally", "domestic", "other")
@@ -260,7 +261,7 @@ def binding_diagnostics(model: SourcingModel, sol: Solution) -> pd.DataFrame:
 def build_result(model: SourcingModel, sol: Solution) -> R.RunResult:
     data = model.data
     res = R.RunResult(status=sol.status, status_message=sol.message,
-                      proven_optimal=sol.status == R.OPTIMAL, currency=data.settings.currency,
+                      proven_optimal=sol.status == OPTIMAL, currency=data.settings.currency,
                       duals_indicative=sol.duals_indicative, years=list(data.years))
     diag = []
     for n in sol.notes:

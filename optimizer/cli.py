@@ -13,8 +13,9 @@ import math
 import sys
 from pathlib import Path
 
-from optimizer import result as R
-from optimizer.data import InputError
+from optimizer.core.solver import OPTIMAL, SOLVER_ERROR, SOLVER_MISSING
+from optimizer.sourcing import result as R
+from optimizer.core.issues import InputError
 
 # Analysis modules that add their own sub-commands: each defines register(subparsers),
 # adding a parser whose ``func(args) -> int`` follows the exit codes above.
@@ -121,9 +122,9 @@ def cmd_solve(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(summary_text(res, out))
-    if res.status == R.OPTIMAL:
+    if res.status == OPTIMAL:
         return 0
-    if res.status in (R.SOLVER_MISSING, R.SOLVER_ERROR):
+    if res.status in (SOLVER_MISSING, SOLVER_ERROR):
         return 4
     return 3
 

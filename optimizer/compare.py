@@ -23,9 +23,10 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from optimizer import result as R
+from optimizer.core.solver import OPTIMAL
+from optimizer.sourcing import result as R
 from optimizer import schema as S
-from optimizer.data import InputError
+from optimizer.core.issues import InputError
 from optimizer.scenarios import TABLE_ATTR, apply_scenario, list_scenarios
 
 BASE = "base"
@@ -73,7 +74,7 @@ def run_batch(data, names: list[str] | None = None, curve_mode: str | None = "pa
             continue
         run.cost = float(np.multiply(cost_vector(model), sol.x).sum())
         run.risk = float(np.multiply(risk_weighted_volume(model), sol.x).sum())
-        if curve_mode is None or res.status != R.OPTIMAL:
+        if curve_mode is None or res.status != OPTIMAL:
             continue
         try:
             cdata = with_cap_row(run.data, curve_year) if curve_mode == "year" and curve_year else run.data

@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from optimizer.data import InputError
-from optimizer.solve import SolverUnavailable
+from optimizer.core.issues import InputError
+from optimizer.core.solver import SolverUnavailable
 
 
 class Progress:

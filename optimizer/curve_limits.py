@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer import result as R
-from optimizer.backends import native
-from optimizer.solve import SolveOptions
+from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL
+from optimizer.core.solver import highs as native
+from optimizer.core.solver import SolveOptions
 
 DUAL_TOL = 1e-7          # |dual| (model units) below this counts as zero
 
@@ -155,13 +155,13 @@ def lowest_share(model, direction, options: SolveOptions | None = None,
     h.run()
     status = native.map_status(h)
     out = LowestShare(None, status)
-    if status in (R.INFEASIBLE, R.INFEASIBLE_OR_UNBOUNDED):
+    if status in (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED):
         # demand cannot be served at any share: first minimise the penalty-weighted unmet demand
         h.changeColsBounds(int(unmet.size), unmet, np.zeros(unmet.size), np.full(unmet.size, inf))
         h.changeColsCost(int(unmet.size), unmet, cost0[unmet])
         h.changeColCost(n, 0.0)
         h.run()
-        if native.map_status(h) != R.OPTIMAL:
+        if native.map_status(h) != OPTIMAL:
             out.status = native.map_status(h)
             out.note = "the auxiliary LP (least unmet demand) has no proven optimum"
             return out
@@ -176,7 +176,7 @@ def lowest_share(model, direction, options: SolveOptions | None = None,
         out.note = (f"demand cannot be fully served at any China share (least unavoidable unmet-demand "
                     f"penalty {u_star / 1000:,.3f} M): the curve ends where that least unmet demand "
                     "is first reached")
-    if status != R.OPTIMAL:
+    if status != OPTIMAL:
         out.note = out.note or "the auxiliary LP (lowest achievable share) has no proven optimum"
         return out
     sol = h.getSolution()

@@ -3,7 +3,7 @@
 Units: targets and shares as fractions (0.5 = 50 %); money in currency millions (M),
 discounted like the objective; the marginal cost of diversification in currency (and
 currency M) per percentage point of tightening, a positive number (the curve's slope with
-the sign flipped, see :data:`optimizer.result.SIGN_CONVENTION`).
+the sign flipped, see :data:`optimizer.sourcing.result.SIGN_CONVENTION`).
 """
 from __future__ import annotations
 

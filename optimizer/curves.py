@@ -15,7 +15,7 @@ gives a cost ``C(t)`` that is convex, piecewise linear and non-increasing in ``t
   theta_ref0`` (the glide path scaled; shares above 100 % are simply loose).
 
 Slope: ``dC/dt = sum_i y_i d_i`` with ``y_i`` the row dual (objective change per unit
-increase of the row's bound, :mod:`optimizer.solve`).  Breakpoints, by the tangent
+increase of the row's bound, :mod:`optimizer.core.solver`).  Breakpoints, by the tangent
 intersection ("sandwich") method on ONE HiGHS model whose cap-row bounds alone change
 between solves (warm start): between two solved points with different slopes, solve
 where their tangents cross; if ``C`` there equals the tangent value (relative 1e-9) it
@@ -36,10 +36,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from optimizer import result as R
-from optimizer.backends import native
+from optimizer.core.solver import OPTIMAL
+from optimizer.core.solver import highs as native
 from optimizer.curve_limits import BindingReader, LowestShare, lowest_share
-from optimizer.solve import SolveOptions
+from optimizer.core.solver import SolveOptions
 
 COST_RTOL = 1e-9      # "C equals the tangent value" / "point on the chord", relative to |C|
 MAX_SOLVES = 100_000      # a guard against a stalled search, far above any real curve
@@ -199,7 +199,7 @@ class ParametricCap:
         h.run()
         status = native.map_status(h)
         self.solves += 1
-        if status != R.OPTIMAL:
+        if status != OPTIMAL:
             raise CurveSolveError(t, status)
         info = h.getInfo()
         its = int(info.simplex_iteration_count)

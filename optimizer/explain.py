@@ -22,8 +22,8 @@ import pandas as pd
 
 from models.lp import Terms
 from models.sourcing import SourcingModel, build_model
-from optimizer import result as R
-from optimizer.solve import SolveOptions, solve_lp
+from optimizer.sourcing import result as R
+from optimizer.core.solver import SolveOptions, solve_lp
 
 TOL = 1e-6
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer import result as R
-from optimizer.backends import native
-from optimizer.solve import SolveOptions
+from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL
+from optimizer.core.solver import highs as native
+from optimizer.core.solver import SolveOptions
 
 EPS = 1e-3
 LEX_RTOL = 1e-9          # a lexicographic level may give way by this much (relative)
@@ -70,7 +70,7 @@ def _dot(a, b) -> float:
 def _solve(h) -> tuple[str, np.ndarray | None]:
     h.run()
     status = native.map_status(h)
-    if status != R.OPTIMAL:
+    if status != OPTIMAL:
         return status, None
     return status, np.asarray(h.getSolution().col_value, dtype=float)
 
@@ -139,7 +139,7 @@ def augmecon(lp, f1: np.ndarray, f2: np.ndarray, points: int = 10, eps: float = 
         if on_solve:
             on_solve(k, e)
         if x is None:
-            if status in (R.INFEASIBLE, R.INFEASIBLE_OR_UNBOUNDED):
+            if status in (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED):
                 out.early_exit = True
                 out.notes.append(f"grid value {k} infeasible: the tighter ones are skipped (early exit)")
                 break

@@ -51,7 +51,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 
 from optimizer import schema as S
 from optimizer import zip_guard as G
-from optimizer.data import InputError, Issue
+from optimizer.core.issues import InputError, Issue
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 _SAVE_AS = "open it in Excel or LibreOffice and save it as 'Excel Workbook (.xlsx)'"

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.sourcing import SourcingModel, build_model
-from optimizer import result as R
+from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED
+from optimizer.sourcing import result as R
 from optimizer.analysis import build_result
-from optimizer.data import SourcingData
+from models.data import SourcingData
 from optimizer.explain import explain_infeasible, explain_unmet
-from optimizer.solve import Solution, SolveOptions, solve_lp
+from optimizer.core.solver import Solution, SolveOptions, solve_lp
 
 
 def tool_version() -> str:
@@ -85,7 +86,7 @@ def solve_data(data: SourcingData, opts: RunOptions | None = None,
     timings["solve"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = build_result(model, sol)
-    if sol.status in (R.INFEASIBLE, R.INFEASIBLE_OR_UNBOUNDED):
+    if sol.status in (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED):
         sentences, rows = explain_infeasible(model, options)
         res.explanation = sentences
         if len(rows):
@@ -116,7 +117,7 @@ def solve_workbook(path: str | Path, output: str | Path | None = None,
                    opts: RunOptions | None = None) -> tuple[R.RunResult, Path | None]:
     """Read, validate, solve and write the result workbook; returns (result, output path).
 
-    Raises :class:`optimizer.data.InputError` for a bad workbook (nothing is written).
+    Raises :class:`optimizer.core.issues.InputError` for a bad workbook (nothing is written).
     """
     from optimizer.report_xlsx import write_result_workbook
     from optimizer.validate import load_and_validate

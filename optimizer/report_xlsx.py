@@ -1,6 +1,6 @@
 """The result workbook: what a procurement planner forwards to their boss.
 
-``write_result_workbook(result, path, protect=())`` turns a :class:`~optimizer.result.RunResult`
+``write_result_workbook(result, path, protect=())`` turns a :class:`~optimizer.sourcing.result.RunResult`
 into an .xlsx file with these sheets, in order:
 
 1. Summary      status in plain words (green / orange), total objective and its parts, China
@@ -41,7 +41,8 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from optimizer import result as R
+from optimizer.core.solver import OPTIMAL, TIME_LIMIT_FEASIBLE
+from optimizer.sourcing import result as R
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
@@ -351,7 +352,7 @@ def _unmet_rows(result: R.RunResult) -> pd.DataFrame:
 
 
 def _all_clear(result: R.RunResult) -> bool:
-    return bool(result.proven_optimal and result.status == R.OPTIMAL and _unmet_rows(result).empty)
+    return bool(result.proven_optimal and result.status == OPTIMAL and _unmet_rows(result).empty)
 
 
 def _bloc_order(blocs) -> list[str]:
@@ -403,7 +404,7 @@ def _summary(ws, result: R.RunResult, names: _Names) -> None:
     fill = STATUS_OK_FILL if _all_clear(result) else STATUS_WARN_FILL
     msg = result.status_message or result.status
     unmet = _unmet_rows(result)
-    if not unmet.empty and result.status in (R.OPTIMAL, R.TIME_LIMIT_FEASIBLE):
+    if not unmet.empty and result.status in (OPTIMAL, TIME_LIMIT_FEASIBLE):
         total = pd.to_numeric(unmet["unmet"], errors="coerce").sum()
         msg = f"{msg}; demand NOT fully met ({total:,.1f} t unmet, see below)"
     _paragraph(ws, r, msg, 2, 7, font=BOLD, fill=fill)

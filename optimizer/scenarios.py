@@ -14,7 +14,8 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from optimizer import schema as S
-from optimizer.data import InputError, Issue, SourcingData
+from optimizer.core.issues import InputError, Issue
+from models.data import SourcingData
 from optimizer.load import did_you_mean
 
 TABLE_ATTR = {"Materials": "materials", "Suppliers": "suppliers", "Supply": "supply", "Demand": "demand",

@@ -1,10 +1,10 @@
-"""Validate a raw workbook into a :class:`~optimizer.data.SourcingData`, collecting every problem.
+"""Validate a raw workbook into a :class:`~models.data.SourcingData`, collecting every problem.
 
 :func:`load_and_validate` reads the file (:mod:`optimizer.load`), converts every cell to
 its schema kind (:func:`parse_cell`), then checks
 keys, cross-sheet ids, settings and the planning horizon.  Every violation becomes one
-:class:`~optimizer.data.Issue` naming sheet, cell, value and the rule; if any is an
-error, :class:`~optimizer.data.InputError` carries them all.  A named scenario is then
+:class:`~optimizer.core.issues.Issue` naming sheet, cell, value and the rule; if any is an
+error, :class:`~optimizer.core.issues.InputError` carries them all.  A named scenario is then
 applied (:mod:`optimizer.scenarios`) and the consistency checks re-run on the result.
 """
 from __future__ import annotations
@@ -18,7 +18,8 @@ import pandas as pd
 
 from optimizer import schema as S
 from optimizer import scenarios as SC
-from optimizer.data import InputError, Issue, Settings, SourcingData
+from optimizer.core.issues import InputError, Issue
+from models.data import Settings, SourcingData
 from optimizer.load import RawSheet, RawWorkbook, did_you_mean, is_blank, norm, read_workbook
 
 TABLES = {"Materials": "materials", "Suppliers": "suppliers", "Supply": "supply", "Demand": "demand",

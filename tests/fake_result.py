@@ -1,4 +1,4 @@
-"""A hand-built, internally consistent :class:`~optimizer.result.RunResult` for report tests.
+"""A hand-built, internally consistent :class:`~optimizer.sourcing.result.RunResult` for report tests.
 
 Fictional data (not sourced figures): two materials (GA gallium, NGR natural graphite),
 four suppliers (CN1 china, JP1 ally, AU1 ally, KR1 domestic), years 2024-2027, a
@@ -20,7 +20,8 @@ import math
 
 import pandas as pd
 
-from optimizer import result as R
+from optimizer.core.solver import INFEASIBLE, OPTIMAL
+from optimizer.sourcing import result as R
 
 YEARS = [2024, 2025, 2026, 2027]
 DISCOUNT = 0.05
@@ -192,10 +193,10 @@ def fake_result(**overrides) -> R.RunResult:
         "scenario": "base", "started_at": "2025-03-01T09:30:00", "python": "3.11.9",
         "highspy": "1.11.0", "pulp": "3.3.2", "pyomo": "6.9.2", "openpyxl": "3.1.5",
         "timings": {"load": 0.12, "validate": 0.03, "build": 0.02, "solve": 0.015, "report": 0.2},
-        "status": R.OPTIMAL,
+        "status": OPTIMAL,
     }
     fields = dict(
-        status=R.OPTIMAL, status_message="proven optimal", proven_optimal=True,
+        status=OPTIMAL, status_message="proven optimal", proven_optimal=True,
         objective=float(sum(parts.values())), objective_parts=parts, plan=plan, shares=shares,
         bloc_mix=bloc_mix, cap_sensitivity=cap_sens, capacity_sensitivity=capacity_sens,
         demand_sensitivity=demand_sens, investments=investments, stockpile=stockpile, unmet=unmet,
@@ -213,10 +214,10 @@ def infeasible_result() -> R.RunResult:
             "Allow unmet demand (setting allow_unmet = yes) or relax the 2027 target to see the cost "
             "of the gap."]
     return R.RunResult(
-        status=R.INFEASIBLE, status_message="infeasible: the hard constraints cannot all hold",
+        status=INFEASIBLE, status_message="infeasible: the hard constraints cannot all hold",
         proven_optimal=False, explanation=expl,
         diagnostics=pd.DataFrame([{"kind": "explanation", "item": "china_cap[ALL,2027]", "detail": expl[0]}]),
         manifest={"tool_version": "0.1.0", "backend": "native", "solver": "highs",
-                  "input_file": "in.xlsx", "status": R.INFEASIBLE, "timings": {"solve": 0.01}},
+                  "input_file": "in.xlsx", "status": INFEASIBLE, "timings": {"solve": 0.01}},
         years=list(YEARS),
     )

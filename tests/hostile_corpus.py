@@ -29,8 +29,7 @@ import openpyxl
 import workbook_factory as F
 from optimizer import schema as S
 from optimizer import zip_guard as G
-from raw_zip import (BILLION_LAUGHS, MB, SHEET_HEAD, SHEET_TAIL, XXE, Member, deflated, lying, members_of,
-                     rebuild, sheet_part, supply_rows_xml, wide_rows_xml, with_shared_strings, zeros_deflate)
+from raw_zip import (BILLION_LAUGHS, MB, SHEET_HEAD, SHEET_TAIL, XXE, Member, deflated, lying, members_of, rebuild, sheet_part, supply_rows_xml, wide_rows_xml, with_shared_strings, zeros_deflate)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimizer.data import Settings, SourcingData
+from models.data import Settings, SourcingData
 
 
 def make_data(materials, suppliers, supply, demand, policy=(), stockpile=(), investments=(),

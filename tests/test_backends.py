@@ -6,9 +6,9 @@ import pytest
 
 from model_fixtures import one_year, random_data, two_years_stock
 from models.lp import LinearProgram, Terms
-from optimizer import result as R
+from optimizer.core.solver import (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SOLVER_MISSING, TIME_LIMIT_FEASIBLE, TIME_LIMIT_NO_SOLUTION, UNBOUNDED)
 from optimizer.pipeline import RunOptions, solve_data
-from optimizer.solve import SolveOptions, solve_lp
+from optimizer.core.solver import SolveOptions, solve_lp
 
 COMBOS = [("native", "highs"), ("pulp", "highs"), ("pyomo", "highs"), ("pulp", "cbc"), ("pyomo", "cbc")]
 
@@ -29,7 +29,7 @@ def pulp_textbook_lp() -> LinearProgram:
 @pytest.mark.parametrize("backend,solver", COMBOS)
 def test_textbook_lp_primal_duals_reduced_costs(backend, solver):
     sol = solve_lp(pulp_textbook_lp(), SolveOptions(backend=backend, solver=solver))
-    assert sol.status == R.OPTIMAL
+    assert sol.status == OPTIMAL
     assert sol.objective == pytest.approx(54.0)
     assert sol.x == pytest.approx([4.0, -1.0, 6.0])
     assert sol.row_duals == pytest.approx([0.0, 1.0, 8.0], abs=1e-9)
@@ -69,7 +69,7 @@ FIXTURES = {
 def test_backends_agree_on_every_fixture(name, backend, solver):
     ref, _, ref_sol = solve_data(FIXTURES[name]())
     res, model, sol = solve_data(FIXTURES[name](), RunOptions(backend=backend, solver=solver))
-    assert res.status == R.OPTIMAL
+    assert res.status == OPTIMAL
     assert res.objective == pytest.approx(ref.objective, rel=1e-7, abs=1e-9)
     assert model.lp.check_feasible(sol.x) == []
     # duals may differ under degeneracy; the cap prices must agree where the primal is unique
@@ -84,7 +84,7 @@ def test_infeasible_lp_reported_distinctly_and_rechecked_without_presolve():
     lp.add_constraints("c", pd.DataFrame({"k": ["c"]}), Terms().add([0], [0], [1.0]), lower=5.0)
     for backend, solver in COMBOS:
         sol = solve_lp(lp, SolveOptions(backend=backend, solver=solver))
-        assert sol.status == R.INFEASIBLE, (backend, solver)
+        assert sol.status == INFEASIBLE, (backend, solver)
         assert sol.x is None
         if solver == "highs":
             assert any("presolve off" in n for n in sol.notes)
@@ -95,15 +95,15 @@ def test_unbounded_lp_reported_as_unbounded():
     lp.add_variables("v", pd.DataFrame({"k": ["x", "y"]}), cost=[-1.0, 0.0])
     lp.add_constraints("c", pd.DataFrame({"k": ["c"]}), Terms().add([0, 0], [0, 1], [1.0, -1.0]), upper=1.0)
     sol = solve_lp(lp)
-    assert sol.status in (R.UNBOUNDED, R.INFEASIBLE_OR_UNBOUNDED)
-    assert sol.status == R.UNBOUNDED   # presolve-off re-solve tells which
+    assert sol.status in (UNBOUNDED, INFEASIBLE_OR_UNBOUNDED)
+    assert sol.status == UNBOUNDED   # presolve-off re-solve tells which
     assert "unbounded" in sol.message
 
 
 def test_time_limit_is_not_reported_as_optimal():
     data = random_data(7, n_mat=30, n_src=30, years=tuple(range(2025, 2036)))
     res, _, sol = solve_data(data, RunOptions(time_limit=1e-6))
-    assert res.status in (R.TIME_LIMIT_FEASIBLE, R.TIME_LIMIT_NO_SOLUTION)
+    assert res.status in (TIME_LIMIT_FEASIBLE, TIME_LIMIT_NO_SOLUTION)
     assert not res.proven_optimal
     assert "time limit" in res.status_message
 
@@ -112,13 +112,13 @@ def test_missing_cbc_gives_a_clear_message(monkeypatch):
     import pulp
     monkeypatch.setattr(pulp.PULP_CBC_CMD, "available", lambda self: False)
     sol = solve_lp(pulp_textbook_lp(), SolveOptions(backend="pulp", solver="cbc"))
-    assert sol.status == R.SOLVER_MISSING
+    assert sol.status == SOLVER_MISSING
     assert "install" in sol.message and "CBC" in sol.message
 
 
 def test_native_with_cbc_routes_through_pulp():
     sol = solve_lp(pulp_textbook_lp(), SolveOptions(backend="native", solver="cbc"))
-    assert sol.status == R.OPTIMAL and sol.backend == "pulp" and sol.solver == "cbc"
+    assert sol.status == OPTIMAL and sol.backend == "pulp" and sol.solver == "cbc"
     assert any("through PuLP" in n for n in sol.notes)
 
 

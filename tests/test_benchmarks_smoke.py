@@ -59,10 +59,10 @@ def test_presets_have_the_documented_shape():
 def test_synthetic_is_deterministic_and_solves_with_a_binding_cap():
     a, b = SY.synthetic_data(5, 6, 4, seed=3), SY.synthetic_data(5, 6, 4, seed=3)
     pd.testing.assert_frame_equal(a.supply, b.supply)
-    from optimizer import result as R
+    from optimizer.core.solver import OPTIMAL
     from optimizer.pipeline import RunOptions, solve_data
     res, _, _ = solve_data(a, RunOptions(ranging=False))
-    assert res.status == R.OPTIMAL
+    assert res.status == OPTIMAL
     all_caps = res.cap_sensitivity[res.cap_sensitivity["scope"] == "ALL"]
     assert all_caps["binding"].any()                          # China cheapest: the glide path binds
 

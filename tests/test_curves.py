@@ -14,8 +14,7 @@ from models.sourcing import build_model
 from optimizer import curve_tables as T
 from optimizer.cli import main
 from optimizer.curve_limits import Labeller
-from optimizer.curves import (CurveError, cap_direction, compute_curve, vertices, with_cap_row,
-                              CurvePoint)
+from optimizer.curves import CurveError, cap_direction, compute_curve, vertices, with_cap_row, CurvePoint
 from optimizer.pipeline import solve_data
 
 

@@ -13,9 +13,8 @@ from model_fixtures import random_data
 from models.lp import LinearProgram, Terms
 from models.sourcing import build_model
 from optimizer.cli import main
-from optimizer.frontier import (RISK_MEASURES, augmecon, cost_vector, risk_weighted_volume,
-                                sourcing_frontier)
-from optimizer.solve import solve_lp
+from optimizer.frontier import RISK_MEASURES, augmecon, cost_vector, risk_weighted_volume, sourcing_frontier
+from optimizer.core.solver import solve_lp
 
 
 def mavrotas_lp() -> LinearProgram:

@@ -13,8 +13,7 @@ import itertools
 import numpy as np
 import pytest
 
-from optimizer.pooling.games import (Game, GameError, core_check, incidence, is_concave, label, proportional,
-                                     shapley, shapley_sampled)
+from optimizer.pooling.games import (Game, GameError, core_check, incidence, is_concave, label, proportional, shapley, shapley_sampled)
 from optimizer.pooling.nucleolus import _solve_dense, least_core, nucleolus
 
 LEMAIRE = [46125, 69187.5, 90000, 53812.5, 17437.5, 30750, 5812.5]        # gains game

@@ -27,7 +27,8 @@ from optimizer import robustness as R
 from optimizer import robustness_child as C
 from optimizer import schema as S
 from optimizer import zip_guard as G
-from optimizer.data import InputError, SourcingData
+from optimizer.core.issues import InputError
+from models.data import SourcingData
 from optimizer.validate import load_and_validate
 
 

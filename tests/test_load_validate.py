@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 import workbook_factory as F
 from optimizer import schema as S
 from optimizer import zip_guard as G
-from optimizer.data import InputError, SourcingData
+from optimizer.core.issues import InputError
+from models.data import SourcingData
 from optimizer.load import read_workbook
 from optimizer.template import write_input_workbook
 from optimizer.validate import basis_refs, load_and_validate, parse_cell

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from model_fixtures import make_data, one_year, two_years_stock
-from optimizer import result as R
+from optimizer.core.solver import INFEASIBLE, OPTIMAL
 from optimizer.pipeline import solve_data
 
 
@@ -17,7 +17,7 @@ def buy(res, material, source, year):
 def test_one_year_cap_splits_demand_and_prices_the_cap():
     # CN 10/kg, JP 15/kg, demand 100 t, China cap 60 %: CN 60 t, JP 40 t, cost 600 + 600 k.
     res, _, _ = solve_data(one_year(cap=0.6))
-    assert res.status == R.OPTIMAL and res.proven_optimal
+    assert res.status == OPTIMAL and res.proven_optimal
     assert buy(res, "A", "CN", 2030) == pytest.approx(60.0)
     assert buy(res, "A", "JP", 2030) == pytest.approx(40.0)
     assert res.objective == pytest.approx(1.2)
@@ -114,7 +114,7 @@ def test_ramp_limit_binds_and_is_explained_when_demand_goes_unmet():
 
 def test_unmet_demand_is_reported_with_causes_and_required_share():
     res, _, _ = solve_data(one_year(cap=0.0, jp_cap=50.0))
-    assert res.status == R.OPTIMAL
+    assert res.status == OPTIMAL
     assert res.unmet["unmet"].iloc[0] == pytest.approx(50.0)
     text = " ".join(res.explanation)
     assert "A 2030" in text and "China cap for ALL in 2030" in text and "JP 50.0 t" in text
@@ -124,7 +124,7 @@ def test_unmet_demand_is_reported_with_causes_and_required_share():
 def test_infeasible_min_contract_is_explained():
     # A take-or-pay minimum of 80 t from China contradicts a 60 % cap on 100 t of demand.
     res, _, _ = solve_data(one_year(cap=0.6, cn_min=80.0))
-    assert res.status == R.INFEASIBLE
+    assert res.status == INFEASIBLE
     assert not res.proven_optimal
     text = " ".join(res.explanation)
     assert ("min_volume[A,CN,2030]" in text and "20.0 t" in text) or "china_cap[ALL,2030]" in text
@@ -198,7 +198,7 @@ def test_shares_never_exceed_targets_on_random_instances():
     from model_fixtures import random_data
     for seed in range(5):
         res, model, sol = solve_data(random_data(seed))
-        assert res.status == R.OPTIMAL
+        assert res.status == OPTIMAL
         capped = res.shares[res.shares["target"].notna()]
         assert (capped["china_share"] <= capped["target"] + 1e-7).all()
         # every purchase within its capacity, demand met or reported unmet

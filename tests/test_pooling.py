@@ -15,9 +15,9 @@ import pytest
 from openpyxl import load_workbook
 
 from models.pooling import build_pool_model
-from optimizer import result as R
+from optimizer.core.solver import OPTIMAL
 from optimizer.cli import main
-from optimizer.data import InputError
+from optimizer.core.issues import InputError
 from optimizer.pooling import coalitions as C
 from optimizer.pooling.analysis import run_pool
 from optimizer.pooling.games import core_check, shapley
@@ -25,7 +25,7 @@ from optimizer.pooling.joint import owen_allocation, solve_grand
 from optimizer.pooling.load import PoolData, PoolSettings, load_pool_workbook
 from optimizer.pooling.nucleolus import nucleolus
 from optimizer.pooling.template import write_pool_workbook
-from optimizer.solve import SolveOptions
+from optimizer.core.solver import SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "inputs" / "pool_kr_jp_sg.xlsx"
@@ -137,7 +137,7 @@ def test_tiered_pair_by_hand():
     assert shapley(g) == pytest.approx([0.46, 0.34])
     assert nucleolus(g).x == pytest.approx([0.46, 0.34])
     res = run_pool(data)
-    assert res.status == R.OPTIMAL
+    assert res.status == OPTIMAL
     assert "owen" in res.unavailable and "MILP" in res.unavailable["owen"]
     assert any("indicative" in n for n in res.notes)
     pooled = res.plan["pooled"]
@@ -175,9 +175,9 @@ def test_coalition_costs_by_bound_changes_match_models_built_per_coalition(seed,
     for mask in range(1, 8):
         keep = [m for i, m in enumerate(data.member_ids) if mask >> i & 1]
         model = build_pool_model(subset(data, keep))
-        from optimizer.solve import solve_lp
+        from optimizer.core.solver import solve_lp
         sol = solve_lp(model.lp, OPTS)
-        assert sol.status == R.OPTIMAL
+        assert sol.status == OPTIMAL
         assert t.cost[mask] == pytest.approx(sol.objective / 1000.0, rel=1e-7, abs=1e-9)
 
 
@@ -232,7 +232,7 @@ def test_mga_alternatives_stay_within_the_cost_slack():
     res = run_pool(data, mga_slack=0.05)
     alt = res.alternatives
     assert len(alt) == 1 + 2 * (alt["direction"].nunique() - 1)
-    ok = alt[alt["status"] == R.OPTIMAL]
+    ok = alt[alt["status"] == OPTIMAL]
     assert (ok["total_cost"] <= res.grand * 1.05 + 1e-6).all()
     assert (ok["total_cost"] >= res.grand - 1e-6).all()
 

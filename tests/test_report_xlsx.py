@@ -18,7 +18,8 @@ from openpyxl.utils.cell import range_to_tuple
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_result import EXPLANATION, fake_result, infeasible_result  # noqa: E402
 
-from optimizer import result as R  # noqa: E402
+from optimizer.core.solver import SOLVER_MISSING, TIME_LIMIT_FEASIBLE
+from optimizer.sourcing import result as R  # noqa: E402
 from optimizer.report_xlsx import SHEETS, STATUS_OK_FILL, STATUS_WARN_FILL, write_result_workbook  # noqa: E402
 from optimizer.xlsx_util import WARN_FILL  # noqa: E402
 
@@ -145,7 +146,7 @@ def test_green_status_when_optimal_and_all_demand_met(tmp_path):
 
 
 def test_time_limit_result_is_orange_even_without_unmet(tmp_path):
-    res = fake_result(status=R.TIME_LIMIT_FEASIBLE, proven_optimal=False, unmet=pd.DataFrame(),
+    res = fake_result(status=TIME_LIMIT_FEASIBLE, proven_optimal=False, unmet=pd.DataFrame(),
                       status_message="time limit reached: feasible solution, NOT proven optimal")
     _, wb = _write(tmp_path, res)
     status = _right(wb["Summary"], _find(wb["Summary"], "Status", col=1))
@@ -483,7 +484,7 @@ def test_infeasible_result(tmp_path):
 
 
 def test_completely_empty_result(tmp_path):
-    res = R.RunResult(status=R.SOLVER_MISSING, status_message="solver not available", proven_optimal=False)
+    res = R.RunResult(status=SOLVER_MISSING, status_message="solver not available", proven_optimal=False)
     path, wb = _write(tmp_path, res)
     assert wb.sheetnames == list(SHEETS)
     assert _right(wb["Summary"], _find(wb["Summary"], "Status", col=1)).value == "solver not available"

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizer import result as R
+from optimizer.core.solver import OPTIMAL
 from optimizer.pipeline import RunOptions, solve_data
 
 SAMPLE = Path(__file__).resolve().parent.parent / "inputs" / "korea_2024_2030.xlsx"
@@ -25,7 +25,7 @@ def base(sample):
 
 
 def check_properties(res, model, sol):
-    assert res.status == R.OPTIMAL, res.status_message
+    assert res.status == OPTIMAL, res.status_message
     assert model.lp.check_feasible(sol.x) == []
     plan = res.plan
     assert (plan["tonnes"] >= plan["min_volume"] - 1e-6).all()
@@ -58,14 +58,14 @@ def test_base_case_meets_glide_path_every_year(base):
 @pytest.mark.parametrize("backend", ["pulp", "pyomo"])
 def test_backends_agree_on_the_sample(sample, base, backend):
     res, model, sol = solve_data(sample, RunOptions(backend=backend))
-    assert res.status == R.OPTIMAL
+    assert res.status == OPTIMAL
     assert res.objective == pytest.approx(base[0].objective, rel=1e-7)
     assert model.lp.check_feasible(sol.x) == []
 
 
 def test_cbc_agrees_on_the_sample(sample, base):
     res, _, _ = solve_data(sample, RunOptions(backend="pulp", solver="cbc"))
-    assert res.status == R.OPTIMAL
+    assert res.status == OPTIMAL
     assert res.objective == pytest.approx(base[0].objective, rel=1e-6)
 
 

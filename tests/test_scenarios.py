@@ -10,7 +10,7 @@ from pandas.testing import assert_frame_equal
 import workbook_factory as F
 from model_fixtures import one_year
 from optimizer import schema as S
-from optimizer.data import InputError
+from optimizer.core.issues import InputError
 from optimizer.scenarios import apply_scenario, list_scenarios
 from optimizer.validate import load_and_validate
 

@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 
 import workbook_factory as F
-from optimizer import result as R
-from optimizer.backends import native
+from optimizer.core.solver import INFEASIBLE_OR_UNBOUNDED, TIME_LIMIT_FEASIBLE, UNBOUNDED
+from optimizer.core.solver import highs as native
 from optimizer.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def _at_time_limit(monkeypatch, gap):
 
     def solve(lp, options, solver="highs"):
         sol = real(lp, options, solver)
-        sol.status, sol.message, sol.mip_gap = R.TIME_LIMIT_FEASIBLE, "", gap
+        sol.status, sol.message, sol.mip_gap = TIME_LIMIT_FEASIBLE, "", gap
         sol.row_duals = sol.col_duals = sol.ranging = None
         return sol
     monkeypatch.setattr(native, "solve", solve)
@@ -90,9 +90,9 @@ def test_infeasible_is_reported_and_explained(tmp_path, capsys):
 def test_unbounded_is_reported_distinctly(tmp_path, capsys, monkeypatch):
     """Validated data cannot be unbounded (costs and capacities are bounded); a solver verdict of
     unbounded must still reach the user as such, not as infeasible or as a crash."""
-    from optimizer.solve import Solution
+    from optimizer.core.solver import Solution
     monkeypatch.setattr(native, "solve", lambda lp, options, solver="highs":
-                        Solution(R.UNBOUNDED, "", "native", "highs"))
+                        Solution(UNBOUNDED, "", "native", "highs"))
     code, text = run(capsys, F.write_valid(tmp_path))
     assert code == 3
     assert "unbounded: the objective can decrease without limit (a missing bound in the data)" in text
@@ -108,7 +108,7 @@ def test_presolve_infeasible_or_unbounded_is_resolved_without_presolve(tmp_path,
     real = native.map_status
 
     def presolve_cannot_tell(h):
-        return R.INFEASIBLE_OR_UNBOUNDED if h.getOptionValue("presolve")[1] != "off" else real(h)
+        return INFEASIBLE_OR_UNBOUNDED if h.getOptionValue("presolve")[1] != "off" else real(h)
     monkeypatch.setattr(native, "map_status", presolve_cannot_tell)
     path = infeasible_workbook(tmp_path) if infeasible else F.write_valid(tmp_path)
     got, text = run(capsys, path, "--backend", backend, "--solver", "highs")
@@ -137,13 +137,17 @@ def test_missing_cbc_names_what_to_install(tmp_path):
     assert "CBC is not available" in proc.stdout and "coinor-cbc" in proc.stdout and "pip install" in proc.stdout
 
 
-@pytest.mark.parametrize("backend,module,attr,text", [
-    ("native", "optimizer.backends.native", "highspy", "pip install highspy"),
-    ("pulp", "optimizer.backends.pulp_backend", "pulp", "PuLP is not installed: pip install"),
-    ("pyomo", "optimizer.backends.pyomo_backend", "pyo", "Pyomo is not installed: pip install"),
+@pytest.mark.parametrize("backend,package,text", [
+    ("native", "highspy", "pip install highspy"),
+    ("pulp", "pulp", "PuLP is not installed: pip install"),
+    ("pyomo", "pyomo.environ", "Pyomo is not installed: pip install"),
 ])
-def test_missing_solver_packages(tmp_path, capsys, monkeypatch, backend, module, attr, text):
+def test_missing_solver_packages(tmp_path, capsys, monkeypatch, backend, package, text):
+    """A package that cannot be imported (None in sys.modules makes ``import`` fail)."""
     import importlib
-    monkeypatch.setattr(importlib.import_module(module), attr, None)
+    if backend == "native":   # highspy is imported with the module (HiGHS is the default solver)
+        monkeypatch.setattr(importlib.import_module("optimizer.core.solver.highs"), "highspy", None)
+    else:                     # PuLP and Pyomo are imported on first use
+        monkeypatch.setitem(sys.modules, package, None)
     code, out = run(capsys, F.write_valid(tmp_path), "--backend", backend)
     assert code == 4 and text in out

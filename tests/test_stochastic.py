@@ -5,7 +5,7 @@ import pytest
 from model_fixtures import make_data, one_year, random_data
 from models.sourcing import build_model
 from models.stochastic import build_extensive_form
-from optimizer import result as R
+from optimizer.core.solver import OPTIMAL
 from optimizer.pipeline import solve_data
 from optimizer.risk.metrics import cvar_lp, solve_stochastic, var_cvar
 from optimizer.risk.scenarios import make_risk, scenario_factors
@@ -68,7 +68,7 @@ def test_one_scenario_equals_deterministic():
     det, _, _ = solve_data(data)
     for spot in (1.0, 1.5):   # with a spot premium everything is simply contracted
         res = solve_stochastic(data, np.ones((1, n)), np.full((1, n), spot), [1.0], with_vss=False)
-        assert res.status == R.OPTIMAL
+        assert res.status == OPTIMAL
         assert res.objective == pytest.approx(det.objective, rel=1e-7)
 
 
@@ -101,7 +101,7 @@ def test_beta_zero_is_risk_neutral_and_cvar_weight_shifts_plan():
     tiny = solve_stochastic(data, avail, spot, risk.prob, risk.names, alpha=0.9, beta=1e-9, with_vss=False)
     assert tiny.expected == pytest.approx(rn.expected, rel=1e-6)
     averse = solve_stochastic(data, avail, spot, risk.prob, risk.names, alpha=0.8, beta=5.0, with_vss=False)
-    assert averse.status == R.OPTIMAL
+    assert averse.status == OPTIMAL
     assert averse.objective == pytest.approx(averse.expected + 5.0 * averse.cvar, rel=1e-7)
     assert averse.cvar <= var_cvar(rn.scenario_costs, rn.prob, 0.8)[1] + 1e-7
     assert averse.expected >= rn.expected - 1e-7
@@ -112,7 +112,7 @@ def test_vss_and_evpi_nonnegative(seed, beta):
     data = random_data(seed)
     risk, avail, spot = _risk_case(data)
     res = solve_stochastic(data, avail, spot, risk.prob, risk.names, alpha=0.9, beta=beta)
-    assert res.status == R.OPTIMAL, res.notes
+    assert res.status == OPTIMAL, res.notes
     assert res.vss is not None and res.evpi is not None
     assert res.vss >= -1e-6
     assert res.evpi >= -1e-6

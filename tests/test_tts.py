@@ -5,10 +5,10 @@ import pytest
 
 from model_fixtures import make_data, random_data
 from models.lp import LinearProgram, Terms
-from optimizer import result as R
+from optimizer.core.solver import OPTIMAL
 from optimizer.risk.scenarios import make_risk
 from optimizer.risk.tts import exposure_ranking, time_to_survive, tts_stock_floor
-from optimizer.solve import SolveOptions, solve_lp
+from optimizer.core.solver import SolveOptions, solve_lp
 
 
 def _data(opening=22.0):
@@ -38,7 +38,7 @@ def _tts_lp(I, a, d):
     T = lp.add_variables("T", pd.DataFrame(index=range(1)), upper=52.0, cost=-1.0)
     lp.add_constraints("survive", pd.DataFrame(index=range(1)), Terms().add([0], T, d - a), upper=I)
     sol = solve_lp(lp, SolveOptions(ranging=False))
-    assert sol.status == R.OPTIMAL
+    assert sol.status == OPTIMAL
     return float(sol.x[0])
 
 

@@ -14,9 +14,9 @@ import pytest
 
 flask = pytest.importorskip("flask", reason="the web app needs flask (pip install flask)")
 
-from markupsafe import escape  # noqa: E402  (installed with flask)
+from markupsafe import escape  # noqa: E402  (installed with flask
 
-from optimizer.data import InputError  # noqa: E402
+from optimizer.core.issues import InputError  # noqa: E402
 from optimizer.pipeline import RunOptions, solve_data  # noqa: E402
 from optimizer.template import write_input_workbook  # noqa: E402
 from optimizer.validate import load_and_validate  # noqa: E402

@@ -16,14 +16,13 @@ import numpy as np
 import pandas as pd
 
 from models.pooling import KILO, build_pool_model, plan_tables
-from optimizer import result as R
+from optimizer.core.solver import OPTIMAL, SOLVER_ERROR, SOLVER_MISSING, TIME_LIMIT_FEASIBLE
 from optimizer.pooling import coalitions as C
 from optimizer.pooling import joint as J
-from optimizer.pooling.games import (EXACT_MAX_PLAYERS, CoreCheck, Game, GameError, core_check, is_concave,
-                                     proportional, shapley, shapley_sampled)
+from optimizer.pooling.games import (EXACT_MAX_PLAYERS, CoreCheck, Game, GameError, core_check, is_concave, proportional, shapley, shapley_sampled)
 from optimizer.pooling.load import PoolData
 from optimizer.pooling.nucleolus import least_core, nucleolus
-from optimizer.solve import SolveOptions
+from optimizer.core.solver import SolveOptions
 
 METHODS = {   # key -> column title in the report
     "prop_volume": "Proportional to volume",
@@ -80,12 +79,12 @@ def _options(data: PoolData) -> SolveOptions:
 def run_pool(data: PoolData, mga_slack: float | None = None) -> PoolResult:
     """Everything ``sourcing pool`` reports, for validated pool data."""
     if data.mode == "game":
-        res = PoolResult(data, R.OPTIMAL, data.game_kind, "as typed", data.member_ids, game=data.game)
+        res = PoolResult(data, OPTIMAL, data.game_kind, "as typed", data.member_ids, game=data.game)
         res.standalone = data.game.standalone()
         _allocate(res, volumes=None, usage=None, owen=None)
         return res
     s = data.settings
-    res = PoolResult(data, R.OPTIMAL, "cost", f"{s.currency} M", data.member_ids)
+    res = PoolResult(data, OPTIMAL, "cost", f"{s.currency} M", data.member_ids)
     t0 = time.perf_counter()
     model = build_pool_model(data)
     res.mip = model.lp.is_mip
@@ -95,7 +94,7 @@ def run_pool(data: PoolData, mga_slack: float | None = None) -> PoolResult:
     grand = J.solve_grand(model, opts)
     res.timings["grand"] = time.perf_counter() - t0
     res.grand_status = grand.status
-    if grand.status in (R.SOLVER_MISSING, R.SOLVER_ERROR):
+    if grand.status in (SOLVER_MISSING, SOLVER_ERROR):
         res.status = grand.status
         res.notes.append(f"grand coalition: {grand.message}")
         return res
@@ -115,9 +114,9 @@ def run_pool(data: PoolData, mga_slack: float | None = None) -> PoolResult:
         cost_of(2 ** n - 1)
     res.timings["coalitions"] = time.perf_counter() - t0
     if not res.table.all_optimal:
-        bad = [r["coalition"] for r in res.table.rows() if r["status"] != R.OPTIMAL]
-        res.status = R.TIME_LIMIT_FEASIBLE if all(st == R.TIME_LIMIT_FEASIBLE for st in res.table.status[1:]
-                                                  if st not in ("", R.OPTIMAL)) else R.SOLVER_ERROR
+        bad = [r["coalition"] for r in res.table.rows() if r["status"] != OPTIMAL]
+        res.status = TIME_LIMIT_FEASIBLE if all(st == TIME_LIMIT_FEASIBLE for st in res.table.status[1:]
+                                                  if st not in ("", OPTIMAL)) else SOLVER_ERROR
         res.notes.append(f"{len(bad)} coalition(s) not solved to proven optimality ({', '.join(bad[:5])}): "
                          "the shares below use their best known costs and are not reliable")
     if np.nansum(res.table.unmet) > 1e-6:
@@ -134,7 +133,7 @@ def run_pool(data: PoolData, mga_slack: float | None = None) -> PoolResult:
     _allocate(res, volumes, usage, owen, model=model, opts=opts)
     slack = s.mga_slack if mga_slack is None else mga_slack
     t0 = time.perf_counter()
-    if grand.status == R.OPTIMAL and slack > 0:
+    if grand.status == OPTIMAL and slack > 0:
         res.alternatives = J.alternatives(model, grand, slack, opts)
     res.timings["alternatives"] = time.perf_counter() - t0
     return res
@@ -252,9 +251,9 @@ def allocation_table(res: PoolResult) -> pd.DataFrame:
 
 
 def exit_code(res: PoolResult) -> int:
-    if res.status == R.OPTIMAL:
+    if res.status == OPTIMAL:
         return 0
-    if res.status in (R.SOLVER_MISSING, R.SOLVER_ERROR):
+    if res.status in (SOLVER_MISSING, SOLVER_ERROR):
         return 4
     return 3
 

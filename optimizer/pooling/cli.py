@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from optimizer.data import InputError
+from optimizer.core.issues import InputError
 
 SAMPLE = Path(__file__).resolve().parents[2] / "inputs" / "pool_kr_jp_sg.xlsx"
 

@@ -1,16 +1,16 @@
 """The cost c(S) of every coalition, from ONE built joint model by changing bounds.
 
 :func:`coalition_table` builds the joint model's matrix into one HiGHS instance
-(:func:`optimizer.backends.native.pass_lp`) and, for each coalition, changes only
+(:func:`optimizer.core.solver.highs.pass_lp`) and, for each coalition, changes only
 bounds (:func:`models.pooling.coalition_bounds`: non-members' demand rows set to 0,
 access rows cut to the members' rights, non-members' ``take``/``own`` columns fixed
 to 0) and re-runs.  Coalitions are
 visited in Gray-code order, so consecutive coalitions differ by one member and the
 LP warm-starts from the previous basis.  Statuses go through
-:func:`optimizer.backends.native.map_status` (the same mapping as every solve) and
+:func:`optimizer.core.solver.highs.map_status` (the same mapping as every solve) and
 every solution is re-checked against its own coalition's bounds and rows; a
 coalition that does not end proven optimal is re-solved once through
-:func:`optimizer.solve.solve_lp` (which re-checks infeasible/unbounded verdicts with
+:func:`optimizer.core.solver.solve_lp` (which re-checks infeasible/unbounded verdicts with
 presolve off) before it is reported as such.
 """
 from __future__ import annotations
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models.pooling import KILO, PoolModel, apply_coalition, build_pool_model, coalition_bounds, coalition_maps
-from optimizer import result as R
-from optimizer.backends import native
+from optimizer.core.solver import OPTIMAL
+from optimizer.core.solver import highs as native
 from optimizer.pooling.games import EXACT_MAX_PLAYERS, Game, label
-from optimizer.solve import SolveOptions, solve_lp
+from optimizer.core.solver import SolveOptions, solve_lp
 
 CHECK_TOL = 1e-6
 
@@ -53,7 +53,7 @@ class CoalitionTable:
     @property
     def all_optimal(self) -> bool:
         done = self.status[1:] != ""
-        return bool(np.all(self.status[1:][done] == R.OPTIMAL))
+        return bool(np.all(self.status[1:][done] == OPTIMAL))
 
     def standalone(self) -> np.ndarray:
         return np.array([self.cost[1 << i] for i in range(self.n)])
@@ -119,7 +119,7 @@ class CoalitionSolver:
         self.h.run()
         self.solves += 1
         status = native.map_status(self.h)
-        if status != R.OPTIMAL:
+        if status != OPTIMAL:
             return self._fallback(mask)
         x = np.asarray(self.h.getSolution().col_value, dtype=float)
         if self._violated(x, *bounds):
@@ -146,7 +146,7 @@ class CoalitionSolver:
         sol = solve_lp(model.lp, SolveOptions(time_limit=self.options.time_limit, ranging=False,
                                               want_duals=False))
         self.solves += 1
-        if sol.status == R.OPTIMAL:
+        if sol.status == OPTIMAL:
             return sol.status, sol.objective / KILO, sol.x
         return sol.status, np.nan, sol.x
 
@@ -184,7 +184,7 @@ def coalition_cost_function(model: PoolModel, table: CoalitionTable, options: So
             table.status[mask], table.cost[mask] = status, cost
             table.unmet[mask] = float(x[solver.unmet].sum()) if x is not None else np.nan
             table.solves += 1
-            if status != R.OPTIMAL:
+            if status != OPTIMAL:
                 raise RuntimeError(f"coalition {label(mask, table.members)}: {status}")
         return float(table.cost[mask])
 

@@ -1,7 +1,7 @@
 """The grand coalition's plan: its solve, Owen's dual allocation and near-optimal alternatives.
 
 * :func:`solve_grand` solves the joint model for all members through
-  :func:`optimizer.solve.solve_lp` (shared status mapping, feasibility re-check; for a
+  :func:`optimizer.core.solver.solve_lp` (shared status mapping, feasibility re-check; for a
   MILP the duals come from the LP with integers fixed and are flagged indicative).
 * :func:`owen_allocation`: Owen (1975) -- when the joint model is an LP, each member pays
   for the resources it brings at the grand coalition's shadow prices: its demand rows
@@ -24,8 +24,8 @@ import pandas as pd
 
 from models.lp import Terms
 from models.pooling import KILO, PoolModel, build_pool_model
-from optimizer import result as R
-from optimizer.solve import Solution, SolveOptions, solve_lp
+from optimizer.core.solver import OPTIMAL
+from optimizer.core.solver import Solution, SolveOptions, solve_lp
 
 OWEN_TOL = 1e-6   # relative: shared-resource value below this x |c(N)| counts as zero
 
@@ -52,7 +52,7 @@ def owen_allocation(model: PoolModel, sol: Solution) -> OwenResult:
     if lp.is_mip:
         return OwenResult(None, "not available: the joint model has integer tier/lot decisions (a MILP); Owen's "
                                 "dual allocation needs the grand coalition's LP duals")
-    if sol.status != R.OPTIMAL or sol.row_duals is None or sol.col_duals is None:
+    if sol.status != OPTIMAL or sol.row_duals is None or sol.col_duals is None:
         return OwenResult(None, f"not available: the grand coalition's LP has no duals ({sol.status})")
     n = len(model.members)
     act = sol.row_activity if sol.row_activity is not None else lp.row_activity(sol.x)

@@ -5,8 +5,8 @@ The file is opened only through :func:`optimizer.pooling.reader.read_pool_workbo
 defusedxml, format sniffing, merged cells, uncached formulas) and every cell
 is converted by :func:`optimizer.validate.convert_sheet` / ``parse_cell``, so the rules
 and messages are those of the main workbook.  Every violation is an
-:class:`~optimizer.data.Issue` with sheet, cell, value and rule; if any is an error,
-:class:`~optimizer.data.InputError` carries them all.
+:class:`~optimizer.core.issues.Issue` with sheet, cell, value and rule; if any is an error,
+:class:`~optimizer.core.issues.InputError` carries them all.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from optimizer import load as L
 from optimizer import schema as S
-from optimizer.data import InputError, Issue
+from optimizer.core.issues import InputError, Issue
 from optimizer.load import did_you_mean, is_blank, norm
 from optimizer.pooling import schema as P
 from optimizer.pooling.games import Game

@@ -8,7 +8,7 @@ Guajardo & Jornsten (2015, EJOR 241(3):931-935) show is required: fixing every
 coalition tight in *one* optimal solution gives wrong answers (it does on the Lemaire,
 Hasan et al., Oh & Shin and Sakawa et al. games in tests/test_games.py).
 
-The LPs are solved with HiGHS through :mod:`optimizer.backends.native` (same status
+The LPs are solved with HiGHS through :mod:`optimizer.core.solver.highs` (same status
 mapping as every other solve).  Values are scaled to max |c| = 1 inside the LPs.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer import result as R
+from optimizer.core.solver import OPTIMAL
 from optimizer.pooling.games import Game, GameError, incidence, shapley
 
 TIGHT_TOL = 1e-7              # scaled excess within this of the level = tight
@@ -47,8 +47,8 @@ def _solve_sparse(cost, rows, cols, vals, shape, row_lo, row_hi, col_lo, col_hi)
     """The same with A given as (row, column, value) triplets of a ``shape`` matrix."""
     import highspy
 
-    from optimizer.backends import native
-    from optimizer.solve import SolveOptions
+    from optimizer.core.solver import highs as native
+    from optimizer.core.solver import SolveOptions
 
     h = native.new_highs(SolveOptions())
     h.setOptionValue("primal_feasibility_tolerance", 1e-9)
@@ -65,7 +65,7 @@ def _solve_sparse(cost, rows, cols, vals, shape, row_lo, row_hi, col_lo, col_hi)
                 start, rows.astype(np.int32), vals, np.zeros(k, np.int32))
     h.run()
     status = native.map_status(h)
-    if status != R.OPTIMAL:
+    if status != OPTIMAL:
         return _LPResult(status)
     s = h.getSolution()
     return _LPResult(status, float(h.getInfo().objective_function_value),
@@ -73,7 +73,7 @@ def _solve_sparse(cost, rows, cols, vals, shape, row_lo, row_hi, col_lo, col_hi)
 
 
 def _need(res: _LPResult, what: str) -> _LPResult:
-    if res.status != R.OPTIMAL:
+    if res.status != OPTIMAL:
         raise GameError(f"{what}: the LP ended '{res.status}' instead of optimal")
     return res
 

@@ -19,8 +19,7 @@ from openpyxl.chart import BarChart, Reference
 from optimizer.pooling.analysis import METHODS, PoolResult, allocation_table, verdict_table
 from optimizer.pooling.games import label
 from optimizer.report_xlsx import _CarriageReturnSafe, _chart_title, _show_axes
-from optimizer.xlsx_util import (GOOD_FILL, NOTE_FONT, TITLE_FONT, WARN_FILL, save_atomic, write_cell,
-                                 write_table)
+from optimizer.xlsx_util import GOOD_FILL, NOTE_FONT, TITLE_FONT, WARN_FILL, save_atomic, write_cell, write_table
 
 MONEY = "#,##0.000"
 PCT = "0.00%"

@@ -1,7 +1,7 @@
 """The typed-game and proposed-split sheets of a pool workbook: CoalitionCosts and ProposedSplit.
 
 Both take converted :class:`optimizer.validate.Table` objects and append an
-:class:`~optimizer.data.Issue` (sheet, cell, value, rule) for every problem.
+:class:`~optimizer.core.issues.Issue` (sheet, cell, value, rule) for every problem.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from optimizer.data import Issue
+from optimizer.core.issues import Issue
 from optimizer.load import did_you_mean
 from optimizer.pooling import schema as P
 from optimizer.pooling.games import Game, GameError, label, mask_of

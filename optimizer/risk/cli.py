@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from optimizer import result as R
-from optimizer.data import InputError
+from optimizer.core.solver import OPTIMAL, SOLVER_ERROR, SOLVER_MISSING
+from optimizer.core.issues import InputError
 
 
 def default_output(path) -> Path:
@@ -42,11 +42,11 @@ def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_
                            with_vss=with_vss, tts_weeks=tts_weeks, first_stage=first_stage)
     res.notes[:0] = list(notes)
     tts = ranking = None
-    if res.status == R.OPTIMAL:
+    if res.status == OPTIMAL:
         tts = time_to_survive(data, expected_values(res, "stock"), risk.disruptions)
         ranking = exposure_ranking(tts)
     out = None
-    if output is not None and res.status == R.OPTIMAL:
+    if output is not None and res.status == OPTIMAL:
         out = write_risk_workbook(output, res, tts, ranking, risk, data.settings.currency,
                                   protect=(str(workbook),))
     return res, tts, ranking, out
@@ -93,9 +93,9 @@ def cmd_risk(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(summary_text(res, ranking, out))
-    if res.status == R.OPTIMAL:
+    if res.status == OPTIMAL:
         return 0
-    if res.status in (R.SOLVER_MISSING, R.SOLVER_ERROR):
+    if res.status in (SOLVER_MISSING, SOLVER_ERROR):
         return 4
     return 3
 
@@ -143,7 +143,7 @@ def cmd_risk_mpi(args) -> int:
     if gap:
         res.notes.append(gap)
     out = None
-    if res.status == R.OPTIMAL:
+    if res.status == OPTIMAL:
         from optimizer.risk.report import write_risk_workbook
         try:
             out = write_risk_workbook(output, res, tts, ranking, read_risk(args.workbook, data),
@@ -152,7 +152,7 @@ def cmd_risk_mpi(args) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
     print(summary_text(res, ranking, out, data.settings.currency))
-    return 0 if res.status == R.OPTIMAL else (4 if res.status in (R.SOLVER_MISSING, R.SOLVER_ERROR) else 3)
+    return 0 if res.status == OPTIMAL else (4 if res.status in (SOLVER_MISSING, SOLVER_ERROR) else 3)
 
 
 def register(subparsers) -> None:

@@ -23,8 +23,8 @@ import pandas as pd
 from models.lp import INF, LinearProgram, Terms
 from models.sourcing import build_model
 from models.stochastic import StochasticModel, build_extensive_form, fix_first_stage
-from optimizer import result as R
-from optimizer.solve import SolveOptions, solve_lp
+from optimizer.core.solver import OPTIMAL
+from optimizer.core.solver import SolveOptions, solve_lp
 
 KILO = 1000.0
 
@@ -60,7 +60,7 @@ def cvar_lp(losses, probs, alpha: float) -> tuple[float, float]:
     terms = Terms().add(np.arange(n), np.full(n, eta[0]), 1.0).add(np.arange(n), d, 1.0)
     lp.add_constraints("excess", pd.DataFrame({"w": range(n)}), terms, lower=l)
     sol = solve_lp(lp, SolveOptions(ranging=False, want_duals=False))
-    if sol.status != R.OPTIMAL:
+    if sol.status != OPTIMAL:
         raise RuntimeError(sol.message)
     return float(sol.x[eta[0]]), float(sol.objective)
 
@@ -92,7 +92,7 @@ class RiskResult:
 
 def _solve(model: StochasticModel, options: SolveOptions):
     sol = solve_lp(model.lp, options)
-    if sol.status != R.OPTIMAL:
+    if sol.status != OPTIMAL:
         return sol, None
     return sol, model.scenario_costs(sol.x) / KILO
 
@@ -125,7 +125,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
         fix_first_stage(model, {fam: np.clip(np.asarray(first_stage[fam], float), cl[b.start:b.start + b.size],
                                               cu[b.start:b.start + b.size])
                                 for fam, b in ((f, model.lp.var_blocks[f]) for f in ("contract", "build"))})
-    res = RiskResult(R.OPTIMAL, "", list(model.scenarios), prob, alpha, beta, model=model)
+    res = RiskResult(OPTIMAL, "", list(model.scenarios), prob, alpha, beta, model=model)
     sol, costs = _solve(model, options)
     if costs is None:
         res.status, res.message = sol.status, sol.message

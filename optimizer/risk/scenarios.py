@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import schema as S
-from optimizer.data import InputError, Issue
+from optimizer.core.issues import InputError, Issue
 from optimizer.validate import convert_sheet, finalize
 
 ALL = "ALL"

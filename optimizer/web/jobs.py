@@ -43,7 +43,7 @@ def _set_stage(job_dir: Path, stage: str) -> None:
 
 
 def issue_dict(issue) -> dict:
-    """One :class:`optimizer.data.Issue` as JSON: the CLI's message plus its parts."""
+    """One :class:`optimizer.core.issues.Issue` as JSON: the CLI's message plus its parts."""
     value = issue.value
     if value is not None and not isinstance(value, (str, int, float, bool)):
         value = str(value)
@@ -74,7 +74,7 @@ def is_pool_workbook(path: Path) -> bool:
 
 def run_pool_job(folder: Path, src: Path) -> dict:
     """The pooled-procurement analysis of a pool workbook (optimizer.pooling)."""
-    from optimizer.data import InputError
+    from optimizer.core.issues import InputError
     from optimizer.pooling.analysis import run_pool
     from optimizer.pooling.load import load_pool_workbook
     from optimizer.pooling.report import write_pool_result
@@ -103,7 +103,7 @@ def run_job(job_dir: str, scenario: str | None) -> dict:
     status "invalid" carries every issue; "failed" a one-line message (no traceback);
     "done" the key results (:func:`optimizer.web.summary.summarize`).
     """
-    from optimizer.data import InputError
+    from optimizer.core.issues import InputError
     from optimizer.pipeline import RunOptions, solve_data
     from optimizer.report_xlsx import write_result_workbook
     from optimizer.validate import load_and_validate

@@ -1,6 +1,6 @@
 """The key numbers of one run as plain JSON-able data (what the results page and the API show).
 
-Everything here is computed from :class:`~optimizer.result.RunResult` tables; no number is
+Everything here is computed from :class:`~optimizer.sourcing.result.RunResult` tables; no number is
 re-derived from the model.  Shares are fractions, money in currency millions, masses in t.
 """
 from __future__ import annotations
@@ -9,20 +9,21 @@ import math
 
 import pandas as pd
 
-from optimizer import result as R
+from optimizer.core.solver import (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SOLVER_ERROR, SOLVER_MISSING, TIME_LIMIT_FEASIBLE, TIME_LIMIT_NO_SOLUTION, UNBOUNDED)
+from optimizer.sourcing import result as R
 
 BLOC_ORDER = ("china", "ally", "domestic", "other")
 UNCAPPED = "ALL (uncapped)"
 
 STATUS_WORDS = {
-    R.OPTIMAL: "Solved: the plan is proven optimal.",
-    R.TIME_LIMIT_FEASIBLE: "Stopped at the time limit: a plan was found, but it is not proven optimal.",
-    R.TIME_LIMIT_NO_SOLUTION: "Stopped at the time limit before any plan was found.",
-    R.INFEASIBLE: "No plan can meet every hard rule of this workbook (infeasible); see the explanation.",
-    R.UNBOUNDED: "The problem is unbounded: a cost or limit is missing in the workbook.",
-    R.INFEASIBLE_OR_UNBOUNDED: "No plan can meet every hard rule (infeasible or unbounded); see the explanation.",
-    R.SOLVER_ERROR: "The solver failed on this workbook.",
-    R.SOLVER_MISSING: "The chosen solver is not installed on this computer.",
+    OPTIMAL: "Solved: the plan is proven optimal.",
+    TIME_LIMIT_FEASIBLE: "Stopped at the time limit: a plan was found, but it is not proven optimal.",
+    TIME_LIMIT_NO_SOLUTION: "Stopped at the time limit before any plan was found.",
+    INFEASIBLE: "No plan can meet every hard rule of this workbook (infeasible); see the explanation.",
+    UNBOUNDED: "The problem is unbounded: a cost or limit is missing in the workbook.",
+    INFEASIBLE_OR_UNBOUNDED: "No plan can meet every hard rule (infeasible or unbounded); see the explanation.",
+    SOLVER_ERROR: "The solver failed on this workbook.",
+    SOLVER_MISSING: "The chosen solver is not installed on this computer.",
 }
 
 
@@ -149,7 +150,7 @@ def pool_summary(res) -> dict:
     from optimizer.pooling.analysis import METHODS, allocation_table
     out = {"kind": "pool", "status": res.status,
            "status_text": STATUS_WORDS.get(res.status, str(res.status)),
-           "proven_optimal": res.status == R.OPTIMAL, "game": res.kind, "unit": res.unit,
+           "proven_optimal": res.status == OPTIMAL, "game": res.kind, "unit": res.unit,
            "members": list(res.members), "notes": [str(n) for n in res.notes],
            "grand": None, "standalone_total": None, "savings": None, "core": None,
            "methods": [], "rows": []}

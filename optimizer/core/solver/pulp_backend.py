@@ -15,19 +15,23 @@ import warnings
 import numpy as np
 
 from models.lp import LinearProgram
-from optimizer import result as R
-from optimizer.solve import Solution, SolveOptions, SolverUnavailable
+from optimizer.core.solver import highs
+from optimizer.core.solver import types as T
+from optimizer.core.solver.types import Solution, SolveOptions, SolverUnavailable
 
-try:
-    import pulp
-except ImportError:  # pragma: no cover
-    pulp = None
+
+def _pulp():
+    """PuLP, imported on first use (it costs 0.2 s, and most runs never need it)."""
+    try:
+        import pulp
+    except ImportError:  # pragma: no cover
+        raise SolverUnavailable("PuLP is not installed: pip install 'pulp>=3.3.2,<3.4'") from None
+    return pulp
 
 
 def build(lp: LinearProgram):
     """Return (problem, variables, [(row index, PuLP constraint, 'lo'|'hi'|'eq')])."""
-    if pulp is None:
-        raise SolverUnavailable("PuLP is not installed: pip install 'pulp>=3.3.2,<3.4'")
+    pulp = _pulp()
     cost, cl, cu, rl, ru, integer = lp.arrays()
     prob = pulp.LpProblem(lp.name, pulp.LpMinimize)
     cat_int, cat_cont = pulp.LpInteger, pulp.LpContinuous
@@ -66,6 +70,7 @@ def build(lp: LinearProgram):
 
 
 def _solver(options: SolveOptions, solver: str, tmpdir: str):
+    pulp = _pulp()
     if solver == "highs":
         extra = {} if options.presolve else {"presolve": "off"}
         s = pulp.HiGHS(msg=False, timeLimit=options.time_limit, gapRel=options.mip_gap,
@@ -86,22 +91,23 @@ def _solver(options: SolveOptions, solver: str, tmpdir: str):
 
 
 def _status(prob, solver: str) -> str:
+    pulp = _pulp()
     if solver == "highs" and getattr(prob, "solverModel", None) is not None:
-        from optimizer.backends.native import map_status
-        return map_status(prob.solverModel)
+        return highs.map_status(prob.solverModel)
     st, sol = prob.status, prob.sol_status
     if st == pulp.LpStatusOptimal:
-        return R.OPTIMAL if sol == pulp.LpSolutionOptimal else R.TIME_LIMIT_FEASIBLE
+        return T.OPTIMAL if sol == pulp.LpSolutionOptimal else T.TIME_LIMIT_FEASIBLE
     if st == pulp.LpStatusInfeasible:
-        return R.INFEASIBLE
+        return T.INFEASIBLE
     if st == pulp.LpStatusUnbounded:
-        return R.UNBOUNDED
+        return T.UNBOUNDED
     if st == pulp.LpStatusNotSolved:
-        return R.TIME_LIMIT_NO_SOLUTION
-    return R.SOLVER_ERROR
+        return T.TIME_LIMIT_NO_SOLUTION
+    return T.SOLVER_ERROR
 
 
 def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> Solution:
+    pulp = _pulp()
     t0 = time.perf_counter()
     prob, xs, rows = build(lp)
     t1 = time.perf_counter()
@@ -114,7 +120,7 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
                 warnings.simplefilter("ignore", DeprecationWarning)
                 prob.solve(s)
         except pulp.PulpSolverError as exc:
-            return Solution(R.SOLVER_ERROR, f"{solver} failed: {exc}", "pulp", solver, timings=timings)
+            return Solution(T.SOLVER_ERROR, f"{solver} failed: {exc}", "pulp", solver, timings=timings)
     t2 = time.perf_counter()
     timings["solve"] = t2 - t1
     status = _status(prob, solver)
@@ -122,13 +128,12 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
     sol = Solution(status, "", "pulp", solver, timings=timings, notes=notes)
     if lp.is_mip and solver == "highs" and getattr(prob, "solverModel", None) is not None:
         sol.mip_gap = float(prob.solverModel.getInfo().mip_gap)
-    if status in (R.OPTIMAL, R.TIME_LIMIT_FEASIBLE):
+    if status in (T.OPTIMAL, T.TIME_LIMIT_FEASIBLE):
         sol.x = np.array([v.varValue if v.varValue is not None else 0.0 for v in xs], dtype=float)
         sol.objective = float(pulp.value(prob.objective) or 0.0)
-        if options.want_duals and status == R.OPTIMAL:
+        if options.want_duals and status == T.OPTIMAL:
             if lp.is_mip:
-                from optimizer.backends.native import fixed_integer_lp_duals
-                fixed = fixed_integer_lp_duals(lp, sol.x, options)
+                fixed = highs.fixed_integer_lp_duals(lp, sol.x, options)
                 if fixed is not None:
                     sol.row_duals, sol.col_duals = fixed
                     sol.duals_indicative = True

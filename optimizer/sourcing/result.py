@@ -10,16 +10,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-# Status values (the solver adapter maps every backend onto these).
-OPTIMAL = "optimal"                      # proven optimal (LP) / optimal within gap 0 (MIP)
-TIME_LIMIT_FEASIBLE = "time_limit_feasible"   # feasible, not proven optimal
-TIME_LIMIT_NO_SOLUTION = "time_limit_no_solution"
-INFEASIBLE = "infeasible"
-UNBOUNDED = "unbounded"
-INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
-SOLVER_ERROR = "solver_error"
-SOLVER_MISSING = "solver_missing"
-
 SIGN_CONVENTION = (
     "Shadow prices are the change in total objective (discounted, currency millions) per unit "
     "increase of the constraint's right-hand side, all else fixed. For a China cap they are "

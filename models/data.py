@@ -1,8 +1,8 @@
-"""The validated, typed data object between the workbook and the model.
+"""The validated, typed data contract between the workbook and the model.
 
 The model (``models/``) only ever sees a :class:`SourcingData`; it never touches a
 file.  Tables are pandas DataFrames whose columns are the ``key`` names declared in
-:mod:`optimizer.schema` (not the workbook's header text), with ids as ``str``,
+:mod:`optimizer.sourcing.schema` (not the workbook's header text), with ids as ``str``,
 years as ``int`` and numbers as ``float`` (NaN only where the schema allows a blank).
 """
 from __future__ import annotations
@@ -10,33 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One problem found in an input workbook."""
-
-    sheet: str
-    cell: str          # e.g. "C7"; a column letter or "" when the whole sheet is concerned
-    value: object
-    rule: str
-    severity: str = "error"   # "error" stops the run, "warning" is reported
-
-    def __str__(self) -> str:  # the one message format shared by CLI, web and reports
-        where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
-        shown = "" if self.value is None or self.value == "" else f" (value: {self.value!r})"
-        return f"{self.severity.upper()} {where}{shown}: {self.rule}"
-
-
-class InputError(Exception):
-    """Raised when a workbook cannot be used; carries every issue found."""
-
-    def __init__(self, issues: list[Issue], path: str = ""):
-        self.issues = list(issues)
-        self.path = path
-        errors = [i for i in self.issues if i.severity == "error"]
-        head = f"{path}: " if path else ""
-        super().__init__(f"{head}{len(errors)} error(s) in the input workbook")
 
 
 @dataclass(frozen=True)
@@ -89,7 +62,7 @@ class SourcingData:
     investments: pd.DataFrame
     budget: pd.DataFrame
     scenarios: pd.DataFrame = field(default_factory=pd.DataFrame)
-    warnings: tuple[Issue, ...] = ()
+    warnings: tuple = ()          # validation warnings (optimizer.core.issues.Issue)
     source_file: str = ""
     source_sha256: str = ""
 

@@ -3,16 +3,23 @@
 No modelling-layer objects and no files: one ``passModel`` call with numpy arrays,
 ``run``, then the primal/dual vectors are read back as arrays.  This is the default
 path and the one benchmarked against raw highspy.
+
+The backend contract (every module in :mod:`optimizer.core.solver.registry`):
+``solve(lp, options, solver) -> Solution`` with a neutral status, ``x`` and the objective
+when there is a solution, duals with the sign convention of :mod:`.types` when asked,
+raising :class:`~optimizer.core.solver.types.SolverUnavailable` when it cannot run.
 """
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 import numpy as np
 
 from models.lp import LinearProgram
-from optimizer import result as R
-from optimizer.solve import Ranging, Solution, SolveOptions, SolverUnavailable
+from optimizer.core.solver import types as T
+from optimizer.core.solver.types import Ranging, Solution, SolveOptions, SolverUnavailable
 
 try:
     import highspy
@@ -30,8 +37,6 @@ def silence_banner() -> None:
     global _banner_silenced
     if _banner_silenced or highspy is None:
         return
-    import os
-    import sys
     sys.stdout.flush()
     saved = os.dup(1)
     try:
@@ -57,6 +62,8 @@ def new_highs(options: SolveOptions):
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     if options.threads is not None:
         h.setOptionValue("threads", int(options.threads))
+    for name, value in (options.tolerances or {}).items():
+        h.setOptionValue(name, value)
     return h
 
 
@@ -83,17 +90,17 @@ def map_status(h) -> str:
     info = h.getInfo()
     has_primal = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     if ms == S.kOptimal:
-        return R.OPTIMAL
+        return T.OPTIMAL
     if ms == S.kInfeasible:
-        return R.INFEASIBLE
+        return T.INFEASIBLE
     if ms == S.kUnbounded:
-        return R.UNBOUNDED
+        return T.UNBOUNDED
     if ms == S.kUnboundedOrInfeasible:
-        return R.INFEASIBLE_OR_UNBOUNDED
+        return T.INFEASIBLE_OR_UNBOUNDED
     if ms in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit, S.kObjectiveBound,
               S.kObjectiveTarget):
-        return R.TIME_LIMIT_FEASIBLE if has_primal else R.TIME_LIMIT_NO_SOLUTION
-    return R.SOLVER_ERROR
+        return T.TIME_LIMIT_FEASIBLE if has_primal else T.TIME_LIMIT_NO_SOLUTION
+    return T.SOLVER_ERROR
 
 
 def _run(lp, options):
@@ -114,14 +121,14 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
     notes = []
     sol = Solution(status, "", "native", "highs", timings=timings, notes=notes)
     info = h.getInfo()
-    if status in (R.OPTIMAL, R.TIME_LIMIT_FEASIBLE):
+    if status in (T.OPTIMAL, T.TIME_LIMIT_FEASIBLE):
         t0 = time.perf_counter()
         s = h.getSolution()
         sol.x = np.asarray(s.col_value, dtype=float)
         sol.objective = float(info.objective_function_value)
         if lp.is_mip:
             sol.mip_gap = float(info.mip_gap)
-            if options.want_duals and status == R.OPTIMAL:
+            if options.want_duals and status == T.OPTIMAL:
                 fixed = fixed_integer_lp_duals(lp, sol.x, options)
                 if fixed is not None:
                     sol.row_duals, sol.col_duals = fixed
@@ -129,7 +136,7 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
         elif options.want_duals and s.dual_valid:
             sol.row_duals = np.asarray(s.row_dual, dtype=float)
             sol.col_duals = np.asarray(s.col_dual, dtype=float)
-        if options.ranging and status == R.OPTIMAL and not lp.is_mip:
+        if options.ranging and status == T.OPTIMAL and not lp.is_mip:
             sol.ranging = read_ranging(h, lp)
         timings["extract"] = time.perf_counter() - t0
     return sol

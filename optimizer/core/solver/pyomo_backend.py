@@ -16,19 +16,23 @@ import time
 import numpy as np
 
 from models.lp import LinearProgram
-from optimizer import result as R
-from optimizer.solve import Solution, SolveOptions, SolverUnavailable
+from optimizer.core.solver import highs
+from optimizer.core.solver import types as T
+from optimizer.core.solver.types import Solution, SolveOptions, SolverUnavailable
 
-try:
-    import pyomo.environ as pyo
-    from pyomo.core.expr.numeric_expr import LinearExpression
-except ImportError:  # pragma: no cover
-    pyo = None
+
+def _pyomo():
+    """(pyomo.environ, LinearExpression), imported on first use (0.35 s; most runs never need it)."""
+    try:
+        import pyomo.environ as pyo
+        from pyomo.core.expr.numeric_expr import LinearExpression
+    except ImportError:  # pragma: no cover
+        raise SolverUnavailable("Pyomo is not installed: pip install 'pyomo>=6.9,<6.11'") from None
+    return pyo, LinearExpression
 
 
 def build(lp: LinearProgram):
-    if pyo is None:
-        raise SolverUnavailable("Pyomo is not installed: pip install 'pyomo>=6.9,<6.11'")
+    pyo, LinearExpression = _pyomo()
     cost, cl, cu, rl, ru, integer = lp.arrays()
     m = pyo.ConcreteModel(name=lp.name)
     n = lp.num_cols
@@ -104,23 +108,23 @@ def _solve_highs(lp, m, x, options, timings) -> Solution:
     tc = res.termination_condition
     has_sol = res.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
     if tc == TC.convergenceCriteriaSatisfied:
-        status = R.OPTIMAL
+        status = T.OPTIMAL
     elif tc == TC.provenInfeasible:
-        status = R.INFEASIBLE
+        status = T.INFEASIBLE
     elif tc == TC.unbounded:
-        status = R.UNBOUNDED
+        status = T.UNBOUNDED
     elif tc == TC.infeasibleOrUnbounded:
-        status = R.INFEASIBLE_OR_UNBOUNDED
+        status = T.INFEASIBLE_OR_UNBOUNDED
     elif tc in (TC.maxTimeLimit, TC.iterationLimit, TC.interrupted, TC.objectiveLimit):
-        status = R.TIME_LIMIT_FEASIBLE if has_sol else R.TIME_LIMIT_NO_SOLUTION
+        status = T.TIME_LIMIT_FEASIBLE if has_sol else T.TIME_LIMIT_NO_SOLUTION
     else:
-        status = R.SOLVER_ERROR
+        status = T.SOLVER_ERROR
     sol = Solution(status, "", "pyomo", "highs", timings=timings)
-    if status in (R.OPTIMAL, R.TIME_LIMIT_FEASIBLE) and has_sol:
+    if status in (T.OPTIMAL, T.TIME_LIMIT_FEASIBLE) and has_sol:
         res.solution_loader.load_vars()
         sol.x = np.array([v.value if v.value is not None else 0.0 for v in x], dtype=float)
         sol.objective = float(res.incumbent_objective) if res.incumbent_objective is not None else None
-        if options.want_duals and status == R.OPTIMAL:
+        if options.want_duals and status == T.OPTIMAL:
             _duals(lp, m, x, sol, options, lambda: (res.solution_loader.get_duals(),
                                                     res.solution_loader.get_reduced_costs()))
     timings["extract"] = time.perf_counter() - t2
@@ -128,6 +132,7 @@ def _solve_highs(lp, m, x, options, timings) -> Solution:
 
 
 def _solve_cbc(lp, m, x, options, timings) -> Solution:
+    pyo, _ = _pyomo()
     from pyomo.opt import TerminationCondition as TC
 
     exe = _cbc_executable()
@@ -146,23 +151,23 @@ def _solve_cbc(lp, m, x, options, timings) -> Solution:
     timings["solve"] = t2 - t1
     tc = res.solver.termination_condition
     if tc == TC.optimal:
-        status = R.OPTIMAL
+        status = T.OPTIMAL
     elif tc in (TC.infeasible,):
-        status = R.INFEASIBLE
+        status = T.INFEASIBLE
     elif tc == TC.unbounded:
-        status = R.UNBOUNDED
+        status = T.UNBOUNDED
     elif tc == TC.infeasibleOrUnbounded:
-        status = R.INFEASIBLE_OR_UNBOUNDED
+        status = T.INFEASIBLE_OR_UNBOUNDED
     elif tc in (TC.maxTimeLimit, TC.maxIterations):
-        status = R.TIME_LIMIT_FEASIBLE if len(res.solution) else R.TIME_LIMIT_NO_SOLUTION
+        status = T.TIME_LIMIT_FEASIBLE if len(res.solution) else T.TIME_LIMIT_NO_SOLUTION
     else:
-        status = R.SOLVER_ERROR
+        status = T.SOLVER_ERROR
     sol = Solution(status, "", "pyomo", "cbc", timings=timings)
-    if status in (R.OPTIMAL, R.TIME_LIMIT_FEASIBLE) and len(res.solution):
+    if status in (T.OPTIMAL, T.TIME_LIMIT_FEASIBLE) and len(res.solution):
         m.solutions.load_from(res)
         sol.x = np.array([v.value if v.value is not None else 0.0 for v in x], dtype=float)
         sol.objective = float(pyo.value(m.obj))
-        if options.want_duals and status == R.OPTIMAL:
+        if options.want_duals and status == T.OPTIMAL:
             _duals(lp, m, x, sol, options, lambda: (m.dual, m.rc))
     timings["extract"] = time.perf_counter() - t2
     return sol
@@ -170,8 +175,7 @@ def _solve_cbc(lp, m, x, options, timings) -> Solution:
 
 def _duals(lp, m, x, sol, options, getter) -> None:
     if lp.is_mip:
-        from optimizer.backends.native import fixed_integer_lp_duals
-        fixed = fixed_integer_lp_duals(lp, sol.x, options)
+        fixed = highs.fixed_integer_lp_duals(lp, sol.x, options)
         if fixed is not None:
             sol.row_duals, sol.col_duals = fixed
             sol.duals_indicative = True
