@@ -233,7 +233,7 @@ def job_backend(size: str, backend: str, seed: int = 0, repeat: int = 1,
 
 def job_workbook_write(size: str, path: str, seed: int = 0) -> dict:
     """Write the synthetic data as an input workbook (write_input_workbook)."""
-    from optimizer.template import write_input_workbook
+    from optimizer.sourcing.template import write_input_workbook
     out = {"rss": {"start": rss_mb()}}
     data = make_data(size, seed)
     out["supply_rows"] = len(data.supply)
@@ -250,9 +250,9 @@ def job_workbook_read(path: str) -> dict:
     """Read the workbook back with load_and_validate (skipped if the module is missing)."""
     out = {"rss": {"start": rss_mb()}}
     try:
-        from optimizer.validate import load_and_validate
+        from optimizer.sourcing.validate import load_and_validate
     except Exception as exc:  # noqa: BLE001 - module missing or not importable yet
-        out["note"] = f"skipped (optimizer.validate not importable: {type(exc).__name__}: {exc})"
+        out["note"] = f"skipped (optimizer.sourcing.validate not importable: {type(exc).__name__}: {exc})"
         return out
     try:
         t0 = time.perf_counter()
@@ -333,7 +333,7 @@ def job_sample(path: str, tmpdir: str | None = None) -> dict:
     from optimizer.pipeline import solve_workbook
     import optimizer.core.solver.highs  # noqa: F401
     import optimizer.report_xlsx  # noqa: F401
-    import optimizer.validate  # noqa: F401
+    import optimizer.sourcing.validate  # noqa: F401
     tmp = Path(tmpdir or tempfile.mkdtemp(prefix="bench-sample-"))
     out_path = tmp / "sample_result.xlsx"
     t0 = time.perf_counter()

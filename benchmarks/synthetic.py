@@ -203,7 +203,7 @@ def synthetic_data(n_materials: int, n_sources: int, n_years: int, seed: int = 0
 
 
 def workbook_tables(data: SourcingData) -> dict:
-    """The tables of ``data`` in the form :func:`optimizer.template.write_input_workbook` takes."""
+    """The tables of ``data`` in the form :func:`optimizer.sourcing.template.write_input_workbook` takes."""
     s = data.settings
     settings = {k: getattr(s, k) for k in (
         "first_year", "last_year", "base_year", "currency", "discount_rate", "risk_weight",

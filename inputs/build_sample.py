@@ -18,8 +18,8 @@ dataset, which is itself an assumption unless tagged).  Settings rows put the ba
 ``notes``; Scenario rows in ``note``.
 
 Units: tonnes; prices in USD per kg delivered to Korea; capex and budgets in USD millions.
-The workbook is written through :func:`optimizer.template.write_input_workbook` so that its
-headers, number formats, comments and validation lists follow :mod:`optimizer.schema`.
+The workbook is written through :func:`optimizer.sourcing.template.write_input_workbook` so that its
+headers, number formats, comments and validation lists follow :mod:`optimizer.sourcing.schema`.
 """
 from __future__ import annotations
 
@@ -775,7 +775,7 @@ def tables() -> dict:
 
 def build(path=DEFAULT_OUT) -> Path:
     """Write the sample workbook to ``path`` (through the schema-driven template writer)."""
-    from optimizer.template import write_input_workbook
+    from optimizer.sourcing.template import write_input_workbook
     return write_input_workbook(Path(path), tables(), title=TITLE)
 
 

@@ -107,7 +107,7 @@ def ph_for_workbook(workbook, alpha: float = 0.95, beta: float = 1.0, rho: float
     Raises InputError (on every rank) for a bad workbook."""
     from models.sourcing import build_model
     from optimizer.risk.scenarios import read_risk_scenarios, scenario_factors
-    from optimizer.validate import load_and_validate
+    from optimizer.sourcing.validate import load_and_validate
     data = load_and_validate(str(workbook))
     risk = read_risk_scenarios(workbook, data)
     base = build_model(data)

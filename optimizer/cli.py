@@ -81,7 +81,7 @@ def summary_text(res: R.RunResult, out_path: Path | None) -> str:
 
 
 def cmd_template(args) -> int:
-    from optimizer.template import write_input_workbook
+    from optimizer.sourcing.template import write_input_workbook
     extra = ()
     if getattr(args, "risk", False):
         from optimizer.risk.scenarios import RISK_SHEETS
@@ -92,7 +92,7 @@ def cmd_template(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from optimizer.validate import load_and_validate
+    from optimizer.sourcing.validate import load_and_validate
     try:
         data = load_and_validate(args.workbook, scenario=args.scenario)
     except InputError as err:

@@ -1,7 +1,7 @@
 """Scenario batch: the base data and each named scenario solved side by side, with curves.
 
 :func:`run_batch` solves the base data and every scenario of the Scenarios sheet
-(:func:`optimizer.scenarios.apply_scenario` on the validated base data, so the workbook is
+(:func:`optimizer.sourcing.overrides.apply_scenario` on the validated base data, so the workbook is
 read once) through the same spine as ``sourcing solve`` (:func:`optimizer.pipeline.solve_data`)
 and, optionally, computes each one's exact cost curve (:mod:`optimizer.curves`).
 :func:`comparison_tables` turns the runs into the comparison workbook's tables:
@@ -25,9 +25,9 @@ import pandas as pd
 
 from optimizer.core.solver import OPTIMAL
 from optimizer.sourcing import result as R
-from optimizer import schema as S
+from optimizer.sourcing import schema as S
 from optimizer.core.issues import InputError
-from optimizer.scenarios import TABLE_ATTR, apply_scenario, list_scenarios
+from optimizer.sourcing.overrides import TABLE_ATTR, apply_scenario, list_scenarios
 
 BASE = "base"
 

@@ -59,7 +59,7 @@ def _default_out(workbook: str, scenario: str | None, kind: str) -> Path:
 
 
 def _load(args):
-    from optimizer.validate import load_and_validate
+    from optimizer.sourcing.validate import load_and_validate
     return load_and_validate(args.workbook, scenario=getattr(args, "scenario", None))
 
 
@@ -188,8 +188,8 @@ def cmd_frontier(args) -> int:
 def cmd_compare(args) -> int:
     from optimizer.compare import comparison_tables, run_batch
     from optimizer.curve_report import write_comparison_workbook
-    from optimizer.scenarios import list_scenarios
-    from optimizer.validate import load_and_validate
+    from optimizer.sourcing.overrides import list_scenarios
+    from optimizer.sourcing.validate import load_and_validate
     data = load_and_validate(args.workbook, scenario="")
     names = list_scenarios(data)
     if args.scenarios:

@@ -120,7 +120,7 @@ def solve_workbook(path: str | Path, output: str | Path | None = None,
     Raises :class:`optimizer.core.issues.InputError` for a bad workbook (nothing is written).
     """
     from optimizer.report_xlsx import write_result_workbook
-    from optimizer.validate import load_and_validate
+    from optimizer.sourcing.validate import load_and_validate
 
     opts = opts or RunOptions()
     t0 = time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from model_fixtures import make_data
-from optimizer.template import write_input_workbook
+from optimizer.sourcing.template import write_input_workbook
 
 YEARS = (2025, 2026, 2027)
 

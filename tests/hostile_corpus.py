@@ -27,8 +27,8 @@ from pathlib import Path
 import openpyxl
 
 import workbook_factory as F
-from optimizer import schema as S
-from optimizer import zip_guard as G
+from optimizer.sourcing import schema as S
+from optimizer.core.workbook import zip_guard as G
 from raw_zip import (BILLION_LAUGHS, MB, SHEET_HEAD, SHEET_TAIL, XXE, Member, deflated, lying, members_of, rebuild, sheet_part, supply_rows_xml, wide_rows_xml, with_shared_strings, zeros_deflate)
 
 

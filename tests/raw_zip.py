@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 
 from openpyxl.utils import get_column_letter
 
-from optimizer import schema as S
+from optimizer.sourcing import schema as S
 
 MB = 1 << 20
 

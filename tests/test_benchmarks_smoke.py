@@ -97,7 +97,7 @@ def test_workbook_round_trip_jobs_on_a_tiny_instance(tmp_path):
     assert "error" not in w, w.get("error")
     assert w["supply_rows"] == 36 and w["write"] >= 0 and w["file_mb"] > 0
     assert "error" not in rd, rd.get("error")
-    if "read" in rd:   # optimizer.validate present and accepting the synthetic workbook
+    if "read" in rd:   # optimizer.sourcing.validate present and accepting the synthetic workbook
         assert rd["read_rows"] == 36
     else:
         assert rd["note"].startswith("skipped")

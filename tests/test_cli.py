@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from optimizer.cli import main
-from optimizer.template import write_input_workbook
+from optimizer.sourcing.template import write_input_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "inputs" / "korea_2024_2030.xlsx"

@@ -22,14 +22,15 @@ from hypothesis import strategies as st
 import hostile_corpus as H
 import raw_zip as Z
 import workbook_factory as F
-from optimizer import load as L
+from optimizer.core.workbook import columns as COLUMNS
+from optimizer.core.workbook import reader as L
 from optimizer import robustness as R
 from optimizer import robustness_child as C
-from optimizer import schema as S
-from optimizer import zip_guard as G
+from optimizer.sourcing import schema as S
+from optimizer.core.workbook import zip_guard as G
 from optimizer.core.issues import InputError
 from models.data import SourcingData
-from optimizer.validate import load_and_validate
+from optimizer.sourcing.validate import load_and_validate
 
 
 def errors_of(path):
@@ -279,7 +280,7 @@ def test_compression_methods_excel_never_writes(tmp_path, method, label):
 
 def test_limits_are_refused_before_openpyxl(tmp_path, monkeypatch):
     """The row limit is enforced on the XML: openpyxl never opens a sheet that is too long."""
-    monkeypatch.setattr(S, "MAX_ROWS_PER_SHEET", 3)
+    monkeypatch.setattr(COLUMNS, "MAX_ROWS_PER_SHEET", 3)
     monkeypatch.setattr(L.openpyxl, "load_workbook", lambda *a, **k: pytest.fail("openpyxl reached"))
     assert "limit is 3 rows per sheet" in errors_of(F.write_valid(tmp_path))[0].rule
 

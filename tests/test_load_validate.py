@@ -12,13 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import workbook_factory as F
-from optimizer import schema as S
-from optimizer import zip_guard as G
+from optimizer.core.workbook import columns as COLUMNS
+from optimizer.sourcing import schema as S
+from optimizer.core.workbook import zip_guard as G
 from optimizer.core.issues import InputError
 from models.data import SourcingData
-from optimizer.load import read_workbook
-from optimizer.template import write_input_workbook
-from optimizer.validate import basis_refs, load_and_validate, parse_cell
+from optimizer.core.workbook.reader import read_workbook
+from optimizer.sourcing.template import write_input_workbook
+from optimizer.core.workbook.cells import basis_refs, parse_cell
+from optimizer.sourcing.validate import load_and_validate
 
 
 @pytest.fixture(scope="module")
@@ -290,7 +292,7 @@ def test_zip_that_is_not_a_workbook(tmp_path):
 
 
 def test_zip_bomb_guard_uses_declared_sizes(tmp_path, monkeypatch):
-    monkeypatch.setattr(S, "MAX_UNCOMPRESSED_BYTES", 100_000)
+    monkeypatch.setattr(COLUMNS, "MAX_UNCOMPRESSED_BYTES", 100_000)
     path = F.zip_with_member(tmp_path, "bomb.xlsx", 100_001)
     assert path.stat().st_size < 5_000
     issues = errors_of(path)
@@ -299,12 +301,12 @@ def test_zip_bomb_guard_uses_declared_sizes(tmp_path, monkeypatch):
 
 def test_file_size_cap_and_missing_file(valid, tmp_path, monkeypatch):
     assert "file not found" in errors_of(tmp_path / "nope.xlsx")[0].rule
-    monkeypatch.setattr(S, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(COLUMNS, "MAX_FILE_BYTES", 1000)
     assert "more than the limit" in errors_of(valid)[0].rule
 
 
 def test_row_cap_names_the_limit(valid, monkeypatch):
-    monkeypatch.setattr(S, "MAX_ROWS_PER_SHEET", 5)
+    monkeypatch.setattr(COLUMNS, "MAX_ROWS_PER_SHEET", 5)
     issues = errors_of(valid)                       # refused from the XML scan, before openpyxl
     assert len(issues) == 1 and has(issues, "Supply", "", "limit is 5 rows per sheet")
     real = G.scan_members                           # the reader's own count is a second line of defence
@@ -321,7 +323,7 @@ def test_xlsm_is_read_with_a_warning(valid, tmp_path):
 def test_defusedxml_is_required(valid, monkeypatch):
     monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)
     with pytest.raises(RuntimeError, match="defusedxml"):
-        read_workbook(valid)
+        read_workbook(valid, S.DATA_SHEETS)
 
 
 # --------------------------------------------------------------------------- settings

@@ -17,7 +17,7 @@ import pytest
 
 import workbook_factory as F
 from optimizer.cli import main
-from optimizer.validate import load_and_validate
+from optimizer.sourcing.validate import load_and_validate
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = [   # (name of CN, name of JP, currency): the two suppliers the plan buys from
@@ -86,7 +86,7 @@ def slow_save(self, filename):
         fh.write(data[len(data) // 2:])
 W.Workbook.save = slow_save
 from optimizer.cli import main
-from optimizer.validate import load_and_validate
+from optimizer.sourcing.validate import load_and_validate
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from optimizer import schema as S
+from optimizer.sourcing import schema as S
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "inputs" / "korea_2024_2030.xlsx"
@@ -262,7 +262,7 @@ def test_value_weighted_glide_path_is_reachable(script):
 
 # ---------------------------------------------------------------------------- with the tool
 def test_sample_validates_cleanly_and_every_scenario_applies():
-    validate = pytest.importorskip("optimizer.validate")
+    validate = pytest.importorskip("optimizer.sourcing.validate")
     data = validate.load_and_validate(str(SAMPLE))
     assert not [str(w) for w in data.warnings], [str(w) for w in data.warnings]
     names = data.scenario_names()
@@ -279,7 +279,7 @@ def test_sample_validates_cleanly_and_every_scenario_applies():
 
 
 def test_base_case_solves_and_meets_the_glide_path():
-    validate = pytest.importorskip("optimizer.validate")
+    validate = pytest.importorskip("optimizer.sourcing.validate")
     pipeline = pytest.importorskip("optimizer.pipeline")
     res, _, _ = pipeline.solve_data(validate.load_and_validate(str(SAMPLE)))
     assert res.proven_optimal, res.status_message

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not SAMPLE.exists(), reason="sample workbook not
 
 @pytest.fixture(scope="module")
 def sample():
-    from optimizer.validate import load_and_validate
+    from optimizer.sourcing.validate import load_and_validate
     return load_and_validate(str(SAMPLE))
 
 
@@ -70,7 +70,7 @@ def test_cbc_agrees_on_the_sample(sample, base):
 
 
 def test_every_scenario_solves_with_the_same_properties(sample):
-    from optimizer.scenarios import apply_scenario
+    from optimizer.sourcing.overrides import apply_scenario
     names = sample.scenario_names()
     assert len(names) >= 5
     for name in names:
@@ -80,7 +80,7 @@ def test_every_scenario_solves_with_the_same_properties(sample):
 
 
 def test_gallium_embargo_costs_more_than_base(sample, base):
-    from optimizer.scenarios import apply_scenario
+    from optimizer.sourcing.overrides import apply_scenario
     if "ga_embargo_2026" not in sample.scenario_names():
         pytest.skip("scenario not in sample")
     res, _, _ = solve_data(apply_scenario(sample, "ga_embargo_2026"))

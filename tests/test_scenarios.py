@@ -9,10 +9,10 @@ from pandas.testing import assert_frame_equal
 
 import workbook_factory as F
 from model_fixtures import one_year
-from optimizer import schema as S
+from optimizer.sourcing import schema as S
 from optimizer.core.issues import InputError
-from optimizer.scenarios import apply_scenario, list_scenarios
-from optimizer.validate import load_and_validate
+from optimizer.sourcing.overrides import apply_scenario, list_scenarios
+from optimizer.sourcing.validate import load_and_validate
 
 TABLES = ("materials", "suppliers", "supply", "demand", "policy", "stockpile", "investments", "budget")
 

@@ -89,7 +89,7 @@ def _no_alert(driver) -> bool:
 def expected_first_year():
     """The sample's first-year China share and target as the page prints them (from solve_data)."""
     from optimizer.pipeline import RunOptions, solve_data
-    from optimizer.validate import load_and_validate
+    from optimizer.sourcing.validate import load_and_validate
     ref, _, _ = solve_data(load_and_validate(str(SAMPLE)), RunOptions())
     row = ref.shares[ref.shares["scope"] == "ALL"].sort_values("year").iloc[0]
     return str(int(row["year"])), f"{100 * row['china_share']:.1f} %", f"{100 * row['target']:.1f} %"

@@ -1,7 +1,7 @@
 """Small valid and deliberately broken input workbooks, generated into a test's tmp_path.
 
 Nothing binary is committed: every fixture is built here with
-:func:`optimizer.template.write_input_workbook` and then edited with openpyxl in normal
+:func:`optimizer.sourcing.template.write_input_workbook` and then edited with openpyxl in normal
 mode (fine for fixtures; the tool itself never re-saves an input).
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from optimizer import schema as S
-from optimizer.template import write_input_workbook
+from optimizer.sourcing import schema as S
+from optimizer.sourcing.template import write_input_workbook
 
 YEARS = (2025, 2026, 2027)
 

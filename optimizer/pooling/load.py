@@ -1,9 +1,9 @@
 """Read and validate a pool workbook into :class:`PoolData`, collecting every problem.
 
 The file is opened only through :func:`optimizer.pooling.reader.read_pool_workbook`, i.e.
-:func:`optimizer.load.read_workbook` on the pool sheets (size and zip-bomb limits,
+:func:`optimizer.core.workbook.reader.read_workbook` on the pool sheets (size and zip-bomb limits,
 defusedxml, format sniffing, merged cells, uncached formulas) and every cell
-is converted by :func:`optimizer.validate.convert_sheet` / ``parse_cell``, so the rules
+is converted by :func:`optimizer.sourcing.validate.convert_sheet` / ``parse_cell``, so the rules
 and messages are those of the main workbook.  Every violation is an
 :class:`~optimizer.core.issues.Issue` with sheet, cell, value and rule; if any is an error,
 :class:`~optimizer.core.issues.InputError` carries them all.
@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from optimizer import load as L
-from optimizer import schema as S
+from optimizer.core.workbook import reader as L
+from optimizer.core.workbook import columns as S
 from optimizer.core.issues import InputError, Issue
-from optimizer.load import did_you_mean, is_blank, norm
+from optimizer.core.workbook.reader import did_you_mean, is_blank, norm
 from optimizer.pooling import schema as P
 from optimizer.pooling.games import Game
 from optimizer.pooling.reader import read_pool_workbook
 from optimizer.pooling.sheets import _known, _nan, parse_game, parse_split
-from optimizer.validate import Bad, Table, check_refs, convert_sheet, finalize, parse_cell
+from optimizer.core.workbook.cells import Bad, Table, check_refs, convert_sheet, finalize, parse_cell
 
 TABLES = {"Members": "members", "MemberDemand": "demand", "PooledOffers": "pooled",
           "PooledAccess": "access", "StandaloneOffers": "standalone", "MemberPolicy": "policy", "ProposedSplit": "split",

@@ -1,9 +1,9 @@
-"""Safe reading of a pool workbook: :func:`optimizer.load.read_workbook` on the pool sheets,
+"""Safe reading of a pool workbook: :func:`optimizer.core.workbook.reader.read_workbook` on the pool sheets,
 so the pool workbook gets exactly the main workbook's guards and messages (size and zip-bomb
 limits, defusedxml, format sniffing, merged cells, uncached formulas)."""
 from __future__ import annotations
 
-from optimizer import load as L
+from optimizer.core.workbook import reader as L
 from optimizer.pooling import schema as P
 
 

@@ -1,6 +1,6 @@
 """The pool workbook's schema: sheets, columns and settings of ``sourcing pool`` inputs.
 
-Built from the same :class:`optimizer.schema.Column` / :class:`~optimizer.schema.Sheet`
+Built from the same :class:`optimizer.sourcing.schema.Column` / :class:`~optimizer.sourcing.schema.Sheet`
 declarations as the main workbook, so the same safe reader, cell parser and
 template helpers apply.  Units as in the main workbook: masses in tonnes (t), prices
 in currency per kg; model costs come out in currency millions.
@@ -17,8 +17,8 @@ Two ways to use a pool workbook:
 """
 from __future__ import annotations
 
-from optimizer import schema as S
-from optimizer.schema import BASIS, Column, Setting, Sheet
+from optimizer.core.workbook import columns as S
+from optimizer.core.workbook.columns import BASIS, Column, Setting, Sheet
 
 SETTINGS = S.SETTINGS      # setting | value | notes, one setting per row
 

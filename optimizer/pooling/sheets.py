@@ -1,6 +1,6 @@
 """The typed-game and proposed-split sheets of a pool workbook: CoalitionCosts and ProposedSplit.
 
-Both take converted :class:`optimizer.validate.Table` objects and append an
+Both take converted :class:`optimizer.sourcing.validate.Table` objects and append an
 :class:`~optimizer.core.issues.Issue` (sheet, cell, value, rule) for every problem.
 """
 from __future__ import annotations
@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 
 from optimizer.core.issues import Issue
-from optimizer.load import did_you_mean
+from optimizer.core.workbook.reader import did_you_mean
 from optimizer.pooling import schema as P
 from optimizer.pooling.games import Game, GameError, label, mask_of
-from optimizer.validate import Table
+from optimizer.core.workbook.cells import Table
 
 SHARE_SUM_TOL = 1e-3           # proposed shares must add up to 1 within this (then rescaled)
 _COALITION_SPLIT = re.compile(r"\s*[+,&;]\s*|\s+")

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from optimizer.pooling import schema as P
-from optimizer.template import _add_validation, _cell_value, _rows
+from optimizer.sourcing.template import _add_validation, _cell_value, _rows
 from optimizer.xlsx_util import NOTE_FONT, TITLE_FONT, save_atomic, write_cell, write_header
 
 USAGE = [

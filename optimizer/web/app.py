@@ -106,7 +106,7 @@ def create_app(data_dir=None, max_upload_mb: float = 20.0, keep_minutes: float =
     def template_file() -> Path:
         path = jobs.data_dir / "template" / "sourcing_input_template.xlsx"
         if not path.is_file():
-            from optimizer.template import write_input_workbook
+            from optimizer.sourcing.template import write_input_workbook
             path.parent.mkdir(exist_ok=True)
             write_input_workbook(path)
         return path

@@ -106,7 +106,7 @@ def run_job(job_dir: str, scenario: str | None) -> dict:
     from optimizer.core.issues import InputError
     from optimizer.pipeline import RunOptions, solve_data
     from optimizer.report_xlsx import write_result_workbook
-    from optimizer.validate import load_and_validate
+    from optimizer.sourcing.validate import load_and_validate
     from optimizer.web.summary import summarize
 
     folder = Path(job_dir)

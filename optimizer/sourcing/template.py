@@ -4,7 +4,7 @@
 ``write_input_workbook(path, tables)``: ``tables`` maps a sheet name (e.g. "Supply")
 to a DataFrame or list of dicts whose keys are the schema column *keys* (e.g.
 ``unit_cost``); headers, units, comments, number formats, drop-down validation
-lists and frozen header rows come from :mod:`optimizer.schema`.  Settings can be
+lists and frozen header rows come from :mod:`optimizer.sourcing.schema`.  Settings can be
 given as a dict ``{setting: value}`` or rows with ``setting``/``value``/``notes``.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from optimizer import schema as S
+from optimizer.sourcing import schema as S
 from optimizer.xlsx_util import NOTE_FONT, TITLE_FONT, save_atomic, write_cell, write_header
 
 TEMPLATE_ROWS = 500  # rows that get drop-down validation in an empty template

@@ -4,27 +4,27 @@
 it.  Before openpyxl sees the bytes it checks, in order:
 
 * ``openpyxl.DEFUSEDXML`` is True (defusedxml guards against XML bombs and XXE);
-* the file exists and is at most ``schema.MAX_FILE_BYTES``;
+* the file exists and is at most ``columns.MAX_FILE_BYTES``;
 * it is a zip (``.xlsx``/``.xlsm``): a CSV or PDF renamed ``.xlsx``, an old ``.xls``, a
   password-protected workbook (an OLE2 compound file) or an OpenDocument file each get
   a clear error saying what the file is and what to do;
 * the zip members' declared uncompressed sizes add up to at most
-  ``schema.MAX_UNCOMPRESSED_BYTES`` (zip bomb guard; nothing is extracted to check),
+  ``columns.MAX_UNCOMPRESSED_BYTES`` (zip bomb guard; nothing is extracted to check),
   and there are at most ``zip_guard.MAX_ZIP_MEMBERS`` members;
 * every member is then inflated once in bounded steps and must match its declared
   size and CRC (a "lying" header is refused before it can expand), no XML part has a
-  DTD (entity bombs, XXE), each data sheet has at most ``schema.MAX_ROWS_PER_SHEET``
+  DTD (entity bombs, XXE), each data sheet has at most ``columns.MAX_ROWS_PER_SHEET``
   data rows and all of them at most ``zip_guard.MAX_CELLS`` cells, counted from the
-  XML before openpyxl parses anything (see :mod:`optimizer.zip_guard`).
+  XML before openpyxl parses anything (see :mod:`optimizer.core.workbook.zip_guard`).
 
 The file is read into memory once (it is small by then), hashed (SHA-256) and parsed
 from those same bytes, so the hash always describes what was validated.
 
 Each schema sheet is read with ``read_only=True, data_only=True, keep_links=False`` in
 one sequential ``iter_rows(values_only=True)`` pass over at most
-``schema.MAX_COLUMNS`` columns, after ``reset_dimensions()`` (stored dimensions can
+``columns.MAX_COLUMNS`` columns, after ``reset_dimensions()`` (stored dimensions can
 lie).  Only the columns whose row-1 header matches the schema are kept; fully blank
-rows are skipped; at most ``schema.MAX_ROWS_PER_SHEET`` data rows are read.
+rows are skipped; at most ``columns.MAX_ROWS_PER_SHEET`` data rows are read.
 
 Read-only mode hides two things, which are recovered from the sheet XML: merged
 ranges (``<mergeCell ref=..>``, parsed with defusedxml when the scan saw one) and
@@ -49,8 +49,8 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from openpyxl.utils import get_column_letter, range_boundaries
 
-from optimizer import schema as S
-from optimizer import zip_guard as G
+from optimizer.core.workbook import columns as S
+from optimizer.core.workbook import zip_guard as G
 from optimizer.core.issues import InputError, Issue
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -378,7 +378,7 @@ def _merge_issues(raw: RawSheet, refs: list[str], issues: list[Issue]) -> None:
                                     "unmerge them and repeat the value in every cell"))
 
 
-def read_workbook(path, sheets: tuple[S.Sheet, ...] = S.DATA_SHEETS) -> RawWorkbook:
+def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
     """Read every schema sheet of ``path`` into raw rows (see the module docstring).
 
     ``sheets``: the sheet declarations to read (default: the main input workbook's; the

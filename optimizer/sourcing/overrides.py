@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from optimizer import schema as S
+from optimizer.sourcing import schema as S
 from optimizer.core.issues import InputError, Issue
 from models.data import SourcingData
-from optimizer.load import did_you_mean
+from optimizer.core.workbook.reader import did_you_mean
 
 TABLE_ATTR = {"Materials": "materials", "Suppliers": "suppliers", "Supply": "supply", "Demand": "demand",
               "Policy": "policy", "Stockpile": "stockpile", "Investments": "investments", "Budget": "budget"}

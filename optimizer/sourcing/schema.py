@@ -10,91 +10,22 @@ workbook: it is read only to check that every ``basis`` reference exists.
 Units: masses in tonnes (t), prices in currency per kg, capital in currency
 millions.  1 t x 1 currency/kg = 1 thousand currency units, which is the unit of
 every cost inside the model (reports convert to millions).
+
+The column kit (kinds, :class:`Column`, :class:`Sheet`, :data:`BASIS`, the Settings and
+Sources sheets, the reading limits) is :mod:`optimizer.core.workbook.columns`; its names
+are imported here so a sheet declaration reads ``S.Column(..., S.NUMBER)``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from optimizer.core.solver import BACKEND_NAMES, SOLVER_NAMES
+from optimizer.core.workbook.columns import (BASIS, BOOL, CHOICE, FRACTION, ID, ID_PATTERN, MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS_PER_SHEET, MAX_UNCOMPRESSED_BYTES, NUMBER, REFERENCES, SETTINGS, TEXT, YEAR, Column, Setting, Sheet)
 
-# Column kinds understood by the loader.
-ID = "id"            # short identifier: letters, digits, '_' and '-', <= 32 chars
-TEXT = "text"        # free text (never interpreted)
-YEAR = "year"        # integer calendar year 1990..2100 (a date cell is an error)
-NUMBER = "number"    # finite real number
-FRACTION = "fraction"  # real in [0, 1]; a cell formatted as % holds 0.5 for 50 %
-BOOL = "bool"        # yes/no (also true/false, 1/0)
-CHOICE = "choice"    # one of ``choices``
-
-ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]{0,31}$"
 BLOCS = ("china", "ally", "domestic", "other")
-BACKENDS = ("native", "pulp", "pyomo")
-SOLVERS = ("highs", "cbc")
+BACKENDS = BACKEND_NAMES
+SOLVERS = SOLVER_NAMES
 SCENARIO_OPERATIONS = ("set", "multiply", "add")
 AGGREGATE_SCOPE = "ALL"
 
-
-@dataclass(frozen=True)
-class Column:
-    key: str                 # attribute name in the data object
-    header: str              # exact header text in the workbook (carries the unit)
-    kind: str
-    required: bool = True    # a value must be present on every row
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    default: object = None   # used when an optional cell is blank
-    doc: str = ""
-    number_format: str = "General"
-    width: int = 14
-
-
-@dataclass(frozen=True)
-class Sheet:
-    name: str
-    columns: tuple[Column, ...]
-    key: tuple[str, ...]     # column keys that must be unique together
-    required: bool = True    # the sheet must exist (it may be empty unless min_rows)
-    min_rows: int = 0
-    doc: str = ""
-
-    def column(self, key: str) -> Column:
-        for c in self.columns:
-            if c.key == key:
-                return c
-        raise KeyError(key)
-
-    @property
-    def headers(self) -> list[str]:
-        return [c.header for c in self.columns]
-
-
-BASIS = Column(
-    "basis", "basis", TEXT, required=False, default="",
-    doc="Where the figures on this row come from: reference ids from the Sources sheet "
-        "(e.g. 'K11d; W5') and/or 'A' for an assumption, with a short reason.",
-    width=40,
-)
-
-SETTINGS = Sheet(
-    "Settings",
-    (
-        Column("setting", "setting", TEXT, doc="Setting name (see the list below).", width=30),
-        Column("value", "value", TEXT, required=False, doc="Setting value.", width=16),
-        Column("notes", "notes", TEXT, required=False, default="", doc="Free text.", width=60),
-    ),
-    key=("setting",),
-    doc="One setting per row. Unknown setting names are errors (typos would otherwise be silently ignored).",
-)
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    kind: str
-    default: object
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    doc: str = ""
 
 
 SETTING_SPECS: tuple[Setting, ...] = (
@@ -210,7 +141,7 @@ POLICY = Sheet(
     "Policy",
     (
         Column("year", "year", YEAR, number_format="0", width=8),
-        Column("scope", "scope (ALL, group or material id)", ID,
+        Column("scope", "scope (ALL, group or material id)", ID, canonical=(AGGREGATE_SCOPE,),
                doc="ALL = every material with the cap; a group id; or one material id."),
         Column("max_china_share", "max China share", FRACTION,
                doc="Cap on China-bloc purchases as a share of demand (value-weighted for ALL/groups).",
@@ -287,28 +218,8 @@ SCENARIOS = Sheet(
     doc="Named overrides. Rows with the same scenario name are applied together, in order.",
 )
 
-REFERENCES = Sheet(
-    "Sources",
-    (
-        Column("ref", "ref", ID),
-        Column("what", "what", TEXT, width=60),
-        Column("value", "value", TEXT, required=False, default=""),
-        Column("tag", "tag (S/D/A)", CHOICE, choices=("S", "D", "A")),
-        Column("reliability", "reliability", TEXT, required=False, default=""),
-        Column("address", "address", TEXT, required=False, default="", width=80),
-    ),
-    key=("ref",), required=False,
-    doc="Bibliography: every reference id used in a basis column.",
-)
-
 DATA_SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MATERIALS, SUPPLIERS, SUPPLY, DEMAND, POLICY, STOCKPILE, INVESTMENTS, BUDGET,
     SCENARIOS, REFERENCES,
 )
 SHEET_BY_NAME = {s.name: s for s in DATA_SHEETS}
-
-# Resource limits applied before and while reading a workbook.
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
-MAX_ROWS_PER_SHEET = 200_000
-MAX_COLUMNS = 64
