@@ -305,10 +305,10 @@ def job_report(size: str, seed: int = 0, tmpdir: str | None = None) -> dict:
     """solve_data (the pipeline: build, solve with ranging, analyse; its own HiGHS options)
     then write_result_workbook."""
     try:
-        from optimizer.report_xlsx import write_result_workbook
+        from optimizer.sourcing.report import write_result_workbook
     except Exception as exc:  # noqa: BLE001
-        return {"skipped": f"skipped (optimizer.report_xlsx not importable: {type(exc).__name__}: {exc})"}
-    from optimizer.pipeline import RunOptions, solve_data
+        return {"skipped": f"skipped (optimizer.sourcing.report not importable: {type(exc).__name__}: {exc})"}
+    from optimizer.sourcing.run import RunOptions, solve_data
     out = {"rss": {"start": rss_mb()}}
     data = make_data(size, seed)
     t0 = time.perf_counter()
@@ -330,9 +330,9 @@ def job_report(size: str, seed: int = 0, tmpdir: str | None = None) -> dict:
 
 def job_sample(path: str, tmpdir: str | None = None) -> dict:
     """End to end on a real workbook: read + validate -> solve -> write (solve_workbook)."""
-    from optimizer.pipeline import solve_workbook
+    from optimizer.sourcing.run import solve_workbook
     import optimizer.core.solver.highs  # noqa: F401
-    import optimizer.report_xlsx  # noqa: F401
+    import optimizer.sourcing.report  # noqa: F401
     import optimizer.sourcing.validate  # noqa: F401
     tmp = Path(tmpdir or tempfile.mkdtemp(prefix="bench-sample-"))
     out_path = tmp / "sample_result.xlsx"

@@ -118,7 +118,7 @@ def report(fig: dict, single_solve_s: float | None = None) -> str:
 
 
 def single_solve_seconds() -> float:
-    from optimizer.pipeline import solve_workbook
+    from optimizer.sourcing.run import solve_workbook
     with tempfile.TemporaryDirectory() as d:
         solve_workbook(SAMPLE, None)      # warm imports
         t0 = time.perf_counter()

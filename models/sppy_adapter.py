@@ -112,7 +112,7 @@ def ph_for_workbook(workbook, alpha: float = 0.95, beta: float = 1.0, rho: float
     risk = read_risk_scenarios(workbook, data)
     base = build_model(data)
     if tts_weeks:
-        from optimizer.risk.tts import apply_stock_floor, tts_stock_floor
+        from optimizer.sourcing.tts import apply_stock_floor, tts_stock_floor
         apply_stock_floor(base, tts_stock_floor(data, tts_weeks))
     avail, spot = scenario_factors(risk, base.offers)
     first, info = run_ph(data, avail, spot, risk.prob, risk.names, alpha, beta, rho, iters, convthresh,

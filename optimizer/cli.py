@@ -108,7 +108,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_solve(args) -> int:
-    from optimizer.pipeline import RunOptions, default_output, solve_workbook
+    from optimizer.sourcing.run import RunOptions, default_output, solve_workbook
     workbook = args.workbook or str(SAMPLE)
     output = args.output or default_output(workbook, args.scenario)
     opts = RunOptions(backend=args.backend, solver=args.solver, time_limit=args.time_limit,

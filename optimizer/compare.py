@@ -2,7 +2,7 @@
 
 :func:`run_batch` solves the base data and every scenario of the Scenarios sheet
 (:func:`optimizer.sourcing.overrides.apply_scenario` on the validated base data, so the workbook is
-read once) through the same spine as ``sourcing solve`` (:func:`optimizer.pipeline.solve_data`)
+read once) through the same spine as ``sourcing solve`` (:func:`optimizer.sourcing.run.solve_data`)
 and, optionally, computes each one's exact cost curve (:mod:`optimizer.curves`).
 :func:`comparison_tables` turns the runs into the comparison workbook's tables:
 
@@ -53,7 +53,7 @@ def run_batch(data, names: list[str] | None = None, curve_mode: str | None = "pa
     from models.sourcing import build_model
     from optimizer.curves import CurveError, CurveSolveError, cap_direction, compute_curve, with_cap_row
     from optimizer.frontier import cost_vector, risk_weighted_volume
-    from optimizer.pipeline import RunOptions, solve_data
+    from optimizer.sourcing.run import RunOptions, solve_data
 
     names = list_scenarios(data) if names is None else names
     runs = []

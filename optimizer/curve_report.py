@@ -1,7 +1,7 @@
 """Workbooks for cost curves, the cost-vs-risk frontier and the scenario comparison.
 
-Every cell is written through :func:`optimizer.xlsx_util.write_cell` (text never becomes a
-formula) and every workbook is saved with :func:`optimizer.xlsx_util.save_atomic` (never
+Every cell is written through :func:`optimizer.core.workbook.writer.write_cell` (text never becomes a
+formula) and every workbook is saved with :func:`optimizer.core.workbook.writer.save_atomic` (never
 over the input).  Charts are native Excel scatter charts with straight lines, drawn from
 plain ranges on the same sheet, with the 70 / 60 / 50 % China-share targets as separate
 dashed vertical series.
@@ -26,23 +26,16 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from optimizer import curve_tables as T
-from optimizer.xlsx_util import NOTE_FONT, TITLE_FONT, save_atomic, write_cell, write_table
+from optimizer.core.workbook.layout import sheet_title
+from optimizer.core.workbook.writer import (MONEY, MONEY_4, NOTE_FONT, SHARE_2, TITLE_FONT, WHOLE, save_atomic, write_cell, write_table)
 
 TARGETS = (0.70, 0.60, 0.50)
 TARGET_COLORS = ("404040", "ED7D31", "C00000")
 SERIES_COLORS = ("1F4E78", "C00000", "548235", "7030A0", "ED7D31", "2F5597", "A5A5A5", "BF8F00",
                  "00B0F0", "FF66CC", "375623", "833C0B")
-SHARE, MONEY, PP_M, PP = "0.00%", "#,##0.00", "#,##0.0000", "#,##0"
 
 
 # --------------------------------------------------------------------------- helpers
-def _title(ws, text: str, note: str = "") -> int:
-    write_cell(ws, 1, 1, text).font = TITLE_FONT
-    if note:
-        c = write_cell(ws, 2, 1, note)
-        c.font = NOTE_FONT
-    return 4
-
 
 def _pairs(ws, top: int, pairs: list[tuple[str, object, str | None]]) -> int:
     """Key / value rows; returns the next free row."""
@@ -68,9 +61,9 @@ def _table(ws, top: int, frame: pd.DataFrame, formats: dict | None = None, title
     for c in frame.columns:
         if str(c).startswith("share_") or c in ("target", "from_target", "to_target", "breakpoint",
                                                 "lowest share"):
-            fmts.setdefault(c, SHARE)
+            fmts.setdefault(c, SHARE_2)
         elif str(c).endswith("_m") or str(c).endswith("(M)") or "_per_pp_m" in str(c):
-            fmts.setdefault(c, PP_M if "per_pp" in str(c) else MONEY)
+            fmts.setdefault(c, MONEY_4 if "per_pp" in str(c) else MONEY)
     return write_table(ws, top, frame, formats=fmts) + 2
 
 
@@ -118,7 +111,7 @@ def _target_lines(ws, ch, col: int, y_low: float, y_high: float, x_low: float, x
             continue
         write_cell(ws, r, col, f"{t:.0%} target")
         for k, y in enumerate((y_low, y_high)):
-            write_cell(ws, r + k, col + 1, t, SHARE)
+            write_cell(ws, r + k, col + 1, t, SHARE_2)
             write_cell(ws, r + k, col + 2, y, MONEY)
         _line(ws, ch, col + 1, col + 2, r, r + 1, None, color, dash="dash", marker="none", width=15875)
         ch.series[-1].tx = SeriesLabel(v=f"{t:.0%} target")
@@ -137,12 +130,12 @@ def curve_summary_pairs(curve, input_path: str = "") -> list:
         ("Mode", {"year": "one year's target moves (the other years stay)",
                   "path": "the whole glide path moves in proportion to this target"}[d.mode], None),
         ("Range", f"from {curve.t_high:.2%} (start) down to {curve.t_low:.2%}", None),
-        ("Lowest achievable share", low.t, SHARE),
+        ("Lowest achievable share", low.t, SHARE_2),
         ("  meaning", "the tightest target at which all demand can still be served; below it the "
                       "unmet-demand penalty sets the cost, so the curve stops there", None),
         ("Cost at the start (M)", curve.vertices[-1].cost / 1000.0, MONEY),
         ("Cost at the end (M)", curve.vertices[0].cost / 1000.0, MONEY),
-        ("Breakpoints", len(curve.breakpoints), PP),
+        ("Breakpoints", len(curve.breakpoints), WHOLE),
         ("Method", f"{curve.method} (exact breakpoints; one HiGHS model, only the cap rows' bounds "
                    "change between solves)", None),
         ("Solves", ", ".join(f"{k} {v}" for k, v in curve.solves.items()), None),
@@ -151,12 +144,12 @@ def curve_summary_pairs(curve, input_path: str = "") -> list:
     ]
     cur_t = T.current_target(curve)
     if cur_t:
-        pairs.append(("Workbook's own target", cur_t["target"], SHARE))
+        pairs.append(("Workbook's own target", cur_t["target"], SHARE_2))
         pairs.append(("  cost there (M)", cur_t["cost_m"], MONEY))
         for side in ("tighter", "looser"):
             if f"cost_per_pp_m_{side}" in cur_t:
                 pairs.append((f"  cost of 1 pp {'tighter' if side == 'tighter' else 'looser (saving)'} "
-                              f"({cur} M)", cur_t[f"cost_per_pp_m_{side}"], PP_M))
+                              f"({cur} M)", cur_t[f"cost_per_pp_m_{side}"], MONEY_4))
     for n in curve.notes:
         pairs.append(("Note", n, None))
     return pairs
@@ -166,7 +159,7 @@ def curve_workbook(curve, input_path: str = "") -> Workbook:
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-    r = _title(ws, "China-share cost curve",
+    r = sheet_title(ws, "China-share cost curve",
                f"Money in {curve.currency} millions, discounted; cost per percentage point = cost of "
                "tightening the target by one point (positive).")
     r = _pairs(ws, r, curve_summary_pairs(curve, input_path))
@@ -190,7 +183,7 @@ def _curve_chart_sheet(ws, curves: list, x_label: str, currency: str, title: str
         write_cell(ws, 1, col, "target")
         write_cell(ws, 1, col + 1, name)
         for i, v in enumerate(c.vertices, start=2):
-            write_cell(ws, i, col, v.t, SHARE)
+            write_cell(ws, i, col, v.t, SHARE_2)
             write_cell(ws, i, col + 1, v.cost / 1000.0, MONEY)
         _line(ws, ch, col, col + 1, 2, 1 + len(c.vertices), 1, SERIES_COLORS[k % len(SERIES_COLORS)])
         ys += [v.cost / 1000.0 for v in c.vertices]
@@ -213,7 +206,7 @@ def frontier_workbook(frontier, model, risk_label: str, currency: str, input_pat
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-    r = _title(ws, "Cost-vs-risk Pareto frontier (AUGMECON)",
+    r = sheet_title(ws, "Cost-vs-risk Pareto frontier (AUGMECON)",
                f"Cost: discounted objective without the risk charge ({currency} M). Risk: {risk_label}.")
     r = _pairs(ws, r, [
         ("Input workbook", input_path or "", None),
@@ -221,10 +214,10 @@ def frontier_workbook(frontier, model, risk_label: str, currency: str, input_pat
         ("Method", "augmented epsilon-constraint (Mavrotas 2009): lexicographic payoff table, risk bound "
                    "gridded from the cheapest plan's risk down to the least risk, slack term against "
                    "weakly efficient points, bypass of redundant grid points, early exit", None),
-        ("Grid points", len(frontier.grid), PP),
-        ("Solves", frontier.solves, PP),
-        ("Grid points bypassed", frontier.skipped, PP),
-        ("Pareto points", len(frontier.points), PP),
+        ("Grid points", len(frontier.grid), WHOLE),
+        ("Solves", frontier.solves, WHOLE),
+        ("Grid points bypassed", frontier.skipped, WHOLE),
+        ("Pareto points", len(frontier.points), WHOLE),
     ] + [("Note", n, None) for n in frontier.notes])
     pay = pd.DataFrame({"optimised first": ["cost", "risk"], "cost_m": frontier.payoff[:, 0] / 1000.0,
                         "risk_m": frontier.payoff[:, 1] / 1000.0})
@@ -255,14 +248,14 @@ def comparison_workbook(runs, tables: dict, currency: str, x_label: str, input_p
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-    r = _title(ws, "Scenario comparison",
+    r = sheet_title(ws, "Scenario comparison",
                f"Input: {input_path}. Money in {currency} millions (discounted). Each scenario is the "
                "base data with its Scenarios-sheet overrides applied (sheet Overrides lists every change).")
     fm = {c: "#,##0.000" for c in tables["summary"].columns if c != "measure"}
     _table(ws, r, tables["summary"], fm)
     ws.column_dimensions["A"].width = 44
     _table(wb.create_sheet("Shares"), 1, tables["shares"],
-           {c: SHARE for c in tables["shares"].columns if c != "year"})
+           {c: SHARE_2 for c in tables["shares"].columns if c != "year"})
     _table(wb.create_sheet("China tonnes"), 1, tables["china_tonnes"],
            {c: "#,##0.0" for c in tables["china_tonnes"].columns if c != "material"})
     _table(wb.create_sheet("Changes"), 1, tables["changes"],

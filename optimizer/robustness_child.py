@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRELOAD = ["optimizer.cli", "optimizer.sourcing.validate", "optimizer.pipeline", "optimizer.report_xlsx"]
+PRELOAD = ["optimizer.cli", "optimizer.sourcing.validate", "optimizer.sourcing.run", "optimizer.sourcing.report"]
 LOST_STATUS = 255   # multiprocessing's exit code when the fork server could not report the child's
 THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import openpyxl
 
 import workbook_factory as F
+from optimizer.core.workbook import columns as COLUMNS
 from optimizer.sourcing import schema as S
 from optimizer.core.workbook import zip_guard as G
 from raw_zip import (BILLION_LAUGHS, MB, SHEET_HEAD, SHEET_TAIL, XXE, Member, deflated, lying, members_of, rebuild, sheet_part, supply_rows_xml, wide_rows_xml, with_shared_strings, zeros_deflate)
@@ -281,8 +282,8 @@ def whole_files(c: Corpus) -> None:
     encrypted(c)
     with open(c.path("oversize.xlsx"), "wb") as fh:          # a sparse 51 MB file costs no disk
         fh.write(b"PK\x03\x04")
-        fh.truncate(S.MAX_FILE_BYTES + MB)
-    c.add("oversize.xlsx", "error", (f"limit of {S.MAX_FILE_BYTES:,} bytes",), "file larger than the limit")
+        fh.truncate(COLUMNS.MAX_FILE_BYTES + MB)
+    c.add("oversize.xlsx", "error", (f"limit of {COLUMNS.MAX_FILE_BYTES:,} bytes",), "file larger than the limit")
     # an .xlsm holding a VBA project part: macros are never run, the data still loads
     ct = members_of(c.base)
     types = next(m for m in ct if m.name == "[Content_Types].xml")
@@ -318,7 +319,7 @@ def bombs(c: Corpus) -> None:
     c.add("xxe.xlsx", "error", (sst, "entities"), "external entity (XXE) in the shared strings")
     honest = Member("xl/media/image1.bin", zeros_deflate(4000), 4000 * MB, 0)
     rebuild(c.base, c.path("zip_bomb.xlsx"), extra=[honest])
-    c.add("zip_bomb.xlsx", "error", (f"limit of {S.MAX_UNCOMPRESSED_BYTES:,} bytes",),
+    c.add("zip_bomb.xlsx", "error", (f"limit of {COLUMNS.MAX_UNCOMPRESSED_BYTES:,} bytes",),
           "4 MB file whose member declares 4,000 MiB")
     for tag, part in (("styles", "xl/styles.xml"), ("sheet", supply), ("workbook", "xl/workbook.xml")):
         if c.quick and tag != "styles":
@@ -334,7 +335,7 @@ def bombs(c: Corpus) -> None:
     rebuild(c.base, c.path("zip_encrypted_member.xlsx"), {"xl/styles.xml": enc})
     c.add("zip_encrypted_member.xlsx", "error", ("encrypted",), "zip-level (ZipCrypto) encrypted member")
     rebuild(c.base, c.path("million_rows.xlsx"), {supply: deflated(supply, supply_rows_xml(1_000_000), 1)})
-    c.add("million_rows.xlsx", "error", ("Supply", f"{S.MAX_ROWS_PER_SHEET:,}"), "1,000,000 rows on Supply")
+    c.add("million_rows.xlsx", "error", ("Supply", f"{COLUMNS.MAX_ROWS_PER_SHEET:,}"), "1,000,000 rows on Supply")
     nested = SHEET_HEAD + b"<row r=\"1\">" + b"<x>" * 200_000 + b"</x>" * 200_000 + b"</row>" + SHEET_TAIL
     rebuild(c.base, c.path("deep_nesting.xlsx"), {supply: deflated(supply, nested)})
     c.add("deep_nesting.xlsx", "error", ("Supply",), "200,000 nested XML elements in a sheet")

@@ -7,7 +7,7 @@ import pytest
 from model_fixtures import one_year, random_data, two_years_stock
 from models.lp import LinearProgram, Terms
 from optimizer.core.solver import (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SOLVER_MISSING, TIME_LIMIT_FEASIBLE, TIME_LIMIT_NO_SOLUTION, UNBOUNDED)
-from optimizer.pipeline import RunOptions, solve_data
+from optimizer.sourcing.run import RunOptions, solve_data
 from optimizer.core.solver import SolveOptions, solve_lp
 
 COMBOS = [("native", "highs"), ("pulp", "highs"), ("pyomo", "highs"), ("pulp", "cbc"), ("pyomo", "cbc")]

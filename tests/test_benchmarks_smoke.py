@@ -60,7 +60,7 @@ def test_synthetic_is_deterministic_and_solves_with_a_binding_cap():
     a, b = SY.synthetic_data(5, 6, 4, seed=3), SY.synthetic_data(5, 6, 4, seed=3)
     pd.testing.assert_frame_equal(a.supply, b.supply)
     from optimizer.core.solver import OPTIMAL
-    from optimizer.pipeline import RunOptions, solve_data
+    from optimizer.sourcing.run import RunOptions, solve_data
     res, _, _ = solve_data(a, RunOptions(ranging=False))
     assert res.status == OPTIMAL
     all_caps = res.cap_sensitivity[res.cap_sensitivity["scope"] == "ALL"]

@@ -15,7 +15,7 @@ from optimizer import curve_tables as T
 from optimizer.cli import main
 from optimizer.curve_limits import Labeller
 from optimizer.curves import CurveError, cap_direction, compute_curve, vertices, with_cap_row, CurvePoint
-from optimizer.pipeline import solve_data
+from optimizer.sourcing.run import solve_data
 
 
 def costs(curve):

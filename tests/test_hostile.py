@@ -69,7 +69,7 @@ def test_corpus_errors_name_file_sheet_cell_value_and_rule(quick_run):
     assert "type_Supply_capacity.xlsx: 1 error(s)" in out
     assert "ERROR Supply!D2 (value: '#N/A'): 'capacity (t)': the cell shows the Excel error #N/A" in out
     rows = (folder / "outputs" / "million_rows_xlsx" / "stderr.txt").read_text()
-    assert f"limit is {S.MAX_ROWS_PER_SHEET:,} rows per sheet" in rows and "Traceback" not in rows
+    assert f"limit is {COLUMNS.MAX_ROWS_PER_SHEET:,} rows per sheet" in rows and "Traceback" not in rows
 
 
 def _child_crashes(argv):

@@ -5,7 +5,7 @@ import pytest
 
 from model_fixtures import make_data, one_year, two_years_stock
 from optimizer.core.solver import INFEASIBLE, OPTIMAL
-from optimizer.pipeline import solve_data
+from optimizer.sourcing.run import solve_data
 
 
 def buy(res, material, source, year):

@@ -1,4 +1,4 @@
-"""The result workbook (optimizer.report_xlsx): sheets, key cells, formula injection, charts,
+"""The result workbook (optimizer.sourcing.report): sheets, key cells, formula injection, charts,
 atomic writing, empty / infeasible results."""
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from fake_result import EXPLANATION, fake_result, infeasible_result  # noqa: E40
 
 from optimizer.core.solver import SOLVER_MISSING, TIME_LIMIT_FEASIBLE
 from optimizer.sourcing import result as R  # noqa: E402
-from optimizer.report_xlsx import SHEETS, STATUS_OK_FILL, STATUS_WARN_FILL, write_result_workbook  # noqa: E402
-from optimizer.xlsx_util import WARN_FILL  # noqa: E402
+from optimizer.sourcing.report import SHEETS, STATUS_OK_FILL, STATUS_WARN_FILL, write_result_workbook  # noqa: E402
+from optimizer.core.workbook.writer import WARN_FILL  # noqa: E402
 
 C = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
      "a": "http://schemas.openxmlformats.org/drawingml/2006/main"}

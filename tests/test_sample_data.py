@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from optimizer.core.workbook import columns as COLUMNS
 from optimizer.sourcing import schema as S
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,7 +108,7 @@ def test_every_data_row_has_a_basis_whose_refs_are_on_the_sources_sheet(sample, 
             for piece in _pieces(basis):
                 if FREE_TEXT.match(piece):
                     continue
-                assert re.fullmatch(S.ID_PATTERN, piece), f"{sheet.name} row {i}: '{piece}' is not a ref id"
+                assert re.fullmatch(COLUMNS.ID_PATTERN, piece), f"{sheet.name} row {i}: '{piece}' is not a ref id"
                 ids.append(piece)
             assert ids, f"{sheet.name} row {i}: basis cites no reference"
             missing = [r for r in ids if r not in refs]
@@ -280,7 +281,7 @@ def test_sample_validates_cleanly_and_every_scenario_applies():
 
 def test_base_case_solves_and_meets_the_glide_path():
     validate = pytest.importorskip("optimizer.sourcing.validate")
-    pipeline = pytest.importorskip("optimizer.pipeline")
+    pipeline = pytest.importorskip("optimizer.sourcing.run")
     res, _, _ = pipeline.solve_data(validate.load_and_validate(str(SAMPLE)))
     assert res.proven_optimal, res.status_message
     shares = res.shares[res.shares["scope"] == "ALL"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from optimizer.core.solver import OPTIMAL
-from optimizer.pipeline import RunOptions, solve_data
+from optimizer.sourcing.run import RunOptions, solve_data
 
 SAMPLE = Path(__file__).resolve().parent.parent / "inputs" / "korea_2024_2030.xlsx"
 pytestmark = pytest.mark.skipif(not SAMPLE.exists(), reason="sample workbook not built")

@@ -6,7 +6,7 @@ from model_fixtures import make_data, one_year, random_data
 from models.sourcing import build_model
 from models.stochastic import build_extensive_form
 from optimizer.core.solver import OPTIMAL
-from optimizer.pipeline import solve_data
+from optimizer.sourcing.run import solve_data
 from optimizer.risk.metrics import cvar_lp, solve_stochastic, var_cvar
 from optimizer.risk.scenarios import make_risk, scenario_factors
 

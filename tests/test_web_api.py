@@ -17,7 +17,7 @@ flask = pytest.importorskip("flask", reason="the web app needs flask (pip instal
 from markupsafe import escape  # noqa: E402  (installed with flask
 
 from optimizer.core.issues import InputError  # noqa: E402
-from optimizer.pipeline import RunOptions, solve_data  # noqa: E402
+from optimizer.sourcing.run import RunOptions, solve_data  # noqa: E402
 from optimizer.sourcing.template import write_input_workbook  # noqa: E402
 from optimizer.sourcing.validate import load_and_validate  # noqa: E402
 from optimizer.web.app import create_app  # noqa: E402

@@ -88,7 +88,7 @@ def _no_alert(driver) -> bool:
 @pytest.fixture(scope="module")
 def expected_first_year():
     """The sample's first-year China share and target as the page prints them (from solve_data)."""
-    from optimizer.pipeline import RunOptions, solve_data
+    from optimizer.sourcing.run import RunOptions, solve_data
     from optimizer.sourcing.validate import load_and_validate
     ref, _, _ = solve_data(load_and_validate(str(SAMPLE)), RunOptions())
     row = ref.shares[ref.shares["scope"] == "ALL"].sort_values("year").iloc[0]

@@ -1,7 +1,7 @@
 """The pool result workbook: Summary, Coalitions, Allocations (+ chart), Verdict, Plan,
 Deliveries, Members, Alternatives.
 
-Every cell is written through :func:`optimizer.xlsx_util.write_cell` / ``write_table``
+Every cell is written through :func:`optimizer.core.workbook.writer.write_cell` / ``write_table``
 (strings never become formulas) and the file is saved with ``save_atomic`` (temporary
 file, then rename; never over the input).  Money is in the unit of the game: currency
 millions for the joint model, the typed unit for a CoalitionCosts game.
@@ -18,16 +18,10 @@ from openpyxl.chart import BarChart, Reference
 
 from optimizer.pooling.analysis import METHODS, PoolResult, allocation_table, verdict_table
 from optimizer.pooling.games import label
-from optimizer.report_xlsx import _CarriageReturnSafe, _chart_title, _show_axes
-from optimizer.xlsx_util import GOOD_FILL, NOTE_FONT, TITLE_FONT, WARN_FILL, save_atomic, write_cell, write_table
-
-MONEY = "#,##0.000"
-PCT = "0.00%"
-TONNES = "#,##0.0"
+from optimizer.core.workbook.layout import sheet_title, chart_title, show_axes
+from optimizer.core.workbook.writer import (GOOD_FILL, MONEY_3, NOTE_FONT, SHARE_2, TONNES, WARN_FILL, save_atomic, write_cell, write_table)
 
 
-def _title(ws, text: str, row: int = 1) -> None:
-    write_cell(ws, row, 1, text).font = TITLE_FONT
 
 
 def _note(ws, row: int, text: str, col: int = 1) -> int:
@@ -49,7 +43,7 @@ def _pairs(ws, row: int, items: list[tuple[str, object]], fmt: dict | None = Non
 # --------------------------------------------------------------------------- sheets
 def _summary(ws, res: PoolResult) -> None:
     d, unit = res.data, res.unit
-    _title(ws, "Pooled procurement: coalition values and fair cost shares")
+    sheet_title(ws, "Pooled procurement: coalition values and fair cost shares")
     word = "cost" if res.kind == "cost" else "savings"
     alone = res.standalone
     items = [
@@ -92,22 +86,22 @@ def _summary(ws, res: PoolResult) -> None:
     items += [("Input file", d.source_file), ("Input SHA-256", d.source_sha256),
               ("Written at (UTC)", _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()),
               ("Timings (s)", ", ".join(f"{k} {v:.3f}" for k, v in res.timings.items()))]
-    fmt = {k: MONEY for k in ("Pooled cost c(N)", "Sum of stand-alone costs", "Savings from pooling",
+    fmt = {k: MONEY_3 for k in ("Pooled cost c(N)", "Sum of stand-alone costs", "Savings from pooling",
                                "Grand-coalition savings v(N)")}
-    fmt["Savings, % of stand-alone"] = PCT
+    fmt["Savings, % of stand-alone"] = SHARE_2
     r = _pairs(ws, 3, items, fmt)
     _note(ws, r + 1, f"All allocations are {word} shares in {unit}. A coalition 'blocks' a split when its "
                      "members together would pay less on their own than the split charges them.")
 
 
 def _coalitions(ws, res: PoolResult) -> None:
-    _title(ws, "Coalition values: every group's optimal cost when it buys on its own")
+    sheet_title(ws, "Coalition values: every group's optimal cost when it buys on its own")
     if res.table is not None:
         frame = pd.DataFrame(res.table.rows()).drop(columns="mask")
         headers = {"coalition": "coalition", "size": "members", "cost": f"cost c(S) ({res.unit})",
                    "standalone_sum": "sum of members' stand-alone costs", "savings": "savings",
                    "savings_pct": "savings %", "status": "status", "unmet_t": "unmet demand (t)"}
-        fmts = {"cost": MONEY, "standalone_sum": MONEY, "savings": MONEY, "savings_pct": PCT, "unmet_t": TONNES}
+        fmts = {"cost": MONEY_3, "standalone_sum": MONEY_3, "savings": MONEY_3, "savings_pct": SHARE_2, "unmet_t": TONNES}
     else:
         g = res.game
         alone = g.standalone()
@@ -121,23 +115,23 @@ def _coalitions(ws, res: PoolResult) -> None:
         headers = {"coalition": "coalition", "size": "members",
                    "value": "cost c(S)" if res.kind == "cost" else "savings v(S)",
                    "standalone_sum": "sum of singletons", "savings": "gain over singletons"}
-        fmts = {"value": MONEY, "standalone_sum": MONEY, "savings": MONEY}
+        fmts = {"value": MONEY_3, "standalone_sum": MONEY_3, "savings": MONEY_3}
     write_table(ws, 3, frame, formats=fmts, headers=headers, widths={"coalition": 28})
 
 
 def _allocations(ws, res: PoolResult) -> None:
     word = "cost share" if res.kind == "cost" else "share of savings"
-    _title(ws, f"Allocations side by side ({word}, {res.unit})")
+    sheet_title(ws, f"Allocations side by side ({word}, {res.unit})")
     table = allocation_table(res)
     methods = [c for c in table.columns if c in METHODS]
     headers = {"member": "member", "standalone": "stand-alone " + ("cost" if res.kind == "cost" else "value"),
                **METHODS}
-    last = write_table(ws, 3, table, formats={c: MONEY for c in table.columns if c != "member"},
+    last = write_table(ws, 3, table, formats={c: MONEY_3 for c in table.columns if c != "member"},
                        headers=headers, widths={c: 18 for c in table.columns})
     r = last + 1
     write_cell(ws, r, 1, "total").font = NOTE_FONT
     for j, c in enumerate(table.columns[1:], start=2):
-        write_cell(ws, r, j, float(np.nansum(table[c])), MONEY)
+        write_cell(ws, r, j, float(np.nansum(table[c])), MONEY_3)
     checks = {"in the core?": lambda ck: "yes" if ck.in_core else "NO",
               "blocking coalition": lambda ck: ck.blocking or ("" if ck.efficiency_gap == 0 else "(does not add up)"),
               "its gain by leaving": lambda ck: ck.gain if ck.blocking else None}
@@ -147,7 +141,7 @@ def _allocations(ws, res: PoolResult) -> None:
         for j, c in enumerate(table.columns[1:], start=2):
             ck = res.checks.get(c)
             if ck is not None:
-                cell = write_cell(ws, r, j, f(ck), MONEY if name == "its gain by leaving" else None)
+                cell = write_cell(ws, r, j, f(ck), MONEY_3 if name == "its gain by leaving" else None)
                 if name == "in the core?":
                     cell.fill = GOOD_FILL if ck.in_core else WARN_FILL
     # savings per member (what the chart shows: differences are invisible on total costs)
@@ -158,7 +152,7 @@ def _allocations(ws, res: PoolResult) -> None:
     for c in methods:
         sav[c] = (table["standalone"] - table[c]) if res.kind == "cost" else table[c]
     top = r + 1
-    last = write_table(ws, top, sav, formats={c: MONEY for c in methods}, headers=METHODS)
+    last = write_table(ws, top, sav, formats={c: MONEY_3 for c in methods}, headers=METHODS)
     r = last + 2
     for k, why in res.unavailable.items():
         r = _note(ws, r, f"{METHODS.get(k, k)}: {why}")
@@ -175,7 +169,7 @@ def _allocations(ws, res: PoolResult) -> None:
         bar = BarChart()
         bar.type = "col"
         bar.grouping = "clustered"
-        bar.title = _chart_title("Savings per member by allocation method" if res.kind == "cost"
+        bar.title = chart_title("Savings per member by allocation method" if res.kind == "cost"
                                  else "Share of savings per member by allocation method")
         for c in shown:
             j = 2 + methods.index(c)
@@ -185,7 +179,7 @@ def _allocations(ws, res: PoolResult) -> None:
         bar.set_categories(cats)
         bar.y_axis.title = res.unit
         bar.x_axis.title = "member"
-        _show_axes(bar)
+        show_axes(bar)
         bar.legend.position = "b"
         bar.width, bar.height = 18, 9
         ws.add_chart(bar, f"A{r + 2}")
@@ -202,7 +196,7 @@ def _chart_methods(sav: pd.DataFrame, methods: list[str], factor: float = 5.0) -
 
 
 def _verdict(ws, res: PoolResult) -> None:
-    _title(ws, "Proposed split: does it hold?")
+    sheet_title(ws, "Proposed split: does it hold?")
     v = verdict_table(res)
     if v.empty:
         _note(ws, 3, "No ProposedSplit sheet in the input: add one row per member with its share of the pooled "
@@ -210,8 +204,8 @@ def _verdict(ws, res: PoolResult) -> None:
         return
     kind = "share of pooled cost" if res.data.split_kind == "cost" else "share of savings"
     word = "pays" if res.kind == "cost" else "gets"
-    last = write_table(ws, 3, v, formats={"share": PCT, "pays": MONEY, "standalone": MONEY, "saving": MONEY,
-                                          "saving_pct": PCT},
+    last = write_table(ws, 3, v, formats={"share": SHARE_2, "pays": MONEY_3, "standalone": MONEY_3, "saving": MONEY_3,
+                                          "saving_pct": SHARE_2},
                        headers={"member": "member", "share": kind, "pays": f"{word} under the split",
                                 "standalone": "stand-alone", "saving": "saving vs alone",
                                 "saving_pct": "saving %", "better_off": "better off than alone?"})
@@ -232,13 +226,13 @@ def _verdict(ws, res: PoolResult) -> None:
                      "alone": res.shown(game.cost[m]), "gain_by_leaving": max(0.0, -excess)})
     frame = pd.DataFrame(rows).sort_values("gain_by_leaving", ascending=False)
     _note(ws, r, "Every coalition: what the split charges its members together vs what they would pay alone")
-    write_table(ws, r + 1, frame, formats={"charged": MONEY, "alone": MONEY, "gain_by_leaving": MONEY},
+    write_table(ws, r + 1, frame, formats={"charged": MONEY_3, "alone": MONEY_3, "gain_by_leaving": MONEY_3},
                 headers={"coalition": "coalition", "charged": "charged by the split", "alone": "cost alone c(S)",
                          "gain_by_leaving": "gain by leaving"}, widths={"coalition": 28})
 
 
 def _frame_sheet(ws, title: str, frame: pd.DataFrame, formats: dict, headers: dict, note: str = "") -> None:
-    _title(ws, title)
+    sheet_title(ws, title)
     r = 2
     if note:
         r = _note(ws, r, note)
@@ -256,7 +250,7 @@ def _plan_sheets(wb, res: PoolResult) -> None:
     p["tier_max"] = p["tier_max"].where(np.isfinite(p["tier_max"]), None)
     _frame_sheet(wb.create_sheet("Plan"), "Joint plan: what the pool buys", p,
                  {"tier_min": TONNES, "tier_max": TONNES, "unit_price": "#,##0.00", "min_lot": TONNES,
-                  "tonnes": TONNES, "cost": MONEY},
+                  "tonnes": TONNES, "cost": MONEY_3},
                  {"offer": "offer", "tier": "tier bought", "tier_min": "tier min (t)", "tier_max": "tier max (t)",
                   "unit_price": f"unit price ({cur}/kg)", "min_lot": "minimum lot (t)", "source": "source",
                   "material": "material", "year": "year", "tonnes": "tonnes", "cost": f"cost ({cur} M)"},
@@ -264,7 +258,7 @@ def _plan_sheets(wb, res: PoolResult) -> None:
                        if res.mip else "The joint model is an LP."))
     _frame_sheet(wb.create_sheet("Deliveries"), "Who receives what (pooled and own purchases)",
                  res.plan["deliveries"],
-                 {"tonnes": TONNES, "unit_price": "#,##0.00", "cost": MONEY},
+                 {"tonnes": TONNES, "unit_price": "#,##0.00", "cost": MONEY_3},
                  {"member": "member", "channel": "channel", "source": "source", "material": "material",
                   "year": "year", "tonnes": "tonnes", "unit_price": f"unit price ({cur}/kg)",
                   "cost": f"cost ({cur} M)"},
@@ -273,7 +267,7 @@ def _plan_sheets(wb, res: PoolResult) -> None:
     _frame_sheet(wb.create_sheet("Members"), "Each member's demand, receipts and China share",
                  res.plan["members"],
                  {"demand": TONNES, "received": TONNES, "china_tonnes": TONNES, "unmet": TONNES,
-                  "china_share": PCT, "max_china_share": PCT},
+                  "china_share": SHARE_2, "max_china_share": SHARE_2},
                  {"member": "member", "material": "material", "year": "year", "demand": "demand (t)",
                   "received": "received (t)", "china_tonnes": "from China (t)", "unmet": "unmet (t)",
                   "china_share": "China share", "max_china_share": "China cap"})
@@ -285,15 +279,15 @@ def _alternatives(wb, res: PoolResult) -> None:
     ws = wb.create_sheet("Alternatives")
     a = res.alternatives
     slack = res.data.settings.mga_slack
-    _title(ws, "Near-optimal alternatives (modelling to generate alternatives)")
+    sheet_title(ws, "Near-optimal alternatives (modelling to generate alternatives)")
     r = _note(ws, 2, f"Plans costing at most {slack:.1%} more than the optimum that push one measure as low or as "
                      "high as possible: the range of each measure is the room negotiators have.")
     if a.empty:
         _note(ws, r + 1, "None computed (mga_slack is 0 or the grand coalition has no optimal plan).")
         return
-    fm = {c: MONEY for c in a.columns if c.startswith("spend with")}
+    fm = {c: MONEY_3 for c in a.columns if c.startswith("spend with")}
     fm.update({c: TONNES for c in a.columns if c.startswith("pooled tonnes")})
-    fm.update({"value": "#,##0.000", "total_cost": MONEY, "above_optimum": PCT, "distance_t": TONNES})
+    fm.update({"value": "#,##0.000", "total_cost": MONEY_3, "above_optimum": SHARE_2, "distance_t": TONNES})
     write_table(ws, r + 1, a, formats=fm, headers={"total_cost": f"total cost ({res.unit})",
                                                     "above_optimum": "above optimum",
                                                     "distance_t": "distance from optimum (t)"},
@@ -320,4 +314,4 @@ def build_pool_workbook(res: PoolResult) -> Workbook:
 
 def write_pool_result(res: PoolResult, path, protect: tuple = ()) -> Path:
     """Write the result workbook atomically; refuses to overwrite a ``protect`` path."""
-    return save_atomic(_CarriageReturnSafe(build_pool_workbook(res)), path, protect=protect)
+    return save_atomic(build_pool_workbook(res), path, protect=protect)

@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from optimizer.pooling import schema as P
 from optimizer.sourcing.template import _add_validation, _cell_value, _rows
-from optimizer.xlsx_util import NOTE_FONT, TITLE_FONT, save_atomic, write_cell, write_header
+from optimizer.core.workbook.writer import NOTE_FONT, TITLE_FONT, save_atomic, write_cell, write_header
 
 USAGE = [
     ("What it does", "Pooled procurement: the pool's optimal joint purchase, what each member would pay "

@@ -32,7 +32,7 @@ def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_
     from optimizer.risk.metrics import expected_values, solve_stochastic
     from optimizer.risk.report import write_risk_workbook
     from optimizer.risk.scenarios import read_risk_scenarios, scenario_factors
-    from optimizer.risk.tts import exposure_ranking, time_to_survive
+    from optimizer.sourcing.tts import exposure_ranking, time_to_survive
     from optimizer.sourcing.validate import load_and_validate
 
     data = load_and_validate(str(workbook))

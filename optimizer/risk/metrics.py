@@ -108,7 +108,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     """Solve RP and (optionally) EV/EEV/WS; never raises for solver outcomes.
 
     ``tts_weeks``: optional constraint time-to-survive >= N weeks, as year-end stock floors
-    (:func:`optimizer.risk.tts.tts_stock_floor`) in every scenario.
+    (:func:`optimizer.sourcing.tts.tts_stock_floor`) in every scenario.
     ``first_stage``: contract and build fixed at these values (e.g. progressive hedging's
     consensus, clipped into their bounds) and only the recourse optimised: the "RP" figures
     are then those of that plan, evaluated exactly in every scenario.
@@ -117,7 +117,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     prob = np.asarray(prob, float)
     base = build_model(data)
     if tts_weeks:
-        from optimizer.risk.tts import apply_stock_floor, tts_stock_floor
+        from optimizer.sourcing.tts import apply_stock_floor, tts_stock_floor
         apply_stock_floor(base, tts_stock_floor(data, tts_weeks))
     model = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base)
     if first_stage is not None:

@@ -3,7 +3,7 @@ scenario costs, first-stage contracts, time-to-survive table and heat map, expos
 
 :func:`add_risk_sheets` appends the sheets to any openpyxl Workbook (e.g. the main
 result workbook); :func:`write_risk_workbook` writes them as a workbook of their own.
-Every cell goes through :mod:`optimizer.xlsx_util`.
+Every cell goes through :mod:`optimizer.core.workbook.writer`.
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from optimizer.xlsx_util import NOTE_FONT, TITLE_FONT, save_atomic, write_cell, write_table
+from optimizer.core.workbook.layout import sheet_title
+from optimizer.core.workbook.writer import MONEY_3, save_atomic, write_cell, write_table
 
-MONEY = "#,##0.000"
 # heat-map fills by time-to-survive (weeks): < 4, < 13, < 26, < 52, whole year
 HEAT = ((4.0, "C00000"), (13.0, "FF7C80"), (26.0, "FFC000"), (52.0 - 1e-9, "FFEB9C"), (np.inf, "C6EFCE"))
 HEAT_FILLS = [(lim, PatternFill("solid", fgColor=c)) for lim, c in HEAT]
@@ -26,12 +26,6 @@ def heat_fill(weeks: float) -> PatternFill:
             return fill
     return HEAT_FILLS[-1][1]
 
-
-def _title(ws, text: str, note: str = "") -> int:
-    write_cell(ws, 1, 1, text).font = TITLE_FONT
-    if note:
-        write_cell(ws, 2, 1, note).font = NOTE_FONT
-    return 4
 
 
 def summary_frame(res, currency: str = "USD") -> pd.DataFrame:
@@ -98,19 +92,19 @@ def heatmap(ws, tts: pd.DataFrame, top: int) -> int:
 def add_risk_sheets(wb, res, tts: pd.DataFrame | None = None, ranking: pd.DataFrame | None = None,
                     risk=None, currency: str = "USD") -> None:
     ws = wb.create_sheet("RiskSummary")
-    top = _title(ws, "Disruption risk: two-stage stochastic plan",
+    top = sheet_title(ws, "Disruption risk: two-stage stochastic plan",
                  "Money in currency millions (discounted). RP = stochastic optimum; VSS and EVPI "
                  "are measured with the same objective (expected cost + beta x CVaR).")
-    write_table(ws, top, summary_frame(res, currency), formats={"value": MONEY},
+    write_table(ws, top, summary_frame(res, currency), formats={"value": MONEY_3},
                 widths={"measure": 44, "value": 16})
     if res.scenario_costs is not None:
         ws = wb.create_sheet("ScenarioCosts")
-        top = _title(ws, "Cost per scenario", "Cost of the stochastic plan in each scenario (currency M).")
+        top = sheet_title(ws, "Cost per scenario", "Cost of the stochastic plan in each scenario (currency M).")
         write_table(ws, top, scenario_frame(res, risk),
-                    formats={"probability": "0.00%", "cost (M)": MONEY,
-                             "wait-and-see cost (M)": MONEY, "regret (M)": MONEY})
+                    formats={"probability": "0.00%", "cost (M)": MONEY_3,
+                             "wait-and-see cost (M)": MONEY_3, "regret (M)": MONEY_3})
         ws = wb.create_sheet("Contracts")
-        top = _title(ws, "First stage: volumes contracted in advance",
+        top = sheet_title(ws, "First stage: volumes contracted in advance",
                      "Paid at the contract price on delivery; what a scenario needs beyond them is "
                      "bought spot.")
         write_table(ws, top, contracts_frame(res), formats={"contracted (t)": "#,##0.00"})
@@ -127,14 +121,14 @@ def add_tts_sheets(wb, tts: pd.DataFrame | None, ranking: pd.DataFrame | None,
     too_big = tts is not None and len(tts) > TTS_SHEET_MAX_ROWS
     if tts is not None and not too_big:
         ws = wb.create_sheet("TimeToSurvive")
-        top = _title(ws, "Time-to-survive (weeks) per source, material and year",
+        top = sheet_title(ws, "Time-to-survive (weeks) per source, material and year",
                      "Weeks demand is met if the source stops at the start of the year, from stock "
                      f"and the other sources' capacity (52 = the whole year). TTR from {ttr_from}; "
                      "critical = TTR > TTS.")
         write_table(ws, top, tts, formats={"tts_weeks": "0.0", "ttr_weeks": "0.0", "lost_t": "#,##0.00",
                                            "impact": "#,##0.0"})
         ws = wb.create_sheet("TTSHeatMap")
-        top = _title(ws, "Time-to-survive heat map (weeks): rows source x material, columns years")
+        top = sheet_title(ws, "Time-to-survive heat map (weeks): rows source x material, columns years")
         heatmap(ws, tts, top)
     if ranking is not None:
         ws = wb.create_sheet("RiskExposure")
@@ -143,7 +137,7 @@ def add_tts_sheets(wb, tts: pd.DataFrame | None, ranking: pd.DataFrame | None,
         if too_big:
             note += (f" The time-to-survive table has {len(tts):,} rows (over {TTS_SHEET_MAX_ROWS:,}) "
                      "and is not written.")
-        top = _title(ws, "Risk exposure ranking of sources", note)
+        top = sheet_title(ws, "Risk exposure ranking of sources", note)
         write_table(ws, top, ranking, formats={"impact": "#,##0.0", "rei": "0.00", "min_tts_weeks": "0.0",
                                                "lost_t": "#,##0.00"})
 

@@ -54,7 +54,7 @@ class RunResult:
     time_to_survive: source, material, year, demand, capacity, alt_capacity, start_stock,
         tts_weeks, ttr_weeks, critical, lost_t, impact -- weeks demand is met if the source
         stops at the start of the year, from the plan's stock and the other sources'
-        capacity (:mod:`optimizer.risk.tts`).
+        capacity (:mod:`optimizer.sourcing.tts`).
     exposure: rank, source, impact, min_tts_weeks, lost_t, rei (risk exposure ranking).
     manifest: tool_version, backend, solver, input_file, input_sha256, scenario,
         started_at (ISO), python, highspy, pulp, pyomo, openpyxl versions,

@@ -18,7 +18,7 @@ are imported here so a sheet declaration reads ``S.Column(..., S.NUMBER)``.
 from __future__ import annotations
 
 from optimizer.core.solver import BACKEND_NAMES, SOLVER_NAMES
-from optimizer.core.workbook.columns import (BASIS, BOOL, CHOICE, FRACTION, ID, ID_PATTERN, MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS_PER_SHEET, MAX_UNCOMPRESSED_BYTES, NUMBER, REFERENCES, SETTINGS, TEXT, YEAR, Column, Setting, Sheet)
+from optimizer.core.workbook.columns import (BASIS, BOOL, CHOICE, FRACTION, ID, NUMBER, REFERENCES, SETTINGS, TEXT, YEAR, Column, Setting, Sheet)
 
 BLOCS = ("china", "ally", "domestic", "other")
 BACKENDS = BACKEND_NAMES

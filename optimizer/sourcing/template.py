@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from optimizer.sourcing import schema as S
-from optimizer.xlsx_util import NOTE_FONT, TITLE_FONT, save_atomic, write_cell, write_header
+from optimizer.core.workbook.writer import NOTE_FONT, TITLE_FONT, save_atomic, write_cell, write_header
 
 TEMPLATE_ROWS = 500  # rows that get drop-down validation in an empty template
 

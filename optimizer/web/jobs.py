@@ -104,8 +104,8 @@ def run_job(job_dir: str, scenario: str | None) -> dict:
     "done" the key results (:func:`optimizer.web.summary.summarize`).
     """
     from optimizer.core.issues import InputError
-    from optimizer.pipeline import RunOptions, solve_data
-    from optimizer.report_xlsx import write_result_workbook
+    from optimizer.sourcing.run import RunOptions, solve_data
+    from optimizer.sourcing.report import write_result_workbook
     from optimizer.sourcing.validate import load_and_validate
     from optimizer.web.summary import summarize
 

@@ -1,12 +1,16 @@
-"""Safe, consistent workbook writing shared by the template, sample and report writers.
+"""Safe, consistent writing shared by every workbook and plot the tool produces.
 
 * Every value goes through :func:`write_cell`: strings are always stored as text
   (never a formula, whatever they start with: ``= + - @``, tab, CR), NaN/None become
   blank cells, numpy scalars become Python numbers, time-zone-aware datetimes are
   made naive.
-* Workbooks are saved with :func:`save_atomic`: written to a temporary file in the
+* Every file is saved with :func:`save_atomic`: written to a temporary file in the
   target folder, then moved into place with ``os.replace`` (a crash never leaves a
   partial file under the target name) and never over a path we were told is an input.
+  A workbook's carriage returns in cell text are written as ``&#13;`` so they survive
+  a round trip (every XML reader turns a raw CR into LF).
+* One set of fonts, fills and named number formats (:data:`FORMATS`), so a format name
+  means the same thing in every workbook.
 """
 from __future__ import annotations
 
@@ -14,23 +18,49 @@ import datetime as _dt
 import math
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+# Fonts name their face: a font without a name renders in a serif fallback in LibreOffice.
+FONT = "Calibri"
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
-TITLE_FONT = Font(name="Calibri", bold=True, size=14, color="1F4E78")
-NOTE_FONT = Font(name="Calibri", italic=True, color="595959")
+HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
+TITLE_FONT = Font(name=FONT, bold=True, size=14, color="1F4E78")
+SUBTITLE_FONT = Font(name=FONT, bold=True, size=12, color="1F4E78")
+NOTE_FONT = Font(name=FONT, italic=True, color="595959")
+BOLD = Font(name=FONT, bold=True)
+ITALIC = Font(name=FONT, italic=True)
 THIN = Side(style="thin", color="BFBFBF")
 GRID = Border(bottom=THIN)
 WARN_FILL = PatternFill("solid", fgColor="FCE4D6")
 GOOD_FILL = PatternFill("solid", fgColor="E2EFDA")
+ORANGE_FILL = PatternFill("solid", fgColor="F8CBAD")
+
+# Named number formats: one name, one format, in every workbook.
+TONNES = "#,##0.0"          # t
+MONEY = "#,##0.00"          # currency M
+MONEY_3 = "#,##0.000"       # currency M, three decimals (risk and comparison summaries)
+MONEY_4 = "#,##0.0000"      # currency M per percentage point
+PRICE = "#,##0.00"          # currency/kg
+SHARE = "0.0%"
+SHARE_2 = "0.00%"
+YEAR = "0"
+PP = "0.0"                  # percentage points
+WHOLE = "#,##0"             # counts, days
+SECONDS = "0.000"
+WEEKS = "0.0"
+RATIO = "0.00"
+FORMATS = {"TONNES": TONNES, "MONEY": MONEY, "MONEY_3": MONEY_3, "MONEY_4": MONEY_4, "PRICE": PRICE,
+           "SHARE": SHARE, "SHARE_2": SHARE_2, "YEAR": YEAR, "PP": PP, "WHOLE": WHOLE, "SECONDS": SECONDS,
+           "WEEKS": WEEKS, "RATIO": RATIO}
 
 
 def clean_value(value):
@@ -91,20 +121,29 @@ def write_table(ws, top: int, frame, formats: dict[str, str] | None = None,
     return r
 
 
-def save_atomic(wb, path: str | os.PathLike, protect: tuple[str | os.PathLike, ...] = ()) -> Path:
+def save_atomic(wb, path: str | os.PathLike, protect: tuple[str | os.PathLike, ...] = (),
+                suffix: str = ".xlsx") -> Path:
     """Save ``wb`` to ``path`` via a temporary file in the same folder, then rename.
 
-    Raises ValueError if ``path`` is one of the ``protect`` paths (e.g. the input file).
+    ``wb`` is a workbook (anything with ``save(filename)``; an openpyxl workbook also gets
+    its carriage returns escaped) or a function writing a file name (e.g. a matplotlib
+    figure's ``savefig``).  Raises ValueError if ``path`` is one of the ``protect`` paths
+    (e.g. the input file).
     """
     target = Path(path).resolve()
     for p in protect:
         if p and Path(p).resolve() == target:
             raise ValueError(f"refusing to overwrite the input workbook {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".xlsx.tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f"{suffix}.tmp", dir=target.parent)
     os.close(fd)
     try:
-        wb.save(tmp)
+        if callable(wb):
+            wb(tmp)
+        else:
+            wb.save(tmp)
+            if isinstance(wb, Workbook):
+                _escape_carriage_returns(tmp)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)   # mkstemp creates 0600; results are ordinary files
@@ -116,3 +155,25 @@ def save_atomic(wb, path: str | os.PathLike, protect: tuple[str | os.PathLike, .
             pass
         raise
     return target
+
+
+def _cell_text_part(name: str) -> bool:
+    return name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/sheet") and name.endswith(".xml"))
+
+
+def _escape_carriage_returns(filename) -> None:
+    """Replace raw CR bytes in the parts holding cell text by ``&#13;``.
+
+    openpyxl writes a CR raw into the XML (and no CR in markup), and every XML parser
+    (Excel, LibreOffice, openpyxl itself) normalises a raw CR to LF on reading, so a text
+    such as "\\r=1+1" would not come back unchanged.  A character reference survives.
+    """
+    with zipfile.ZipFile(filename) as z:
+        items = [(info, z.read(info.filename)) for info in z.infolist()]
+    if not any(_cell_text_part(i.filename) and b"\r" in data for i, data in items):
+        return
+    with zipfile.ZipFile(filename, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            if _cell_text_part(info.filename):
+                data = data.replace(b"\r", b"&#13;")
+            z.writestr(info, data)

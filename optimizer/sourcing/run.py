@@ -15,9 +15,9 @@ from pathlib import Path
 from models.sourcing import SourcingModel, build_model
 from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED
 from optimizer.sourcing import result as R
-from optimizer.analysis import build_result
+from optimizer.sourcing.readout import build_result
 from models.data import SourcingData
-from optimizer.explain import explain_infeasible, explain_unmet
+from optimizer.sourcing.explain import explain_infeasible, explain_unmet
 from optimizer.core.solver import Solution, SolveOptions, solve_lp
 
 
@@ -62,9 +62,9 @@ def apply_run_options(data: SourcingData, opts: RunOptions) -> SourcingData:
 
 def plan_time_to_survive(data: SourcingData, stockpile):
     """Time-to-survive of every (source, material, year) with the plan's year-end stocks, and
-    the sources ranked by exposure (:mod:`optimizer.risk.tts`; no disruption scenarios, so the
+    the sources ranked by exposure (:mod:`optimizer.sourcing.tts`; no disruption scenarios, so the
     time to recover is taken as the whole year)."""
-    from optimizer.risk.tts import exposure_ranking, time_to_survive
+    from optimizer.sourcing.tts import exposure_ranking, time_to_survive
     stock = stockpile[["material", "year", "closing"]].rename(columns={"closing": "value"})
     tts = time_to_survive(data, stock)
     return tts, exposure_ranking(tts)
@@ -119,7 +119,7 @@ def solve_workbook(path: str | Path, output: str | Path | None = None,
 
     Raises :class:`optimizer.core.issues.InputError` for a bad workbook (nothing is written).
     """
-    from optimizer.report_xlsx import write_result_workbook
+    from optimizer.sourcing.report import write_result_workbook
     from optimizer.sourcing.validate import load_and_validate
 
     opts = opts or RunOptions()

@@ -1,0 +1,660 @@
+"""The result workbook: what a procurement planner forwards to their boss.
+
+``write_result_workbook(result, path, protect=())`` turns a :class:`~optimizer.sourcing.result.RunResult`
+into an .xlsx file with these sheets, in order:
+
+1. Summary      status in plain words (green / orange), total objective and its parts, China
+                share per year vs target, unmet demand, explanation sentences, run manifest.
+2. Plan         purchase plan (one row per material x source x year) and, beside it, a pivot
+                of tonnes by material x source with the years as columns.
+3. Shares       bloc mix table, value share by bloc per year for "ALL" (chart data), China
+                share vs glide path (chart data) and the full China share vs target table.
+4. Sensitivity  sign convention, then shadow prices of the China caps, capacities (binding
+                first) and demand, with the ranging columns.
+5. Investments  projects: capacity, capex, share built, first output, total output.
+6. Stockpile    stock balance per material and year.
+7. Diagnostics  binding constraints, slack use, warnings, checks; explanation sentences.
+8. Charts       native Excel charts: sourcing mix by year (stacked columns, one series per
+                bloc) and China share vs glide path (line chart, share and target).
+
+Every cell goes through :func:`optimizer.core.workbook.writer.write_cell` (text is always stored as
+text, never as a formula); the file is saved with :func:`optimizer.core.workbook.writer.save_atomic`
+(temporary file + rename; never over a protected path such as the input workbook).
+Data tables are Excel tables (filter buttons, banded rows); pivots and chart data are
+plain ranges of numbers, so the charts keep working when a reader filters a table.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
+
+from optimizer.core.solver import OPTIMAL, TIME_LIMIT_FEASIBLE
+from optimizer.core.workbook import layout as L
+from optimizer.core.workbook.layout import WRAP_TOP
+from optimizer.core.workbook.writer import (BOLD, GOOD_FILL, ITALIC, MONEY, NOTE_FONT, ORANGE_FILL, PP, PRICE, SECONDS, SHARE, SUBTITLE_FONT, TONNES, WARN_FILL, WHOLE, YEAR, save_atomic)
+from optimizer.sourcing import result as R
+
+SHEETS = ("Summary", "Plan", "Shares", "Sensitivity", "Investments", "Stockpile", "Diagnostics", "Charts")
+BLOC_ORDER = ("china", "ally", "domestic", "other")
+BLOC_COLORS = {"china": "C00000", "ally": "2F5597", "domestic": "548235", "other": "A5A5A5"}
+
+DAYS = WHOLE
+
+STATUS_OK_FILL = GOOD_FILL       # proven optimal, all demand met
+STATUS_WARN_FILL = ORANGE_FILL   # anything else
+UNCAPPED = "ALL (uncapped)"
+CHINA_ALL_HEADER = "China share of demand (ALL)"
+SHARE_BASIS_NOTE = ("The mix by bloc divides by purchases (including stock building); the China share vs "
+                    "target divides by demand, as the cap does. The two differ in years when stock is built "
+                    "or drawn down, or demand is unmet.")
+
+MANIFEST_ORDER = ("tool_version", "status", "backend", "solver", "scenario", "input_file",
+                  "input_sha256", "started_at", "python", "highspy", "pulp", "pyomo", "openpyxl")
+MANIFEST_LABELS = {"tool_version": "tool version", "input_file": "input file",
+                   "input_sha256": "input file SHA-256", "started_at": "started at"}
+DUALS_NOTE = ("Shadow prices are indicative: the model has integer (build / no-build) decisions, so they "
+              "were fixed at their optimal values and the LP re-solved. The prices hold only for small "
+              "changes that do not alter those decisions.")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _years(result: R.RunResult) -> list[int]:
+    years = set()
+    for y in result.years or []:
+        if L.num(y) is not None:
+            years.add(int(y))
+    for df in (result.plan, result.shares, result.bloc_mix):
+        df = L.frame(df)
+        if "year" in df.columns:
+            years.update(int(y) for y in df["year"].dropna().unique())
+    return sorted(years)
+
+
+def _has_plan(result: R.RunResult) -> bool:
+    return not L.frame(result.plan).empty
+
+
+def _no_plan_text(result: R.RunResult) -> str:
+    return f"No plan exists for this run (status: {result.status_message or result.status})."
+
+
+def _unmet_rows(result: R.RunResult) -> pd.DataFrame:
+    df = L.frame(result.unmet)
+    if df.empty or "unmet" not in df.columns:
+        return df.iloc[0:0] if not df.empty else df
+    return df[pd.to_numeric(df["unmet"], errors="coerce").fillna(0.0) > 1e-9]
+
+
+def _all_clear(result: R.RunResult) -> bool:
+    return bool(result.proven_optimal and result.status == OPTIMAL and _unmet_rows(result).empty)
+
+
+def _bloc_order(blocs) -> list[str]:
+    present = [str(b) for b in blocs]
+    return [b for b in BLOC_ORDER if b in present] + sorted(set(present) - set(BLOC_ORDER))
+
+
+def _sorted_shares(df: pd.DataFrame) -> pd.DataFrame:
+    if df.empty or not {"year", "scope"} <= set(df.columns):
+        return df
+    rank = df["scope"].map(lambda s: 0 if s == "ALL" else (1 if s == UNCAPPED else 2))
+    return (df.assign(_r=rank, _s=df["scope"].astype(str)).sort_values(["year", "_r", "_s"], kind="stable")
+            .drop(columns=["_r", "_s"]))
+
+
+def _share_fill(rec):
+    w = rec.get("within_target")
+    if isinstance(w, (bool, np.bool_)) and not w:
+        return WARN_FILL
+    return None
+
+
+def _share_cols(cur: str, year_align: str | None = None) -> list[L.Col]:
+    return [L.Col("year", "year", YEAR, 8, year_align), L.Col("scope", "scope"), L.Col("china_share", "China share", SHARE, 12),
+            L.Col("target", "target (max China share)", SHARE, 14), L.Col("within_target", "within target", None, 11),
+            L.Col("headroom_pp", "headroom (pp)", PP, 12)]
+
+
+def _shares_for_display(result: R.RunResult) -> pd.DataFrame:
+    df = _sorted_shares(L.frame(result.shares).copy())
+    if not df.empty and "scope" in df.columns and "within_target" in df.columns:
+        # an uncapped row has no target to be within: show a blank, not "yes"
+        df["within_target"] = [None if s == UNCAPPED else w for s, w in zip(df["scope"], df["within_target"])]
+    return df
+
+
+# ----------------------------------------------------------------------------- sheets
+
+def _summary(ws, result: R.RunResult, names: L.TableNames) -> None:
+    cur = result.currency or "USD"
+    ws.sheet_view.showGridLines = False
+    for letter, w in zip("ABCDEFG", (34, 16, 14, 16, 14, 14, 14)):
+        ws.column_dimensions[letter].width = w
+    scen = result.manifest.get("scenario") if isinstance(result.manifest, dict) else None
+    title = "Sourcing optimisation result" + (f": scenario {scen}" if isinstance(scen, str) and scen.strip() else "")
+    r = L.sheet_title(ws, title, f"Money in {cur} millions (discounted unless a column says otherwise); "
+                          f"masses in tonnes (t); shares in % of value.")
+    L.put(ws, r, 1, "Status", font=BOLD)
+    fill = STATUS_OK_FILL if _all_clear(result) else STATUS_WARN_FILL
+    msg = result.status_message or result.status
+    unmet = _unmet_rows(result)
+    if not unmet.empty and result.status in (OPTIMAL, TIME_LIMIT_FEASIBLE):
+        total = pd.to_numeric(unmet["unmet"], errors="coerce").sum()
+        msg = f"{msg}; demand NOT fully met ({total:,.1f} t unmet, see below)"
+    L.paragraph(ws, r, msg, 2, 7, font=BOLD, fill=fill)
+    r += 1
+    L.put(ws, r, 1, "Status code", font=NOTE_FONT)
+    L.put(ws, r, 2, result.status, font=NOTE_FONT)
+    r += 1
+    if result.objective is not None and L.num(result.objective) is not None:
+        L.put(ws, r, 1, f"Total objective ({cur} M, discounted)", font=BOLD)
+        L.put(ws, r, 2, result.objective, MONEY, font=BOLD)
+        r += 1
+    r += 1
+
+    if result.objective_parts:
+        r = L.section(ws, r, "Objective parts")
+        parts = pd.DataFrame([{"part": k, "value": v} for k, v in result.objective_parts.items()])
+        if result.objective is not None:
+            parts = pd.concat([parts, pd.DataFrame([{"part": "total objective", "value": result.objective}])],
+                              ignore_index=True)
+        area = L.table(ws, r, 1, parts, [L.Col("part", "part", None, 34), L.Col("value", f"{cur} M (discounted)", MONEY, 16)],
+                      bold_rows=lambda rec: rec["part"] == "total objective")
+        r = area.last_row + 2
+
+    shares = _shares_for_display(result)
+    if not shares.empty:
+        r = L.section(ws, r, "China share per year vs target")
+        area = L.table(ws, r, 1, shares, _share_cols(cur, "left"), row_fill=_share_fill)
+        r = area.last_row + 2
+        r = L.note(ws, r, "Rows in orange are above their target. Headroom = target - share, in percentage "
+                         "points. 'ALL (uncapped)': years without an ALL cap.")
+        r += 1
+
+    if _has_plan(result) or not L.frame(result.unmet).empty:
+        r = L.section(ws, r, "Unmet demand")
+        if unmet.empty:
+            L.put(ws, r, 1, "none: all demand is met")
+            r += 2
+        else:
+            area = L.table(ws, r, 1, unmet, [L.Col("material", "material", None, 34), L.Col("year", "year", YEAR, None, "left"),
+                                            L.Col("demand", "demand (t)", TONNES), L.Col("unmet", "unmet (t)", TONNES),
+                                            L.Col("unmet_share", "unmet share", SHARE)], row_fill=lambda rec: WARN_FILL)
+            r = area.last_row + 2
+
+    if result.explanation:
+        r = L.section(ws, r, "Explanation")
+        for line in result.explanation:
+            r = L.paragraph(ws, r, line, 1, 7)
+        r += 1
+
+    if result.duals_indicative:
+        r = L.section(ws, r, "Note on shadow prices")
+        r = L.paragraph(ws, r, DUALS_NOTE, 1, 7) + 1
+
+    r = L.section(ws, r, "Run manifest")
+    for key, value, fmt in _manifest_rows(result.manifest):
+        L.put(ws, r, 1, key, font=NOTE_FONT)
+        c = L.put(ws, r, 2, value, fmt)
+        c.alignment = Alignment(horizontal="left")
+        r += 1
+    L.page_setup(ws, landscape=False)
+
+
+def _manifest_rows(manifest) -> list[tuple[str, object, str | None]]:
+    manifest = manifest if isinstance(manifest, dict) else {}
+    keys = [k for k in MANIFEST_ORDER if k in manifest] + [k for k in manifest if k not in MANIFEST_ORDER]
+    rows = []
+    for k in keys:
+        v = manifest[k]
+        label = MANIFEST_LABELS.get(k, str(k).replace("_", " "))
+        if isinstance(v, dict):
+            if k == "timings":
+                for name, secs in v.items():
+                    rows.append((f"timing: {name} (s)", secs, SECONDS))
+            else:
+                for name, x in v.items():
+                    rows.append((f"{label}: {name}", x, None))
+        else:
+            rows.append((label, v, None))
+    return rows
+
+
+def _plan_sheet(ws, result: R.RunResult, names: L.TableNames) -> None:
+    cur = result.currency or "USD"
+    if not _has_plan(result):
+        L.sheet_title(ws, "Purchase plan")
+        L.put(ws, 3, 1, _no_plan_text(result))
+        ws.column_dimensions["A"].width = 90
+        return
+    plan = L.frame(result.plan)
+    cols = [L.Col("material", "material"), L.Col("source", "source"), L.Col("source_name", "source name"),
+            L.Col("bloc", "bloc", None, 10), L.Col("year", "year", YEAR, 8), L.Col("tonnes", "tonnes (t)", TONNES, 12),
+            L.Col("unit_cost", f"unit cost ({cur}/kg)", PRICE, 13), L.Col("cost", f"cost ({cur} M, undiscounted)", MONEY, 15),
+            L.Col("capacity", "capacity (t)", TONNES, 12), L.Col("min_volume", "min volume (t)", TONNES, 12),
+            L.Col("utilisation", "utilisation", SHARE, 11)]
+    cols = L.with_extras(plan, cols)
+    pivot_left = len(cols) + 2
+    L.sheet_title(ws, "Purchase plan",
+           f"One row per material, source and year; cost = tonnes x unit cost. "
+           f"Tonnes by year (pivot) from column {get_column_letter(pivot_left)}.")
+    top = 4
+    L.put(ws, top - 1, 1, "Purchases by material, source and year", font=SUBTITLE_FONT)
+    order = [c for c in ("material", "year", "bloc", "source") if c in plan.columns]
+    if "bloc" in order:
+        plan = plan.assign(_b=plan["bloc"].map(lambda b: BLOC_ORDER.index(b) if b in BLOC_ORDER else 9))
+        order = [("_b" if c == "bloc" else c) for c in order]
+        plan = plan.sort_values(order, kind="stable").drop(columns="_b")
+    elif order:
+        plan = plan.sort_values(order, kind="stable")
+    L.table(ws, top, 1, plan, cols, names, "Plan", extras=False)
+
+    pivot, pcols = _plan_pivot(plan, _years(result))
+    if not pivot.empty:
+        L.put(ws, top - 1, pivot_left, "Tonnes (t) by material x source, years as columns", font=SUBTITLE_FONT)
+        L.table(ws, top, pivot_left, pivot, pcols, names, "PlanByYear",
+               bold_rows=lambda rec: rec.get("source") == "all sources", extras=False)
+    ws.freeze_panes = ws.cell(row=top + 1, column=1)
+    L.page_setup(ws)
+    if not pivot.empty:
+        # print: the detail table on one page width, the pivot on the next
+        ws.col_breaks.append(Break(id=pivot_left - 1))
+        ws.page_setup.fitToWidth = 2
+
+
+def _plan_pivot(plan: pd.DataFrame, years: list[int]) -> tuple[pd.DataFrame, list[L.Col]]:
+    """Tonnes by (material, source, source name) with one column per year, plus an "all sources"
+    row per material.  Source name is part of the key: a project's output is reported under its
+    supplier's source id but with its own name, and must not be merged with that supplier's purchases."""
+    need = {"material", "source", "year", "tonnes"}
+    if plan.empty or not need <= set(plan.columns):
+        return pd.DataFrame(), []
+    p = plan[plan["year"].notna()].copy()
+    p["tonnes"] = pd.to_numeric(p["tonnes"], errors="coerce").fillna(0.0)
+    p["year"] = p["year"].astype(int)
+    p["material"] = p["material"].astype(str)
+    for c in ("source_name", "bloc"):
+        if c not in p.columns:
+            p[c] = None
+    p["_key"] = p["source"].astype(str) + "\x00" + p["source_name"].map(lambda v: "" if L.cell_value(v) is None else str(v))
+    years = sorted(set(years) | set(p["year"].unique()))
+    ycols = [f"y{y}" for y in years]
+    by_year = (p.pivot_table(index=["material", "_key"], columns="year", values="tonnes", aggfunc="sum",
+                             fill_value=0.0, sort=False)
+               .reindex(columns=years, fill_value=0.0).set_axis(ycols, axis=1))
+    by_year["total"] = by_year[ycols].sum(axis=1)
+    meta = p.drop_duplicates(["material", "_key"]).set_index(["material", "_key"])[["source", "source_name", "bloc"]]
+    by_source = by_year.join(meta).reset_index()
+    by_source["_b"] = by_source["bloc"].map(lambda b: BLOC_ORDER.index(b) if b in BLOC_ORDER else 9)
+    by_source = by_source.sort_values(["material", "_b", "_key"], kind="stable").drop(columns=["_b", "_key"])
+    totals = by_source.groupby("material", sort=True)[ycols + ["total"]].sum()
+    rows = []
+    for mat, block in by_source.groupby("material", sort=True):
+        rows += block.to_dict("records")
+        rows.append({"material": mat, "source": "all sources", "source_name": None, "bloc": None,
+                     **totals.loc[mat].to_dict()})
+    out = pd.DataFrame(rows, columns=["material", "source", "source_name", "bloc"] + ycols + ["total"])
+    cols = [L.Col("material", "material"), L.Col("source", "source"), L.Col("source_name", "source name"),
+            L.Col("bloc", "bloc", None, 10)]
+    cols += [L.Col(f"y{y}", f"{y} (t)", TONNES, 12) for y in years] + [L.Col("total", "total (t)", TONNES, 13)]
+    return out, cols
+
+
+def _shares_sheet(ws, result: R.RunResult, names: L.TableNames) -> dict:
+    """Writes the Shares sheet; returns the chart data areas {"mix": (Area, kind), "china": Area}."""
+    out: dict = {}
+    L.sheet_title(ws, "China share and sourcing mix by bloc",
+           "value share = share of purchase value (reference-value weighted) within that material and year; "
+           "'ALL' = over the materials under a China cap. " + SHARE_BASIS_NOTE)
+    if not _has_plan(result) and L.frame(result.bloc_mix).empty and L.frame(result.shares).empty:
+        L.put(ws, 3, 1, _no_plan_text(result))
+        ws.column_dimensions["A"].width = 90
+        return out
+    top = 4
+    mix = L.frame(result.bloc_mix)
+    cols = [L.Col("year", "year", YEAR, 8), L.Col("material", "material"), L.Col("bloc", "bloc", None, 10),
+            L.Col("tonnes", "tonnes (t)", TONNES, 13), L.Col("share", "value share", SHARE, 11)]
+    cols = L.with_extras(mix, cols)
+    right = len(cols) + 2
+    L.put(ws, top - 1, 1, "Bloc mix by year and material", font=SUBTITLE_FONT)
+    if mix.empty:
+        L.put(ws, top, 1, "No bloc mix in this result.")
+    else:
+        if {"year", "material", "bloc"} <= set(mix.columns):
+            mix = mix.assign(_a=(mix["material"] != "ALL").astype(int),
+                             _b=mix["bloc"].map(lambda b: BLOC_ORDER.index(b) if b in BLOC_ORDER else 9))
+            mix = mix.sort_values(["year", "_a", "material", "_b"], kind="stable").drop(columns=["_a", "_b"])
+        L.table(ws, top, 1, mix, cols, names, "BlocMix", extras=False)
+        ws.freeze_panes = ws.cell(row=top + 1, column=1)
+
+    r = top
+    pivot, kind = _mix_pivot(result)
+    if not pivot.empty:
+        blocs = [c for c in pivot.columns if c != "year"]
+        label = ("Value share by bloc, all capped materials (ALL)" if kind == "share"
+                 else "Purchased tonnes (t) by bloc, all materials")
+        L.put(ws, r - 1, right, label, font=SUBTITLE_FONT)
+        fmt = SHARE if kind == "share" else TONNES
+        pcols = [L.Col("year", "year", YEAR, 8)] + [L.Col(b, b, fmt, 11) for b in blocs]
+        area = L.table(ws, r, right, pivot, pcols, names, "MixByYear", extras=False, wrap_header=False)
+        out["mix"] = (area, kind)
+        r = area.last_row + 3
+
+    china = _china_vs_target(result)
+    if not china.empty:
+        L.put(ws, r - 1, right, "China share vs glide path (ALL)", font=SUBTITLE_FONT)
+        area = L.table(ws, r, right, china, [L.Col("year", "year", YEAR, 8), L.Col("china_share", CHINA_ALL_HEADER, SHARE, 13),
+                                            L.Col("target", "target (glide path)", SHARE, 13)], names, "ChinaVsTarget",
+                      extras=False, wrap_header=False)
+        out["china"] = area
+        r = area.last_row + 3
+
+    shares = _shares_for_display(result)
+    if not shares.empty:
+        L.put(ws, r - 1, right, "China share per year vs target (all caps)", font=SUBTITLE_FONT)
+        area = L.table(ws, r, right, shares, _share_cols(result.currency), names, "ChinaShares",
+                      row_fill=_share_fill, wrap_header=False)
+        L.note(ws, area.last_row + 2, "Rows in orange are above their target.", right)
+    L.page_setup(ws)
+    return out
+
+
+def _mix_pivot(result: R.RunResult) -> tuple[pd.DataFrame, str]:
+    """Year x bloc: value share for material ALL, else (no ALL rows) purchased tonnes from the plan."""
+    mix = L.frame(result.bloc_mix)
+    if not mix.empty and {"year", "material", "bloc", "share"} <= set(mix.columns):
+        a = mix[mix["material"] == "ALL"]
+        if not a.empty:
+            blocs = _bloc_order(a["bloc"].unique())
+            tab = (a.assign(share=pd.to_numeric(a["share"], errors="coerce"))
+                   .groupby(["year", "bloc"])["share"].sum().unstack("bloc"))
+            tab = tab.reindex(columns=blocs).fillna(0.0).reset_index()
+            tab["year"] = tab["year"].astype(int)
+            return tab[["year"] + blocs].sort_values("year"), "share"
+    plan = L.frame(result.plan)
+    if not plan.empty and {"year", "bloc", "tonnes"} <= set(plan.columns):
+        blocs = _bloc_order(plan["bloc"].dropna().unique())
+        tab = (plan.assign(tonnes=pd.to_numeric(plan["tonnes"], errors="coerce"))
+               .groupby(["year", "bloc"])["tonnes"].sum().unstack("bloc"))
+        tab = tab.reindex(columns=blocs).fillna(0.0).reset_index()
+        tab["year"] = tab["year"].astype(int)
+        return tab[["year"] + blocs].sort_values("year"), "tonnes"
+    return pd.DataFrame(), ""
+
+
+def _china_vs_target(result: R.RunResult) -> pd.DataFrame:
+    """One row per year: China share of scope ALL (capped or not) and the ALL target (blank if none)."""
+    sh = L.frame(result.shares)
+    if sh.empty or not {"year", "scope", "china_share"} <= set(sh.columns):
+        return pd.DataFrame()
+    a = sh[sh["scope"].isin(["ALL", UNCAPPED])]
+    if a.empty:
+        return pd.DataFrame()
+    rows = []
+    for y in sorted(int(v) for v in a["year"].dropna().unique()):
+        ay = a[a["year"] == y]
+        capped = ay[ay["scope"] == "ALL"]
+        pick = capped if not capped.empty else ay
+        target = L.num(capped["target"].iloc[0]) if (not capped.empty and "target" in capped.columns) else None
+        rows.append({"year": y, "china_share": L.num(pick["china_share"].iloc[0]), "target": target})
+    return pd.DataFrame(rows)
+
+
+def _sensitivity_sheet(ws, result: R.RunResult, names: L.TableNames) -> None:
+    for letter, w in zip("ABCDEFGHI", (12, 12, 10, 12, 12, 14, 18, 16, 16)):
+        ws.column_dimensions[letter].width = w
+    L.sheet_title(ws, "Sensitivity: shadow prices and ranging")
+    text = R.SIGN_CONVENTION + (" " + DUALS_NOTE if result.duals_indicative else "")
+    # merged, wrapped region above the tables (rows 2-7, columns A-I), tall enough for the text
+    cell = L.put(ws, 2, 1, text, align=WRAP_TOP)
+    cell.font = ITALIC
+    ws.merge_cells(start_row=2, start_column=1, end_row=7, end_column=9)
+    _sensitivity_tables(ws, result, names, 9)
+    # the tables may have widened columns A-I: size the merged rows for the final width
+    chars = sum(ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, 10))
+    lines = math.ceil(len(text) * 1.1 / chars) + 0.5
+    for rr in range(2, 8):
+        ws.row_dimensions[rr].height = max(15.0, 15.0 * lines / 6)
+    L.page_setup(ws)
+
+
+def _sensitivity_tables(ws, result: R.RunResult, names: L.TableNames, r: int) -> int:
+    cur = result.currency or "USD"
+    caps = L.frame(result.cap_sensitivity)
+    capacity = L.frame(result.capacity_sensitivity)
+    demand = L.frame(result.demand_sensitivity)
+    if caps.empty and capacity.empty and demand.empty:
+        why = (_no_plan_text(result) if not _has_plan(result) else
+               "No shadow prices for this run: they are reported for a proven-optimal solve only.")
+        L.put(ws, r, 1, why)
+        return r + 1
+
+    r = L.section(ws, r, "China share caps")
+    if caps.empty:
+        r = L.note(ws, r, "No China caps in the input (or no prices for this run).") + 1
+    else:
+        caps = _sorted_shares(caps)
+        area = L.table(ws, r, 1, caps, [
+            L.Col("year", "year", YEAR), L.Col("scope", "scope"), L.Col("target", "target", SHARE),
+            L.Col("china_share", "China share", SHARE), L.Col("binding", "binding"),
+            L.Col("shadow_price_per_pp", f"shadow price ({cur} M per +1 pp)", MONEY),
+            L.Col("rhs_share_low", "price holds for target from", SHARE),
+            L.Col("rhs_share_high", "price holds for target to", SHARE)], names, "CapSensitivity")
+        r = L.note(ws, area.last_row + 2, "Blank range = unknown or unbounded.") + 2
+
+    r = L.section(ws, r, "Supplier capacities (binding first)")
+    if capacity.empty:
+        r = L.note(ws, r, "No capacity prices for this run.") + 1
+    else:
+        cap = capacity.copy()
+        sort_at = [(0 if L.truthy(v) else 1) for v in cap.get("at_capacity", pd.Series([False] * len(cap)))]
+        val = pd.to_numeric(cap["value_per_t"], errors="coerce").fillna(0.0) if "value_per_t" in cap else 0.0
+        cap = cap.assign(_a=sort_at, _v=-val)
+        keys = ["_a", "_v"] + [c for c in ("material", "source", "year") if c in cap.columns]
+        cap = cap.sort_values(keys, kind="stable").drop(columns=["_a", "_v"])
+        area = L.table(ws, r, 1, cap, [
+            L.Col("material", "material"), L.Col("source", "source"), L.Col("year", "year", YEAR),
+            L.Col("capacity", "capacity (t)", TONNES), L.Col("tonnes", "tonnes (t)", TONNES),
+            L.Col("at_capacity", "at capacity"), L.Col("value_per_t", f"value of +1 t capacity ({cur}/kg)", PRICE),
+            L.Col("cost_low", f"plan optimal for unit cost from ({cur}/kg)", PRICE),
+            L.Col("cost_high", f"plan optimal for unit cost to ({cur}/kg)", PRICE)], names, "CapacitySensitivity",
+            row_fill=lambda rec: GOOD_FILL if L.truthy(rec.get("at_capacity")) else None)
+        r = L.note(ws, area.last_row + 2, "Green rows: supplier at capacity (binding). Blank range = unknown "
+                                         "or unbounded.") + 2
+
+    r = L.section(ws, r, "Demand")
+    if demand.empty:
+        return L.note(ws, r, "No demand prices for this run.")
+    area = L.table(ws, r, 1, demand, [L.Col("material", "material"), L.Col("year", "year", YEAR),
+                                     L.Col("demand", "demand (t)", TONNES),
+                                     L.Col("marginal_cost", f"marginal cost of +1 t demand ({cur}/kg)", PRICE)],
+                  names, "DemandSensitivity")
+    return area.last_row + 1
+
+
+def _simple_sheet(ws, result: R.RunResult, names: L.TableNames, title: str, df, cols: list[L.Col], table: str,
+                  empty_text: str, note: str | None = None, row_fill=None) -> None:
+    df = L.frame(df)
+    L.sheet_title(ws, title, note)
+    if df.empty:
+        L.put(ws, 4, 1, empty_text if _has_plan(result) else _no_plan_text(result))
+        ws.column_dimensions["A"].width = 90
+        return
+    L.table(ws, 4, 1, df, cols, names, table, row_fill=row_fill)
+    ws.freeze_panes = ws.cell(row=5, column=1)
+    L.page_setup(ws)
+
+
+def _investments_sheet(ws, result, names) -> None:
+    cur = result.currency or "USD"
+    _simple_sheet(ws, result, names, "Investments", result.investments, [
+        L.Col("project", "project"), L.Col("name", "name"), L.Col("material", "material"), L.Col("source", "source"),
+        L.Col("capacity", "capacity (t/yr)", TONNES), L.Col("capex", f"capex ({cur} M)", MONEY),
+        L.Col("built_share", "share built", SHARE), L.Col("first_output_year", "first output year", YEAR),
+        L.Col("capex_year", "capex year", YEAR), L.Col("total_output", "total output (t)", TONNES)],
+        "Investments", "No projects in the input.",
+        "Capex undiscounted; share built = fraction of the project's full size chosen by the optimiser.")
+
+
+def _stockpile_sheet(ws, result, names) -> None:
+    def fill(rec):
+        return WARN_FILL if ((L.num(rec.get("shortfall")) or 0) > 1e-9 or (L.num(rec.get("unmet")) or 0) > 1e-9) else None
+    _simple_sheet(ws, result, names, "Stockpile", result.stockpile, [
+        L.Col("material", "material"), L.Col("year", "year", YEAR), L.Col("opening", "opening (t)", TONNES),
+        L.Col("purchases", "purchases (t)", TONNES), L.Col("project_output", "project output (t)", TONNES),
+        L.Col("demand", "demand (t)", TONNES), L.Col("unmet", "unmet (t)", TONNES), L.Col("closing", "closing (t)", TONNES),
+        L.Col("target", "target (t)", TONNES), L.Col("cover_days", "cover (days)", DAYS),
+        L.Col("shortfall", "shortfall vs target (t)", TONNES)],
+        "Stockpile", "No stockpile in this result.",
+        "closing = opening + purchases + project output - (demand - unmet). Orange: unmet demand or stock "
+        "below target.", row_fill=fill)
+
+
+def _diagnostics_sheet(ws, result, names) -> None:
+    diag = L.frame(result.diagnostics)
+    L.sheet_title(ws, "Diagnostics", "binding constraints, slack use, warnings, checks and explanations")
+    r = 4
+    if diag.empty:
+        L.put(ws, r, 1, "No diagnostics.")
+        r += 2
+    else:
+        kinds = {"warning": WARN_FILL}
+        area = L.table(ws, r, 1, diag, [L.Col("kind", "kind", None, 13), L.Col("item", "item", None, 30),
+                                       L.Col("detail", "detail", None, 100)], names, "Diagnostics",
+                      row_fill=lambda rec: kinds.get(rec.get("kind")), wrap_cols=("detail",))
+        ws.freeze_panes = ws.cell(row=r + 1, column=1)
+        r = area.last_row + 2
+    if result.explanation:
+        r = L.section(ws, r, "Explanation")
+        ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 13)
+        for line in result.explanation:
+            r = L.paragraph(ws, r, line, 1, 3)
+    L.page_setup(ws)
+
+
+def _charts_sheet(ws, result: R.RunResult, shares_ws, areas: dict) -> None:
+    ws.sheet_view.showGridLines = False
+    sources = []
+    if "mix" in areas:
+        sources.append("'Value share by bloc'" if areas["mix"][1] == "share" else "'Purchased tonnes by bloc'")
+    if "china" in areas:
+        sources.append("'China share vs glide path'")
+    L.sheet_title(ws, "Charts")
+    if sources:
+        L.paragraph(ws, 2, "Data: sheet Shares, tables " + " and ".join(sources) + ". " + SHARE_BASIS_NOTE,
+                   1, 9, font=NOTE_FONT)
+    L.page_setup(ws, landscape=False)
+    placed = 0
+    if "mix" in areas:
+        area, kind = areas["mix"]
+        bar = BarChart()
+        bar.type = "col"
+        bar.grouping = "stacked"
+        bar.overlap = 100
+        bar.gapWidth = 60
+        bar.title = L.chart_title("Sourcing mix by year (share of purchase value by bloc)" if kind == "share"
+                                 else "Sourcing mix by year (tonnes by bloc)")
+        data = Reference(shares_ws, min_col=area.first_col + 1, max_col=area.last_col,
+                         min_row=area.header_row, max_row=area.last_row)
+        cats = Reference(shares_ws, min_col=area.first_col, min_row=area.header_row + 1, max_row=area.last_row)
+        bar.add_data(data, titles_from_data=True)
+        bar.set_categories(cats)
+        for j, s in enumerate(bar.series):
+            bloc = shares_ws.cell(row=area.header_row, column=area.first_col + 1 + j).value
+            color = BLOC_COLORS.get(bloc)
+            if color:
+                s.graphicalProperties.solidFill = color
+                s.graphicalProperties.line.solidFill = color
+        bar.y_axis.title = "share of purchase value" if kind == "share" else "tonnes (t)"
+        bar.y_axis.number_format = "0%" if kind == "share" else "#,##0"
+        if kind == "share":
+            bar.y_axis.scaling.min = 0
+            bar.y_axis.scaling.max = 1
+            bar.y_axis.majorUnit = 0.2
+        bar.x_axis.title = "year"
+        bar.x_axis.number_format = "0"
+        L.show_axes(bar)
+        bar.legend.position = "b"
+        bar.width, bar.height = 16, 8.5
+        ws.add_chart(bar, "A4")
+        placed += 1
+    if "china" in areas:
+        area = areas["china"]
+        line = LineChart()
+        line.title = L.chart_title("China share vs glide path")
+        data = Reference(shares_ws, min_col=area.first_col + 1, max_col=area.first_col + 2,
+                         min_row=area.header_row, max_row=area.last_row)
+        cats = Reference(shares_ws, min_col=area.first_col, min_row=area.header_row + 1, max_row=area.last_row)
+        line.add_data(data, titles_from_data=True)
+        line.set_categories(cats)
+        share_s, target_s = line.series[0], line.series[1]
+        share_s.graphicalProperties.line.solidFill = BLOC_COLORS["china"]
+        share_s.graphicalProperties.line.width = 28575
+        share_s.marker.symbol = "circle"
+        share_s.smooth = False
+        target_s.graphicalProperties.line.solidFill = "404040"
+        target_s.graphicalProperties.line.dashStyle = "dash"
+        target_s.graphicalProperties.line.width = 19050
+        target_s.marker.symbol = "none"
+        target_s.smooth = False
+        line.y_axis.title = "China purchases / demand (value)"
+        line.y_axis.number_format = "0%"
+        line.y_axis.scaling.min = 0
+        line.x_axis.title = "year"
+        line.x_axis.number_format = "0"
+        line.display_blanks = "gap"
+        L.show_axes(line)
+        line.legend.position = "b"
+        line.width, line.height = 16, 8.5
+        ws.add_chart(line, "A22")
+        placed += 1
+    if not placed:
+        L.put(ws, 4, 1, _no_plan_text(result) if not _has_plan(result) else "No data to chart.")
+        ws.column_dimensions["A"].width = 90
+
+
+def build_result_workbook(result: R.RunResult) -> Workbook:
+    """The result workbook in memory (see the module docstring for the sheets)."""
+    wb = Workbook()
+    wb.properties.creator = "sourcing-optimizer"
+    wb.properties.title = "Sourcing optimisation result"
+    names = L.TableNames()
+    ws = wb.active
+    ws.title = SHEETS[0]
+    sheets = {SHEETS[0]: ws}
+    for name in SHEETS[1:]:
+        sheets[name] = wb.create_sheet(name)
+    _summary(sheets["Summary"], result, names)
+    _plan_sheet(sheets["Plan"], result, names)
+    areas = _shares_sheet(sheets["Shares"], result, names)
+    _sensitivity_sheet(sheets["Sensitivity"], result, names)
+    _investments_sheet(sheets["Investments"], result, names)
+    _stockpile_sheet(sheets["Stockpile"], result, names)
+    _diagnostics_sheet(sheets["Diagnostics"], result, names)
+    _charts_sheet(sheets["Charts"], result, sheets["Shares"], areas)
+    if len(result.time_to_survive) or len(result.exposure):
+        from optimizer.risk.report import add_tts_sheets
+        add_tts_sheets(wb, result.time_to_survive if len(result.time_to_survive) else None,
+                       result.exposure if len(result.exposure) else None,
+                       ttr_from="no disruption scenarios here: the whole year is assumed (see "
+                                "'sourcing risk' for scenario-based times to recover)")
+    wb.active = 0
+    return wb
+
+
+def write_result_workbook(result: R.RunResult, path, protect: tuple = ()) -> Path:
+    """Write the result workbook to ``path`` atomically; refuses to overwrite a ``protect`` path.
+
+    Returns the resolved path written.  Raises ValueError for a protected target.
+    """
+    wb = build_result_workbook(result)
+    return save_atomic(wb, path, protect=protect)
