@@ -95,7 +95,7 @@ def run_raw(p: dict, rows: np.ndarray, lower: np.ndarray, rhs_of, targets) -> di
 
 def run_ours(data, mode: str, targets, lo: float, hi: float) -> dict:
     from models.sourcing import build_model
-    from optimizer.curves import ParametricCap, cap_direction, grid_points
+    from optimizer.curves.parametric import ParametricCap, cap_direction, grid_points
     c0 = time.process_time()
     t0 = time.perf_counter()
     model = build_model(data)
@@ -115,7 +115,7 @@ def run_ours(data, mode: str, targets, lo: float, hi: float) -> dict:
 
 
 def exact_run(model, direction, lo: float, hi: float, method: str) -> dict:
-    from optimizer.curves import ParametricCap, ranging_points, sandwich_points, vertices
+    from optimizer.curves.parametric import ParametricCap, ranging_points, sandwich_points, vertices
     solver = ParametricCap(model, direction)
     t0 = time.perf_counter()
 
@@ -151,7 +151,7 @@ def main(argv=None) -> int:
     import highspy  # noqa: F401  (imported before any timing)
     from models.sourcing import build_model
     from optimizer.core.solver.highs import silence_banner
-    from optimizer.curves import cap_direction
+    from optimizer.curves.parametric import cap_direction
     silence_banner()
 
     out = io.StringIO()

@@ -46,7 +46,7 @@ POOL_SOURCES = ("AUMY", "PH", "JAGA")
 
 def synthetic_pool(n_members: int = 10, seed: int = 0, tiers: bool = False):
     """A PoolData of ``n_members`` shaped like the bundled sample (see the module docstring)."""
-    from optimizer.pooling.load import PoolData, PoolSettings
+    from models.pool_data import PoolData, PoolSettings
     rng = np.random.default_rng(seed)
     members = [f"M{i:02d}" for i in range(n_members)]
     demand, own, pooled, access, policy = [], [], [], [], []

@@ -20,7 +20,7 @@ import openpyxl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from optimizer.risk.scenarios import DISRUPTIONS, RISK_SCENARIOS  # noqa: E402
+from optimizer.risk.schema import DISRUPTIONS, RISK_SCENARIOS  # noqa: E402
 from optimizer.core.workbook.writer import save_atomic, write_cell, write_header  # noqa: E402
 
 MAIN = ROOT / "inputs" / "korea_2024_2030.xlsx"

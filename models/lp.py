@@ -64,6 +64,8 @@ class LinearProgram:
     num_cols: int = 0
     num_rows: int = 0
     _csc_cache: tuple | None = None
+    # named parts of the objective as built: name -> [(column positions, coefficients), ...]
+    cost_parts: dict = field(default_factory=dict)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -81,8 +83,13 @@ class LinearProgram:
         return lp
 
     def add_variables(self, family: str, index: pd.DataFrame, lower=0.0, upper=INF, cost=0.0,
-                      integer: bool = False, doc: str = "") -> np.ndarray:
-        """Add one variable per row of ``index``; returns their column positions."""
+                      integer: bool = False, doc: str = "", parts: dict | str | None = None) -> np.ndarray:
+        """Add one variable per row of ``index``; returns their column positions.
+
+        ``parts`` names what the objective coefficients are made of, for every report to read
+        (:meth:`part_values`): a name (the whole ``cost`` is that part) or ``{name: coefficients}``
+        whose sum is ``cost`` (``cost`` itself is the coefficient the solver gets).
+        """
         if family in self.var_blocks:
             raise ValueError(f"variable family {family!r} added twice")
         n = len(index)
@@ -94,7 +101,37 @@ class LinearProgram:
         self.col_integer.append(np.full(n, bool(integer)))
         self.num_cols += n
         self._csc_cache = None
+        if isinstance(parts, str):
+            self.add_cost_part(parts, block.positions, self.col_cost[-1])
+        elif parts:
+            for name, coef in parts.items():
+                self.add_cost_part(name, block.positions, _broadcast(coef, n))
         return block.positions
+
+    def add_cost_part(self, name: str, positions, coefficients) -> None:
+        """Record that ``coefficients`` on ``positions`` are part ``name`` of the objective."""
+        self.cost_parts.setdefault(name, []).append((np.asarray(positions, dtype=np.int64),
+                                                     np.asarray(coefficients, dtype=float)))
+
+    def part_vectors(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each cost part as ``(positions, coefficients)``: ``sum(x[positions] * coefficients)``."""
+        out = {}
+        for name, pieces in self.cost_parts.items():
+            out[name] = (np.concatenate([p for p, _ in pieces]) if pieces else np.zeros(0, np.int64),
+                         np.concatenate([c for _, c in pieces]) if pieces else np.zeros(0))
+        return out
+
+    def cost_vector(self, exclude: tuple[str, ...] = ()) -> np.ndarray:
+        """Objective coefficients over all columns as the sum of the cost parts, less ``exclude``."""
+        vec = np.zeros(self.num_cols)
+        for name, (p, c) in self.part_vectors().items():
+            if name not in exclude:
+                np.add.at(vec, p, c)
+        return vec
+
+    def part_values(self, x: np.ndarray) -> dict[str, float]:
+        """The value of every cost part at ``x``, in the order the parts were first declared."""
+        return {name: float(np.multiply(x[p], c).sum()) for name, (p, c) in self.part_vectors().items()}
 
     def add_constraints(self, family: str, index: pd.DataFrame, terms: "Terms",
                         lower=-INF, upper=INF, doc: str = "") -> np.ndarray:

@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from models.lp import INF, LinearProgram, Terms, lookup
+from models.pool_data import PoolData
+from models.units import to_millions
 
-KILO = 1000.0  # model costs (thousands) -> currency millions: divide by KILO
 
 
 @dataclass
@@ -36,7 +37,7 @@ class PoolModel:
     """The built model plus the index tables needed to change coalitions and read it back."""
 
     lp: LinearProgram
-    data: object                     # PoolData (untyped: models/ never imports optimizer/)
+    data: PoolData
     members: tuple[str, ...]
     demand: pd.DataFrame             # member, material, year, demand, member_pos   (one per demand row)
     offers: pd.DataFrame             # offer, source, material, year, min_lot, integer, china, df
@@ -46,12 +47,12 @@ class PoolModel:
     access: pd.DataFrame             # offer x member access matrix (t), offers with access rights only
 
 
-def discount(data, years) -> np.ndarray:
+def discount(data: PoolData, years) -> np.ndarray:
     s = data.settings
     return (1.0 + s.discount_rate) ** -(np.asarray(years, dtype=float) - s.first_year)
 
 
-def build_pool_model(data) -> PoolModel:
+def build_pool_model(data: PoolData) -> PoolModel:
     """Build the joint model for all members, in a fixed order."""
     lp = LinearProgram("pooling")
     model = _index_tables(lp, data)
@@ -71,7 +72,7 @@ def build_pool_model(data) -> PoolModel:
 
 
 # --------------------------------------------------------------------------- indices
-def _index_tables(lp: LinearProgram, data) -> PoolModel:
+def _index_tables(lp: LinearProgram, data: PoolData) -> PoolModel:
     members = tuple(data.member_ids)
     mpos = {m: i for i, m in enumerate(members)}
     china = set(data.settings.china_sources)
@@ -350,7 +351,7 @@ def plan_tables(model: PoolModel, x: np.ndarray) -> dict[str, pd.DataFrame]:
     pooled = t[["offer", "tier", "tier_min", "tier_max", "unit_price", "min_lot"]].copy()
     pooled = pooled.merge(model.offers[["offer", "source", "material", "year", "df"]], on="offer")
     pooled["tonnes"] = qty["value"].to_numpy()
-    pooled["cost"] = pooled["tonnes"] * pooled["unit_price"] * pooled["df"] / KILO
+    pooled["cost"] = to_millions(pooled["tonnes"] * pooled["unit_price"] * pooled["df"])
     pooled = pooled[pooled["tonnes"] > 1e-9].drop(columns="df").reset_index(drop=True)
     value = (pooled["tonnes"] * pooled["unit_price"]).groupby(pooled["offer"]).sum()   # k-currency, undiscounted
     take = model.takes.copy()
@@ -366,7 +367,7 @@ def plan_tables(model: PoolModel, x: np.ndarray) -> dict[str, pd.DataFrame]:
     deliveries = pd.concat([take[cols], own[cols]], ignore_index=True)
     deliveries = deliveries[deliveries["tonnes"] > 1e-9].reset_index(drop=True)
     df = discount(model.data, deliveries["year"]) if len(deliveries) else np.zeros(0)
-    deliveries["cost"] = deliveries["tonnes"] * deliveries["unit_price"].fillna(0.0) * df / KILO
+    deliveries["cost"] = to_millions(deliveries["tonnes"] * deliveries["unit_price"].fillna(0.0) * df)
     keys = ["member", "material", "year"]
     summary = model.demand[keys + ["demand"]].copy()
     got = deliveries.groupby(keys, as_index=False).agg(received=("tonnes", "sum"))

@@ -16,9 +16,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from models.data import SourcingData
 from models.lp import LinearProgram, Terms, lookup
+from models.units import K_PER_M
 
-KILO = 1000.0  # currency millions -> thousands
+# The objective's parts, in report order: money spent, then the risk charge (a weight), then the
+# penalties of targets missed.  Each add_* function declares its part(s) on the LP.
+SPENDING_PARTS = ("purchases", "holding", "capex", "project opex")
+WEIGHT_PARTS = ("risk charge",)
+PENALTY_PARTS = ("unmet demand penalty", "stock shortfall penalty")
+COST_PARTS = ("purchases", "risk charge", "holding", "capex", "project opex", "unmet demand penalty",
+              "stock shortfall penalty")
 
 
 @dataclass
@@ -26,7 +34,7 @@ class SourcingModel:
     """The built LP plus the index tables the report needs to read it back."""
 
     lp: LinearProgram
-    data: object                       # SourcingData (kept untyped to avoid an import cycle)
+    data: SourcingData
     offers: pd.DataFrame               # buy index + capacity, unit_cost, bloc, risk, ...
     demand: pd.DataFrame               # material, year, demand
     cap_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # scope, year, theta, weighted demand
@@ -39,8 +47,10 @@ def discount_factors(data) -> dict[int, float]:
     return {t: (1.0 + s.discount_rate) ** -(t - s.base_year) for t in data.years}
 
 
-def build_model(data) -> SourcingModel:
-    """Build the whole LP in a fixed order: variables, then balances, policy, projects."""
+def build_model(data: SourcingData, survival_weeks: float | None = None) -> SourcingModel:
+    """Build the whole LP in a fixed order: variables, then balances, policy, projects.
+    ``survival_weeks``: also require time-to-survive >= that many weeks for every source
+    (:func:`add_survival_floor`)."""
     lp = LinearProgram("sourcing")
     model = SourcingModel(lp=lp, data=data, offers=_offer_table(data),
                           demand=_demand_table(data), discount=discount_factors(data))
@@ -56,6 +66,8 @@ def build_model(data) -> SourcingModel:
     add_project_build_once(model)
     add_project_output_limit(model)
     add_capex_budget(model)
+    if survival_weeks:
+        add_survival_floor(model, survival_weeks)
     return model
 
 
@@ -126,11 +138,12 @@ def add_purchase_variables(model: SourcingModel) -> None:
     """
     o, s = model.offers, model.data.settings
     df = o["year"].map(model.discount).to_numpy()
-    cost = df * (o["unit_cost"].to_numpy() + s.risk_weight * o["risk"].to_numpy()
-                 * o["reference_value"].to_numpy())
+    risk = s.risk_weight * o["risk"].to_numpy() * o["reference_value"].to_numpy()
+    cost = df * (o["unit_cost"].to_numpy() + risk)
     lower = o["min_volume"].fillna(0.0).to_numpy()
     model.lp.add_variables("buy", o[["material", "source", "year"]], lower=lower,
                            upper=o["capacity"].to_numpy(), cost=cost,
+                           parts={"purchases": df * o["unit_cost"].to_numpy(), "risk charge": df * risk},
                            doc="tonnes bought per material, supplier and year")
 
 
@@ -142,7 +155,7 @@ def add_stock_variables(model: SourcingModel) -> None:
     idx = _mat_year_index(model.data)
     hold = lookup(idx, model.data.materials, ["material"], "holding_cost")
     df = idx["year"].map(model.discount).to_numpy()
-    model.lp.add_variables("stock", idx, cost=df * np.nan_to_num(hold), doc="end-of-year stock (t)")
+    model.lp.add_variables("stock", idx, cost=df * np.nan_to_num(hold), parts="holding", doc="end-of-year stock (t)")
 
 
 SHORTFALL_DEFAULT_MULTIPLE = 1.5   # x the material's highest unit cost, per kg and year
@@ -194,14 +207,14 @@ def add_unmet_demand_variables(model: SourcingModel) -> None:
     idx = _mat_year_index(model.data)
     df = idx["year"].map(model.discount).to_numpy()
     pen = lookup(idx, material_penalties(model.data), ["material"], "unmet_penalty")
-    model.lp.add_variables("unmet", idx, cost=df * pen, doc="unserved demand (t)")
+    model.lp.add_variables("unmet", idx, cost=df * pen, parts="unmet demand penalty", doc="unserved demand (t)")
 
 
 def add_project_variables(model: SourcingModel) -> None:
     """build[p,t] in [0,1] (binary if integer_investments): share of project p whose first
     output year is t; make[p,t] >= 0: tonnes produced by p in year t.
 
-    build cost: df_{pay(t)} * capex[p] * 1000, pay(t) = max(first_year, t - lead_time[p])
+    build cost: df_{pay(t)} * capex[p] * K_PER_M, pay(t) = max(first_year, t - lead_time[p])
     make cost:  df_t * opex[p] per tonne
     For each project p and each planning year t >= earliest_year[p].
     """
@@ -218,10 +231,10 @@ def add_project_variables(model: SourcingModel) -> None:
     pay_year = np.maximum(data.settings.first_year, idx["year"].to_numpy() - np.ceil(lead)).astype(int)
     df_pay = np.array([model.discount[int(y)] for y in pay_year])
     df = idx["year"].map(model.discount).to_numpy()
-    model.lp.add_variables("build", idx, upper=1.0, cost=df_pay * capex * KILO,
+    model.lp.add_variables("build", idx, upper=1.0, cost=df_pay * capex * K_PER_M, parts="capex",
                            integer=data.settings.integer_investments,
                            doc="share of project coming online in year t")
-    model.lp.add_variables("make", idx, cost=df * opex, doc="project output (t)")
+    model.lp.add_variables("make", idx, cost=df * opex, parts="project opex", doc="project output (t)")
     model.project_pay_year = pd.Series(pay_year, index=pd.MultiIndex.from_frame(idx))
 
 
@@ -423,7 +436,8 @@ def add_stockpile_target(model: SourcingModel) -> None:
     idx = sp[["material", "year"]]
     df = idx["year"].map(model.discount).to_numpy(dtype=float) if len(idx) else np.zeros(0)
     pen = lookup(idx, material_penalties(data), ["material"], "shortfall_penalty") if len(idx) else np.zeros(0)
-    short = lp.add_variables("shortfall", idx, cost=df * pen, doc="stock below target (t)")
+    short = lp.add_variables("shortfall", idx, cost=df * pen, parts="stock shortfall penalty",
+                             doc="stock below target (t)")
     stock = lp.var_blocks["stock"]
     spos = lookup(idx, stock.index, ["material", "year"])
     terms = Terms().add(np.arange(len(idx)), stock.start + spos, 1.0).add(np.arange(len(idx)), short, 1.0)
@@ -497,3 +511,81 @@ def add_capex_budget(model: SourcingModel) -> None:
     lp.add_constraints("capex_total", tidx, tterms,
                        upper=np.array([total], dtype=float) if total is not None else np.zeros(0),
                        doc="total capex (currency M)")
+
+
+WEEKS_PER_YEAR = 52.0
+
+
+def survival_stock_floor(data: SourcingData, weeks: float) -> pd.DataFrame:
+    """Year-end stock that lets demand be met for ``weeks`` weeks if any one source stops:
+
+        floor[m, t-1] = weeks/52 * max(0, max_n (demand[m,t] - sum_{s != n} capacity[m,s,t]))
+
+    For each material m and planning year t after the first (the first year's opening stock is
+    data), over the sources n that offer m in t.  Returns material, year (t-1), floor (t).
+    """
+    sup = data.supply[data.supply["year"].isin(set(data.years))]
+    cap = sup.groupby(["material", "source", "year"], as_index=False)["capacity"].sum()
+    alt = cap.groupby(["material", "year"])["capacity"].transform("sum") - cap["capacity"]
+    dem = data.demand.set_index(["material", "year"])["demand"]
+    demand = np.array([float(dem.get((m, t), 0.0)) for m, t in zip(cap["material"], cap["year"])])
+    cap["floor"] = np.clip(demand - alt.to_numpy(), 0.0, None) * weeks / WEEKS_PER_YEAR
+    later = cap[cap["year"] > data.settings.first_year]
+    floor = later.groupby(["material", "year"], as_index=False)["floor"].max()
+    floor["year"] = floor["year"] - 1
+    return floor
+
+
+def add_survival_floor(model: SourcingModel, weeks: float) -> None:
+    """stock[m,t] >= floor[m,t] of :func:`survival_stock_floor` (a raised lower bound, not a row).
+
+    For each material and planning year with a positive floor.  Makes the time-to-survive of
+    every source at least ``weeks`` weeks (a hard requirement; infeasible if capacity cannot
+    build the stock).
+    """
+    floor = survival_stock_floor(model.data, weeks)
+    lp = model.lp
+    b = lp.var_blocks["stock"]
+    lower = lp.col_lower[list(lp.var_blocks).index("stock")].copy()
+    pos = {(m, int(t)): i for i, (m, t) in enumerate(zip(b.index["material"], b.index["year"]))}
+    for m, t, v in zip(floor["material"], floor["year"], floor["floor"]):
+        i = pos.get((m, int(t)))
+        if i is not None:
+            lower[i] = max(lower[i], float(v))
+    lp.set_bounds("stock", lower=lower)
+
+
+# --------------------------------------------------------------------------- expressions
+def objective_parts(model: SourcingModel, x: np.ndarray) -> dict[str, float]:
+    """Every part of :data:`COST_PARTS` at ``x`` (k-currency, discounted; 0 for a part the
+    model does not have), in that order."""
+    values = model.lp.part_values(x)
+    return {name: values.get(name, 0.0) for name in COST_PARTS}
+
+
+def part_vectors(model: SourcingModel) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every part of :data:`COST_PARTS` as ``(positions, coefficients)`` (empty where absent)."""
+    vec = model.lp.part_vectors()
+    empty = (np.zeros(0, np.int64), np.zeros(0))
+    return {name: vec.get(name, empty) for name in COST_PARTS}
+
+
+def risk_weighted_volume(model: SourcingModel) -> np.ndarray:
+    """sum risk_s * reference_value_m * tonnes (k-currency-equivalent, undiscounted) over
+    purchases and project output (the project's source's risk); a tonne of unmet demand
+    counts with risk 1 (certain non-supply), so lowering risk never means serving less.
+    A vector over the LP's columns (the frontier's second objective)."""
+    lp, data = model.lp, model.data
+    vec = np.zeros(lp.num_cols)
+    o = model.offers
+    vec[lp.var_blocks["buy"].positions] = o["risk"].to_numpy(float) * o["reference_value"].to_numpy(float)
+    ref = dict(zip(data.materials["material"], data.materials["reference_value"]))
+    make = lp.var_blocks["make"]
+    if make.size:
+        inv = data.investments.set_index("project")
+        risk = dict(zip(data.suppliers["source"], data.suppliers["risk"]))
+        vec[make.positions] = [risk.get(inv.at[p, "source"], 1.0) * ref[inv.at[p, "material"]]
+                               for p in make.index["project"]]
+    un = lp.var_blocks["unmet"]
+    vec[un.positions] = un.index["material"].map(ref).to_numpy(float)
+    return vec

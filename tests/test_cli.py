@@ -112,7 +112,7 @@ def test_console_script_solves_the_bundled_sample(tmp_path):
 
 def test_risk_template_round_trip(tmp_path, capsys):
     """``template --risk`` adds the two risk sheets (documented); filled, ``risk`` solves it."""
-    from optimizer.risk.scenarios import RISK_SHEETS
+    from optimizer.risk.schema import RISK_SHEETS
     template = tmp_path / "risk_template.xlsx"
     assert main(["template", "-o", str(template), "--risk"]) == 0
     assert "with the RiskScenarios and Disruptions sheets" in capsys.readouterr().out

@@ -7,7 +7,7 @@ import pytest
 
 from curve_fixtures import tiny_workbook
 from optimizer.cli import main
-from optimizer.compare import BASE, comparison_tables, input_changes, run_batch
+from optimizer.curves.compare import BASE, comparison_tables, input_changes, run_batch
 from optimizer.sourcing.validate import load_and_validate
 
 

@@ -11,10 +11,10 @@ import pytest
 from curve_fixtures import three_suppliers, tiny_workbook
 from model_fixtures import random_data, two_years_stock
 from models.sourcing import build_model
-from optimizer import curve_tables as T
+from optimizer.curves import tables as T
 from optimizer.cli import main
-from optimizer.curve_limits import Labeller
-from optimizer.curves import CurveError, cap_direction, compute_curve, vertices, with_cap_row, CurvePoint
+from optimizer.curves.limits import Labeller
+from optimizer.curves.parametric import (CurveError, cap_direction, compute_curve, vertices, with_cap_row, CurvePoint)
 from optimizer.sourcing.run import solve_data
 
 

@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import hostile_corpus as H
-import raw_zip as Z
-import workbook_factory as F
+from optimizer.robustness import corpus as H
+from optimizer.robustness import rawzip as Z
+from optimizer.robustness import factory as F
 from optimizer.core.workbook import columns as COLUMNS
 from optimizer.core.workbook import reader as L
-from optimizer import robustness as R
-from optimizer import robustness_child as C
+from optimizer.robustness import runner as R
+from optimizer.robustness import child as C
 from optimizer.sourcing import schema as S
 from optimizer.core.workbook import zip_guard as G
 from optimizer.core.issues import InputError

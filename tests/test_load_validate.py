@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import workbook_factory as F
+from optimizer.robustness import factory as F
 from optimizer.core.workbook import columns as COLUMNS
 from optimizer.sourcing import schema as S
 from optimizer.core.workbook import zip_guard as G

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import workbook_factory as F
+from optimizer.robustness import factory as F
 from optimizer.cli import main
 from optimizer.sourcing.validate import load_and_validate
 

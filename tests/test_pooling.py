@@ -19,10 +19,11 @@ from optimizer.core.solver import OPTIMAL
 from optimizer.cli import main
 from optimizer.core.issues import InputError
 from optimizer.pooling import coalitions as C
-from optimizer.pooling.analysis import run_pool
+from optimizer.pooling.run import run_pool
 from optimizer.pooling.games import core_check, shapley
 from optimizer.pooling.joint import owen_allocation, solve_grand
-from optimizer.pooling.load import PoolData, PoolSettings, load_pool_workbook
+from models.pool_data import PoolData, PoolSettings
+from optimizer.pooling.load import load_pool_workbook
 from optimizer.pooling.nucleolus import nucleolus
 from optimizer.pooling.template import write_pool_workbook
 from optimizer.core.solver import SolveOptions
@@ -397,16 +398,16 @@ def test_unreadable_files_are_input_errors(tmp_path, monkeypatch):
         load_pool_workbook(fake)
     assert "text file" in str(err.value.issues[0])
     # the main reader is used on the pool sheets: same guards, e.g. a merged cell in a data area
-    from optimizer.pooling import reader
+    from optimizer.pooling import load as pool_load
     from optimizer.pooling import schema as P
     seen = {}
-    real = reader.L.read_workbook
+    real = pool_load.L.read_workbook
 
     def read_workbook(path, sheets=()):
         seen["sheets"] = sheets
         return real(path, sheets=sheets)
 
-    monkeypatch.setattr(reader.L, "read_workbook", read_workbook)
+    monkeypatch.setattr(pool_load.L, "read_workbook", read_workbook)
     src = tmp_path / "pool.xlsx"
     write_pool_workbook(src, _tables())
     assert load_pool_workbook(src).member_ids == ("A", "B")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-import workbook_factory as F
+from optimizer.robustness import factory as F
 from model_fixtures import one_year
 from optimizer.sourcing import schema as S
 from optimizer.core.issues import InputError

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import workbook_factory as F
+from optimizer.robustness import factory as F
 from optimizer.core.solver import INFEASIBLE_OR_UNBOUNDED, TIME_LIMIT_FEASIBLE, UNBOUNDED
 from optimizer.core.solver import highs as native
 from optimizer.cli import main

@@ -36,7 +36,7 @@ SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from mpi4py import MPI
     import test_stochastic as T
-    from models.sppy_adapter import evaluate_first_stage, run_ph
+    from optimizer.risk.ph import evaluate_first_stage, run_ph
     from optimizer.risk.metrics import solve_stochastic
     data = T.random_data(1, with_projects=False)
     risk, avail, spot = T._risk_case(data)

@@ -8,7 +8,7 @@ from models.stochastic import build_extensive_form
 from optimizer.core.solver import OPTIMAL
 from optimizer.sourcing.run import solve_data
 from optimizer.risk.metrics import cvar_lp, solve_stochastic, var_cvar
-from optimizer.risk.scenarios import make_risk, scenario_factors
+from optimizer.risk.load import make_risk, scenario_factors
 
 
 # ----------------------------------------------------------------- CVaR by hand

@@ -322,7 +322,7 @@ POOL_SAMPLE = SAMPLE.parent / "pool_kr_jp_sg.xlsx"
 
 @pytest.mark.skipif(not POOL_SAMPLE.is_file(), reason="no pool sample workbook")
 def test_pool_workbook_runs_the_pooling_analysis(client, tmp_path):
-    from optimizer.pooling.analysis import allocation_table, run_pool
+    from optimizer.pooling.run import allocation_table, run_pool
     from optimizer.pooling.load import load_pool_workbook
     r = _post(client, POOL_SAMPLE)
     st = wait_finished(_getter(client), r.get_json()["id"], timeout=120)

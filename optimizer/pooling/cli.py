@@ -13,9 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
+from optimizer.core import cli as C
 from optimizer.core.issues import InputError
+from optimizer.pooling.load import load_pool_workbook
+from optimizer.pooling.report import write_pool_result
+from optimizer.pooling.run import METHODS, allocation_table, run_pool
+from optimizer.pooling.template import write_pool_workbook
 
-SAMPLE = Path(__file__).resolve().parents[2] / "inputs" / "pool_kr_jp_sg.xlsx"
+SAMPLE = C.sample("pool_kr_jp_sg.xlsx")
 
 
 def register(subparsers) -> None:
@@ -38,36 +43,31 @@ def register(subparsers) -> None:
 
 
 def default_output(path) -> Path:
-    return Path("outputs") / f"{Path(path).stem}_pool.xlsx"
+    return C.default_output(path, "pool")
 
 
 def cmd_pool(args) -> int:
-    from optimizer.cli import _print_issues
     if args.template:
-        from optimizer.pooling.template import write_pool_workbook
         try:
             out = write_pool_workbook(args.template, protect=(args.workbook,) if args.workbook else ())
         except ValueError as err:
             print(f"error: {err}", file=sys.stderr)
-            return 2
+            return C.EXIT_USAGE
         print(f"Pool template written: {out}")
-        return 0
+        return C.EXIT_OK
     if args.mga_slack is not None and not 0.0 <= args.mga_slack <= 1.0:
         print("error: --mga-slack must be between 0 and 1 (e.g. 0.03 for 3 %)", file=sys.stderr)
-        return 2
-    from optimizer.pooling.analysis import exit_code, run_pool
-    from optimizer.pooling.load import load_pool_workbook
-    from optimizer.pooling.report import write_pool_result
+        return C.EXIT_USAGE
     workbook = args.workbook or str(SAMPLE)
     output = args.output or default_output(workbook)
     if Path(output).resolve() == Path(workbook).resolve():
         print(f"error: refusing to overwrite the input workbook {workbook}", file=sys.stderr)
-        return 2
+        return C.EXIT_USAGE
     try:
         data = load_pool_workbook(workbook, mode="game" if args.game else "auto")
     except InputError as err:
-        _print_issues(err)
-        return 1
+        C.print_issues(err)
+        return C.EXIT_INPUT
     res = run_pool(data, mga_slack=args.mga_slack)
     out = None
     if res.standalone is not None:
@@ -75,14 +75,13 @@ def cmd_pool(args) -> int:
             out = write_pool_result(res, output, protect=(workbook,))
         except ValueError as err:
             print(f"error: {err}", file=sys.stderr)
-            return 2
+            return C.EXIT_USAGE
     print(summary_text(res, out))
-    return exit_code(res)
+    return C.exit_code(res.status)
 
 
 def summary_text(res, out_path) -> str:
     """The terminal summary: status, pooled vs stand-alone, the allocation table, the verdict."""
-    from optimizer.pooling.analysis import METHODS, allocation_table
     lines = [f"Status: {res.status}"]
     warn = [w for w in res.data.warnings if w.severity != "error"]
     if warn:

@@ -1,14 +1,12 @@
 """The cost c(S) of every coalition, from ONE built joint model by changing bounds.
 
-:func:`coalition_table` builds the joint model's matrix into one HiGHS instance
-(:func:`optimizer.core.solver.highs.pass_lp`) and, for each coalition, changes only
-bounds (:func:`models.pooling.coalition_bounds`: non-members' demand rows set to 0,
-access rows cut to the members' rights, non-members' ``take``/``own`` columns fixed
-to 0) and re-runs.  Coalitions are
-visited in Gray-code order, so consecutive coalitions differ by one member and the
-LP warm-starts from the previous basis.  Statuses go through
-:func:`optimizer.core.solver.highs.map_status` (the same mapping as every solve) and
-every solution is re-checked against its own coalition's bounds and rows; a
+:func:`coalition_table` keeps the joint model in one resolver
+(:func:`optimizer.core.solver.open_resolver`: one HiGHS instance with the native backend) and,
+for each coalition, changes only bounds (:func:`models.pooling.coalition_bounds`: non-members'
+demand rows set to 0, access rows cut to the members' rights, non-members' ``take``/``own``
+columns fixed to 0) and re-runs.  Coalitions are visited in Gray-code order, so consecutive
+coalitions differ by one member and the LP warm-starts from the previous basis.  Statuses are
+the solver layer's (the same mapping as every solve) and every solution is re-checked against its own coalition's bounds and rows; a
 coalition that does not end proven optimal is re-solved once through
 :func:`optimizer.core.solver.solve_lp` (which re-checks infeasible/unbounded verdicts with
 presolve off) before it is reported as such.
@@ -16,15 +14,14 @@ presolve off) before it is reported as such.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from models.pooling import KILO, PoolModel, apply_coalition, build_pool_model, coalition_bounds, coalition_maps
-from optimizer.core.solver import OPTIMAL
-from optimizer.core.solver import highs as native
+from models.pooling import PoolModel, apply_coalition, build_pool_model, coalition_bounds, coalition_maps
+from models.units import to_millions
+from optimizer.core.solver import OPTIMAL, SolveOptions, open_resolver, solve_lp
 from optimizer.pooling.games import EXACT_MAX_PLAYERS, Game, label
-from optimizer.core.solver import SolveOptions, solve_lp
 
 CHECK_TOL = 1e-6
 
@@ -80,25 +77,22 @@ class CoalitionTable:
 
 
 class CoalitionSolver:
-    """One HiGHS instance holding the joint model; ``solve(mask)`` changes bounds and runs."""
+    """One resolver holding the joint model; ``solve(mask)`` changes bounds and runs (warm start)."""
 
     def __init__(self, model: PoolModel, options: SolveOptions | None = None):
         self.model = model
         self.options = options or SolveOptions(ranging=False, want_duals=False)
         lp = model.lp
-        self.h = native.new_highs(self.options)
-        native.pass_lp(self.h, lp)
+        self.h = open_resolver(lp, self.options)
         self.maps = coalition_maps(model)
         self.cost, self.cl, self.cu, self.rl, self.ru, integer = lp.arrays()
         self.mip = bool(integer.any())
         start, self.index, self.value = lp.csc()
         self.col_of_nz = np.repeat(np.arange(lp.num_cols), np.diff(start))
         self.unmet = lp.var_blocks["unmet"].positions
-        inf = native.highspy.kHighsInf
-        self._inf = inf
         self._rows32 = self.maps.demand_rows.astype(np.int32)
         self._acc32 = self.maps.access_rows.astype(np.int32)
-        self._acc_lo = np.full(self._acc32.size, -inf)
+        self._acc_lo = np.full(self._acc32.size, -np.inf)
         self._cols32 = self.maps.cols.astype(np.int32)
         self._col_lo = self.cl[self.maps.cols]
         self.solves = 0
@@ -106,25 +100,23 @@ class CoalitionSolver:
     def _set(self, mask: int):
         bounds = coalition_bounds(self.maps, mask)
         rhs, acc, cup = bounds
-        self.h.changeRowsBounds(int(self._rows32.size), self._rows32, rhs, rhs)
+        self.h.set_row_bounds(self._rows32, rhs, rhs)
         if self._acc32.size:
-            self.h.changeRowsBounds(int(self._acc32.size), self._acc32, self._acc_lo, acc)
-        self.h.changeColsBounds(int(self._cols32.size), self._cols32, self._col_lo,
-                                np.where(np.isinf(cup), self._inf, cup))
+            self.h.set_row_bounds(self._acc32, self._acc_lo, acc)
+        self.h.set_col_bounds(self._cols32, self._col_lo, cup)
         return bounds
 
     def solve(self, mask: int) -> tuple[str, float, np.ndarray | None]:
         """(status, cost in currency M, x) of coalition ``mask``."""
         bounds = self._set(mask)
-        self.h.run()
+        status = self.h.run()
         self.solves += 1
-        status = native.map_status(self.h)
         if status != OPTIMAL:
             return self._fallback(mask)
-        x = np.asarray(self.h.getSolution().col_value, dtype=float)
+        x = self.h.solution().x
         if self._violated(x, *bounds):
             return self._fallback(mask)
-        return status, float(self.h.getInfo().objective_function_value) / KILO, x
+        return status, to_millions(self.h.objective), x
 
     def _violated(self, x, rhs, acc, cup) -> bool:
         """Our own check of a solution against this coalition's bounds and rows."""
@@ -143,11 +135,10 @@ class CoalitionSolver:
         """Re-solve the coalition from scratch through solve_lp (shared retries and checks)."""
         model = build_pool_model(self.model.data)
         apply_coalition(model, mask)
-        sol = solve_lp(model.lp, SolveOptions(time_limit=self.options.time_limit, ranging=False,
-                                              want_duals=False))
+        sol = solve_lp(model.lp, replace(self.options, ranging=False, want_duals=False))
         self.solves += 1
         if sol.status == OPTIMAL:
-            return sol.status, sol.objective / KILO, sol.x
+            return sol.status, to_millions(sol.objective), sol.x
         return sol.status, np.nan, sol.x
 
 

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from models.lp import Terms
-from models.pooling import KILO, PoolModel, build_pool_model
+from models.pooling import PoolModel, build_pool_model
+from models.units import to_millions
 from optimizer.core.solver import OPTIMAL
 from optimizer.core.solver import Solution, SolveOptions, solve_lp
 
@@ -68,8 +69,8 @@ def owen_allocation(model: PoolModel, sol: Solution) -> OwenResult:
         u += ((sol.row_duals[acc.positions])[:, None] * model.access.to_numpy(dtype=float)).sum(axis=0)
     own = lp.var_blocks["own"]
     np.add.at(u, model.own["member_pos"].to_numpy(), (sol.col_duals * sol.x)[own.positions])
-    u /= KILO
-    grand = sol.objective / KILO
+    u = to_millions(u)
+    grand = to_millions(sol.objective)
     shared = grand - u.sum()
     if abs(shared) > OWEN_TOL * max(1.0, abs(grand)):
         return OwenResult(None, f"not available: pooled-offer capacities bind and carry {shared:,.4f} M of the "
@@ -93,7 +94,7 @@ def _direction_vectors(model: PoolModel) -> list[tuple[str, str, np.ndarray]]:
         v[qty.positions[src_q == s]] = cost[qty.positions[src_q == s]]
         sel = model.own["source"].to_numpy() == s
         v[own.positions[sel]] = cost[own.positions[sel]]
-        out.append((f"spend with {s}", "currency M", v / KILO))
+        out.append((f"spend with {s}", "currency M", to_millions(v)))
     for i, m in enumerate(model.members):
         v = np.zeros(lp.num_cols)
         v[take.positions[model.takes["member_pos"].to_numpy() == i]] = 1.0
@@ -125,7 +126,7 @@ def alternatives(model: PoolModel, optimum: Solution, slack: float, options: Sol
     tonnes_cols = np.concatenate([lp.var_blocks[f].positions for f in ("tier_qty", "own", "take")])
     base = plan_measures(model, optimum.x)
     rows = [{"direction": "optimal plan", "sense": "", "status": optimum.status, "value": np.nan,
-             "total_cost": optimum.objective / KILO, "above_optimum": 0.0, "distance_t": 0.0, **base}]
+             "total_cost": to_millions(optimum.objective), "above_optimum": 0.0, "distance_t": 0.0, **base}]
     opts = SolveOptions(**{**options.__dict__, "want_duals": False, "ranging": False})
     for name, unit, vec in _direction_vectors(alt):
         for sense in ("min", "max"):
@@ -134,9 +135,9 @@ def alternatives(model: PoolModel, optimum: Solution, slack: float, options: Sol
             sol = solve_lp(lp, opts)
             row = {"direction": name, "sense": sense, "status": sol.status, "unit": unit}
             if sol.has_solution:
-                total = float(cost @ sol.x) / KILO
+                total = to_millions(float(cost @ sol.x))
                 row.update(value=float(vec @ sol.x), total_cost=total,
-                           above_optimum=total / (optimum.objective / KILO) - 1.0 if optimum.objective else np.nan,
+                           above_optimum=total / to_millions(optimum.objective) - 1.0 if optimum.objective else np.nan,
                            distance_t=float(np.abs(sol.x[tonnes_cols] - optimum.x[tonnes_cols]).sum()),
                            **plan_measures(model, sol.x))
             rows.append(row)

@@ -1,17 +1,15 @@
 """Read and validate a pool workbook into :class:`PoolData`, collecting every problem.
 
-The file is opened only through :func:`optimizer.pooling.reader.read_pool_workbook`, i.e.
-:func:`optimizer.core.workbook.reader.read_workbook` on the pool sheets (size and zip-bomb limits,
-defusedxml, format sniffing, merged cells, uncached formulas) and every cell
-is converted by :func:`optimizer.sourcing.validate.convert_sheet` / ``parse_cell``, so the rules
-and messages are those of the main workbook.  Every violation is an
+The file is opened only through :func:`optimizer.core.workbook.reader.read_workbook` on the
+pool sheets (size and zip-bomb limits, defusedxml, format sniffing, merged cells, uncached
+formulas) and every cell is converted by :func:`optimizer.core.workbook.cells.convert_sheet` /
+``parse_cell``, so the rules and messages are those of the main workbook.  Every violation is an
 :class:`~optimizer.core.issues.Issue` with sheet, cell, value and rule; if any is an error,
 :class:`~optimizer.core.issues.InputError` carries them all.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,8 +19,7 @@ from optimizer.core.workbook import columns as S
 from optimizer.core.issues import InputError, Issue
 from optimizer.core.workbook.reader import did_you_mean, is_blank, norm
 from optimizer.pooling import schema as P
-from optimizer.pooling.games import Game
-from optimizer.pooling.reader import read_pool_workbook
+from models.pool_data import PoolData, PoolSettings
 from optimizer.pooling.sheets import _known, _nan, parse_game, parse_split
 from optimizer.core.workbook.cells import Bad, Table, check_refs, convert_sheet, finalize, parse_cell
 
@@ -30,69 +27,6 @@ TABLES = {"Members": "members", "MemberDemand": "demand", "PooledOffers": "poole
           "PooledAccess": "access", "StandaloneOffers": "standalone", "MemberPolicy": "policy", "ProposedSplit": "split",
           "CoalitionCosts": "coalitions"}
 _MODEL_TABLES = ("Members", "MemberDemand", "PooledOffers", "PooledAccess", "StandaloneOffers", "MemberPolicy")
-
-
-@dataclass(frozen=True)
-class PoolSettings:
-    first_year: int | None = None
-    last_year: int | None = None
-    currency: str = "USD"
-    members: tuple[str, ...] = ()
-    mga_slack: float = 0.03
-    china_sources: tuple[str, ...] = ("CN",)
-    unmet_penalty: float = 0.0
-    discount_rate: float = 0.0
-    time_limit: float | None = None
-    shapley_permutations: int = 2000
-    seed: int = 0
-
-    @property
-    def years(self) -> list[int]:
-        if self.first_year is None or self.last_year is None:
-            return []
-        return list(range(self.first_year, self.last_year + 1))
-
-
-@dataclass(frozen=True)
-class PoolData:
-    """A validated pool workbook.
-
-    Tables (columns are schema keys of :mod:`optimizer.pooling.schema`):
-      members:    member, name, country
-      demand:     member, material, year, demand       (planning years only)
-      pooled:     offer, source, material, year, tier, tier_min, tier_max (inf = unlimited),
-                  unit_price, min_lot
-      access:     offer, member, capacity          (offers with access rights only)
-      standalone: member, source, material, year, capacity, unit_price
-      policy:     member, material, year, max_china_share
-      split:      member, share (fraction of the pooled cost or of the savings)
-    ``split_kind`` is "cost", "savings" or None; ``game`` the typed game (cost form) with
-    ``game_kind`` "cost" or "savings", or None.  ``mode`` is "model" or "game".
-    """
-
-    settings: PoolSettings
-    mode: str
-    member_ids: tuple[str, ...]
-    members: pd.DataFrame
-    demand: pd.DataFrame
-    pooled: pd.DataFrame
-    access: pd.DataFrame
-    standalone: pd.DataFrame
-    policy: pd.DataFrame
-    split: pd.DataFrame
-    split_kind: str | None = None
-    game: Game | None = None
-    game_kind: str | None = None
-    warnings: tuple[Issue, ...] = ()
-    source_file: str = ""
-    source_sha256: str = ""
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def member_names(self) -> dict[str, str]:
-        if self.members.empty:
-            return {m: m for m in self.member_ids}
-        return dict(zip(self.members["member"], self.members["name"]))
 
 
 # --------------------------------------------------------------------------- settings
@@ -218,7 +152,7 @@ def load_pool_workbook(path, mode: str = "auto") -> PoolData:
     """
     if mode not in ("auto", "model", "game"):
         raise ValueError("mode must be auto, model or game")
-    raw = read_pool_workbook(path)
+    raw = L.read_workbook(path, P.POOL_SHEETS)
     issues = list(raw.issues)
     t = {name: convert_sheet(P.SHEET_BY_NAME[name], raw.sheets.get(name), issues) for name in TABLES}
     values, cells = _settings(raw.sheets.get("Settings"), issues)

@@ -8,8 +8,8 @@ Guajardo & Jornsten (2015, EJOR 241(3):931-935) show is required: fixing every
 coalition tight in *one* optimal solution gives wrong answers (it does on the Lemaire,
 Hasan et al., Oh & Shin and Sakawa et al. games in tests/test_games.py).
 
-The LPs are solved with HiGHS through :mod:`optimizer.core.solver.highs` (same status
-mapping as every other solve).  Values are scaled to max |c| = 1 inside the LPs.
+The LPs are solved through :func:`optimizer.core.solver.solve_lp` (same status mapping and
+checks as every other solve) with tight feasibility tolerances.  Values are scaled to max |c| = 1 inside the LPs.
 """
 from __future__ import annotations
 
@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.core.solver import OPTIMAL
+from models.lp import LinearProgram
+from optimizer.core.solver import OPTIMAL, SolveOptions, solve_lp
 from optimizer.pooling.games import Game, GameError, incidence, shapley
 
 TIGHT_TOL = 1e-7              # scaled excess within this of the level = tight
 SLACK_TOL = 1e-6              # scaled excess above the level by more than this = not always tight
 DUAL_TOL = 1e-7               # |dual| above this proves tightness (complementary slackness)
 FACE_RELAX = 1e-9             # the optimal face is taken with this much room (round-off)
+TOLERANCES = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
 
 
 # --------------------------------------------------------------------------- small LP helper
@@ -45,31 +47,14 @@ def _solve_dense(cost, A, row_lo, row_hi, col_lo, col_hi) -> _LPResult:
 
 def _solve_sparse(cost, rows, cols, vals, shape, row_lo, row_hi, col_lo, col_hi) -> _LPResult:
     """The same with A given as (row, column, value) triplets of a ``shape`` matrix."""
-    import highspy
-
-    from optimizer.core.solver import highs as native
-    from optimizer.core.solver import SolveOptions
-
-    h = native.new_highs(SolveOptions())
-    h.setOptionValue("primal_feasibility_tolerance", 1e-9)
-    h.setOptionValue("dual_feasibility_tolerance", 1e-9)
     m, k = shape
-    inf = highspy.kHighsInf
-    fix = lambda a, s: np.where(np.isinf(a), s * inf, a).astype(float)
-    order = np.lexsort((rows, cols))
-    rows, cols, vals = np.asarray(rows)[order], np.asarray(cols)[order], np.asarray(vals, float)[order]
-    start = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=k))]).astype(np.int32)
-    h.passModel(k, m, int(rows.size), 1, 1, 0.0, np.asarray(cost, float),
-                fix(np.asarray(col_lo, float), -1), fix(np.asarray(col_hi, float), 1),
-                fix(np.asarray(row_lo, float), -1), fix(np.asarray(row_hi, float), 1),
-                start, rows.astype(np.int32), vals, np.zeros(k, np.int32))
-    h.run()
-    status = native.map_status(h)
-    if status != OPTIMAL:
-        return _LPResult(status)
-    s = h.getSolution()
-    return _LPResult(status, float(h.getInfo().objective_function_value),
-                     np.asarray(s.col_value, float), np.asarray(s.row_dual, float))
+    lp = LinearProgram.from_arrays(np.asarray(cost, float), np.asarray(col_lo, float), np.asarray(col_hi, float),
+                                   np.asarray(row_lo, float), np.asarray(row_hi, float), np.zeros(k, bool),
+                                   np.asarray(rows), np.asarray(cols), np.asarray(vals, float), name="nucleolus")
+    sol = solve_lp(lp, SolveOptions(ranging=False, tolerances=TOLERANCES))
+    if sol.status != OPTIMAL:
+        return _LPResult(sol.status)
+    return _LPResult(sol.status, float(sol.objective), sol.x, sol.row_duals)
 
 
 def _need(res: _LPResult, what: str) -> _LPResult:

@@ -16,7 +16,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
-from optimizer.pooling.analysis import METHODS, PoolResult, allocation_table, verdict_table
+from optimizer.pooling.run import METHODS, PoolResult, allocation_table, verdict_table
 from optimizer.pooling.games import label
 from optimizer.core.workbook.layout import sheet_title, chart_title, show_axes
 from optimizer.core.workbook.writer import (GOOD_FILL, MONEY_3, NOTE_FONT, SHARE_2, TONNES, WARN_FILL, save_atomic, write_cell, write_table)

@@ -5,56 +5,21 @@ model (extensive form, HiGHS), computes VSS / EVPI and time-to-survive, prints a
 and writes the risk workbook (default ``outputs/<name>_risk.xlsx``).
 
 ``--mpi`` solves by progressive hedging with mpi-sppy instead of the extensive form; it
-must be started under MPI, e.g. ``mpiexec -n 2 sourcing risk WORKBOOK --mpi`` or
-``mpiexec -n 2 python -m mpi4py -m models.sppy_adapter WORKBOOK`` (see
-:mod:`models.sppy_adapter`); without MPI it prints these commands and exits with 2.
+must be started under MPI, e.g. ``mpiexec -n 2 sourcing risk WORKBOOK --mpi`` (see
+:mod:`optimizer.risk.ph`); without MPI it prints that command and exits with 2.
 """
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
-from optimizer.core.solver import OPTIMAL, SOLVER_ERROR, SOLVER_MISSING
+from optimizer.core import cli as C
 from optimizer.core.issues import InputError
-
-
-def default_output(path) -> Path:
-    return Path("outputs") / f"{Path(path).stem}_risk.xlsx"
-
-
-def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_weeks=None,
-             with_vss: bool = True, first_stage: dict | None = None, notes=()):
-    """Load, validate, solve, write; returns (RiskResult, tts, ranking, output path or None).
-    ``first_stage``: evaluate that plan (contract, build) instead of optimising it (the
-    ``--mpi`` path passes progressive hedging's consensus); ``notes`` go on the Risk sheet.
-    Raises InputError for a bad workbook."""
-    from models.sourcing import build_model
-    from optimizer.risk.metrics import expected_values, solve_stochastic
-    from optimizer.risk.report import write_risk_workbook
-    from optimizer.risk.scenarios import read_risk_scenarios, scenario_factors
-    from optimizer.sourcing.tts import exposure_ranking, time_to_survive
-    from optimizer.sourcing.validate import load_and_validate
-
-    data = load_and_validate(str(workbook))
-    risk = read_risk_scenarios(workbook, data)
-    avail, spot = scenario_factors(risk, build_model(data).offers)
-    res = solve_stochastic(data, avail, spot, risk.prob, risk.names, alpha=alpha, beta=beta,
-                           with_vss=with_vss, tts_weeks=tts_weeks, first_stage=first_stage)
-    res.notes[:0] = list(notes)
-    tts = ranking = None
-    if res.status == OPTIMAL:
-        tts = time_to_survive(data, expected_values(res, "stock"), risk.disruptions)
-        ranking = exposure_ranking(tts)
-    out = None
-    if output is not None and res.status == OPTIMAL:
-        out = write_risk_workbook(output, res, tts, ranking, risk, data.settings.currency,
-                                  protect=(str(workbook),))
-    return res, tts, ranking, out
-
-
-def read_risk(workbook, data):
-    from optimizer.risk.scenarios import read_risk_scenarios
-    return read_risk_scenarios(workbook, data)
+from optimizer.core.solver import OPTIMAL
+from optimizer.risk import ph
+from optimizer.risk.load import read_risk_scenarios
+from optimizer.risk.report import write_risk_workbook
+from optimizer.risk.run import default_output, run_risk
 
 
 def summary_text(res, ranking, out, currency="USD") -> str:
@@ -77,32 +42,26 @@ def summary_text(res, ranking, out, currency="USD") -> str:
 
 
 def cmd_risk(args) -> int:
-    from optimizer.cli import _print_issues
     if not 0.0 <= args.alpha < 1.0 or args.beta < 0.0:
         print("error: --alpha must be in [0, 1) and --beta >= 0", file=sys.stderr)
-        return 2
+        return C.EXIT_USAGE
     if args.mpi:
         return cmd_risk_mpi(args)
     output = args.output or default_output(args.workbook)
     try:
         res, tts, ranking, out = run_risk(args.workbook, output, args.alpha, args.beta, args.tts_weeks)
     except InputError as err:
-        _print_issues(err)
-        return 1
+        C.print_issues(err)
+        return C.EXIT_INPUT
     except ValueError as err:      # e.g. output = input
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return C.EXIT_USAGE
     print(summary_text(res, ranking, out))
-    if res.status == OPTIMAL:
-        return 0
-    if res.status in (SOLVER_MISSING, SOLVER_ERROR):
-        return 4
-    return 3
+    return C.exit_code(res.status)
 
 
 def mpi_size() -> int:
     """Ranks of the MPI job this process was started in (1 when not under mpiexec)."""
-    import os
     for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS"):
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
@@ -116,43 +75,44 @@ def cmd_risk_mpi(args) -> int:
         print("--mpi runs progressive hedging (mpi-sppy) over MPI ranks and must be started under "
               f"MPI, e.g.:\n  mpiexec -n 2 sourcing risk {args.workbook} --mpi\n"
               "(pip install mpi-sppy mpich mpi4py, or the package's [risk] extra)", file=sys.stderr)
-        return 2
+        return C.EXIT_USAGE
     try:
-        from mpi4py import MPI
-        from models import sppy_adapter as A
+        from mpi4py import MPI   # optional: the [risk] extra
     except ImportError as exc:
         print(f"error: {exc}: pip install mpi-sppy mpich mpi4py", file=sys.stderr)
-        return 4
-    from optimizer.cli import _print_issues
+        return C.EXIT_SOLVER
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
     try:
-        first, info, data = A.ph_for_workbook(args.workbook, args.alpha, args.beta, args.rho, args.iters,
-                                              args.convthresh, args.tts_weeks)
+        first, info, data = ph.ph_for_workbook(args.workbook, args.alpha, args.beta, args.rho, args.iters,
+                                               args.convthresh, args.tts_weeks)
+    except ImportError as exc:
+        if rank == 0:
+            print(f"error: {exc}: pip install mpi-sppy mpich mpi4py", file=sys.stderr)
+        return C.EXIT_SOLVER
     except InputError as err:
         if rank == 0:
-            _print_issues(err)
-        return 1
+            C.print_issues(err)
+        return C.EXIT_INPUT
     if rank != 0:
-        return 0
+        return C.EXIT_OK
     output = args.output or default_output(args.workbook)
-    notes = [A.ph_note(info, comm.Get_size())]
+    notes = [ph.ph_note(info, comm.Get_size())]
     res, tts, ranking, _ = run_risk(args.workbook, None, args.alpha, args.beta, args.tts_weeks,
                                     first_stage=first, notes=notes)
-    gap = A.ph_gap_note(info, res.objective, data.settings.currency)
+    gap = ph.ph_gap_note(info, res.objective, data.settings.currency)
     if gap:
         res.notes.append(gap)
     out = None
     if res.status == OPTIMAL:
-        from optimizer.risk.report import write_risk_workbook
         try:
-            out = write_risk_workbook(output, res, tts, ranking, read_risk(args.workbook, data),
+            out = write_risk_workbook(output, res, tts, ranking, read_risk_scenarios(args.workbook, data),
                                       data.settings.currency, protect=(str(args.workbook),))
         except ValueError as err:      # e.g. output = input
             print(f"error: {err}", file=sys.stderr)
-            return 2
+            return C.EXIT_USAGE
     print(summary_text(res, ranking, out, data.settings.currency))
-    return 0 if res.status == OPTIMAL else (4 if res.status in (SOLVER_MISSING, SOLVER_ERROR) else 3)
+    return C.exit_code(res.status)
 
 
 def register(subparsers) -> None:

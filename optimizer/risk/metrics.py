@@ -23,10 +23,8 @@ import pandas as pd
 from models.lp import INF, LinearProgram, Terms
 from models.sourcing import build_model
 from models.stochastic import StochasticModel, build_extensive_form, fix_first_stage
-from optimizer.core.solver import OPTIMAL
-from optimizer.core.solver import SolveOptions, solve_lp
-
-KILO = 1000.0
+from models.units import to_millions
+from optimizer.core.solver import OPTIMAL, SolveOptions, solve_lp
 
 
 def var_cvar(losses, probs, alpha: float) -> tuple[float, float]:
@@ -52,7 +50,6 @@ def cvar_lp(losses, probs, alpha: float) -> tuple[float, float]:
     min eta + 1/(1-alpha) sum p_w delta_w,  delta_w >= l_w - eta,  delta_w >= 0."""
     l = np.asarray(losses, float)
     p = np.asarray(probs, float)
-    import pandas as pd
     lp = LinearProgram("cvar")
     eta = lp.add_variables("eta", pd.DataFrame(index=range(1)), lower=-INF, cost=1.0)
     n = l.size
@@ -94,7 +91,7 @@ def _solve(model: StochasticModel, options: SolveOptions):
     sol = solve_lp(model.lp, options)
     if sol.status != OPTIMAL:
         return sol, None
-    return sol, model.scenario_costs(sol.x) / KILO
+    return sol, to_millions(model.scenario_costs(sol.x))
 
 
 def _F(costs, prob, alpha, beta) -> float:
@@ -108,17 +105,14 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     """Solve RP and (optionally) EV/EEV/WS; never raises for solver outcomes.
 
     ``tts_weeks``: optional constraint time-to-survive >= N weeks, as year-end stock floors
-    (:func:`optimizer.sourcing.tts.tts_stock_floor`) in every scenario.
+    (:func:`models.sourcing.add_survival_floor`) in every scenario.
     ``first_stage``: contract and build fixed at these values (e.g. progressive hedging's
     consensus, clipped into their bounds) and only the recourse optimised: the "RP" figures
     are then those of that plan, evaluated exactly in every scenario.
     """
     options = options or SolveOptions(ranging=False, want_duals=False)
     prob = np.asarray(prob, float)
-    base = build_model(data)
-    if tts_weeks:
-        from optimizer.sourcing.tts import apply_stock_floor, tts_stock_floor
-        apply_stock_floor(base, tts_stock_floor(data, tts_weeks))
+    base = build_model(data, survival_weeks=tts_weeks)
     model = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base)
     if first_stage is not None:
         _, cl, cu, *_ = model.lp.arrays()
@@ -133,7 +127,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     res.message = sol.message if first_stage is None else \
         "given first stage; recourse proven optimal in every scenario"
     res.x = sol.x
-    res.objective = sol.objective / KILO
+    res.objective = to_millions(sol.objective)
     res.scenario_costs = costs
     res.expected = float(prob @ costs)
     res.var, res.cvar = var_cvar(costs, prob, alpha)
@@ -153,7 +147,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
         if eev_costs is None:
             res.notes.append(f"EV first stage in the scenarios: {eev_sol.message}; VSS not computed")
         else:
-            res.eev = eev_sol.objective / KILO
+            res.eev = to_millions(eev_sol.objective)
             res.vss = res.eev - res.objective
     ws = []
     for i in range(prob.size):

@@ -17,6 +17,8 @@ attach slack columns to its rows, so the labels are the model's own.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -114,8 +116,7 @@ def required_china_share(model: SourcingModel, options: SolveOptions) -> pd.Data
     cap = lp.row_blocks["china_cap"]
     relax = lp.add_variables("cap_relax", cap.index, cost=1.0)
     lp.extend_rows(cap.positions, relax, -1.0)
-    sol = solve_lp(lp, SolveOptions(backend="native", solver="highs", time_limit=options.time_limit,
-                                    ranging=False, want_duals=False))
+    sol = solve_lp(lp, replace(options, ranging=False, want_duals=False))
     out = diag.cap_rows.copy().rename(columns={"max_china_share": "target"})
     if sol.x is None:
         out["required_share"] = np.nan
@@ -166,8 +167,7 @@ def explain_infeasible(model: SourcingModel, options: SolveOptions) -> tuple[lis
         terms = Terms().add(np.arange(has_min.size), buy.positions[has_min], 1.0)
         terms.add(np.arange(has_min.size), short, 1.0)
         lp.add_constraints("min_volume", idx, terms, lower=mins[has_min])
-    sol = solve_lp(lp, SolveOptions(backend="native", solver="highs", time_limit=options.time_limit,
-                                    ranging=False, want_duals=False))
+    sol = solve_lp(lp, replace(options, ranging=False, want_duals=False))
     rows, sentences = [], []
     if sol.x is None:
         sentences.append("The elastic diagnostic could not be solved either (" + sol.message + "); "

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from models.lp import lookup
+from models import sourcing as M
 from models.sourcing import SourcingModel
+from models.units import to_millions
 from optimizer.core.solver import OPTIMAL
 from optimizer.sourcing import result as R
 from optimizer.core.solver import Solution
@@ -25,27 +27,8 @@ def _vals(model: SourcingModel, family: str, x: np.ndarray) -> pd.DataFrame:
 
 
 def objective_parts(model: SourcingModel, x: np.ndarray) -> dict[str, float]:
-    """Discounted objective split into its parts (currency millions)."""
-    lp, data = model.lp, model.data
-    cost, *_ = lp.arrays()
-    o = model.offers
-    buy = lp.var_blocks["buy"]
-    xb = x[buy.positions]
-    df = o["year"].map(model.discount).to_numpy()
-    purchases = float(np.sum(df * o["unit_cost"].to_numpy() * xb))
-    risk = float(np.sum(df * data.settings.risk_weight * o["risk"].to_numpy()
-                        * o["reference_value"].to_numpy() * xb))
-
-    def fam(name):
-        b = lp.var_blocks[name]
-        return float(np.dot(cost[b.positions], x[b.positions])) if b.size else 0.0
-
-    parts = {
-        "purchases": purchases, "risk charge": risk, "holding": fam("stock"),
-        "capex": fam("build"), "project opex": fam("make"),
-        "unmet demand penalty": fam("unmet"), "stock shortfall penalty": fam("shortfall"),
-    }
-    return {k: v / 1000.0 for k, v in parts.items()}
+    """Discounted objective split into its parts (currency millions), as the model declares them."""
+    return {k: to_millions(v) for k, v in M.objective_parts(model, x).items()}
 
 
 def plan_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
@@ -102,7 +85,7 @@ def share_tables(model: SourcingModel, plan: pd.DataFrame):
             continue
         wd = dem[(dem["year"] == t) & dem["material"].isin(capped)]["wdem"].sum()
         china = china_plan[(china_plan["year"] == t) & china_plan["material"].isin(capped)]["value"].sum()
-        rows.append((t, "ALL (uncapped)", china / wd if wd > 0 else np.nan, np.nan))
+        rows.append((t, R.UNCAPPED, china / wd if wd > 0 else np.nan, np.nan))
     shares = pd.DataFrame(rows, columns=["year", "scope", "china_share", "target"])
     shares["within_target"] = shares["target"].isna() | (shares["china_share"] <= shares["target"] + 1e-6)
     shares["headroom_pp"] = (shares["target"] - shares["china_share"]) * 100.0

@@ -37,20 +37,21 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
 from optimizer.core.solver import OPTIMAL, TIME_LIMIT_FEASIBLE
+from optimizer.core import values as V
 from optimizer.core.workbook import layout as L
 from optimizer.core.workbook.layout import WRAP_TOP
 from optimizer.core.workbook.writer import (BOLD, GOOD_FILL, ITALIC, MONEY, NOTE_FONT, ORANGE_FILL, PP, PRICE, SECONDS, SHARE, SUBTITLE_FONT, TONNES, WARN_FILL, WHOLE, YEAR, save_atomic)
 from optimizer.sourcing import result as R
+from optimizer.sourcing import views
+from optimizer.sourcing.views import BLOC_ORDER
 
 SHEETS = ("Summary", "Plan", "Shares", "Sensitivity", "Investments", "Stockpile", "Diagnostics", "Charts")
-BLOC_ORDER = ("china", "ally", "domestic", "other")
 BLOC_COLORS = {"china": "C00000", "ally": "2F5597", "domestic": "548235", "other": "A5A5A5"}
 
 DAYS = WHOLE
 
 STATUS_OK_FILL = GOOD_FILL       # proven optimal, all demand met
 STATUS_WARN_FILL = ORANGE_FILL   # anything else
-UNCAPPED = "ALL (uncapped)"
 CHINA_ALL_HEADER = "China share of demand (ALL)"
 SHARE_BASIS_NOTE = ("The mix by bloc divides by purchases (including stock building); the China share vs "
                     "target divides by demand, as the cap does. The two differ in years when stock is built "
@@ -67,48 +68,11 @@ DUALS_NOTE = ("Shadow prices are indicative: the model has integer (build / no-b
 
 # ----------------------------------------------------------------------------- helpers
 
-def _years(result: R.RunResult) -> list[int]:
-    years = set()
-    for y in result.years or []:
-        if L.num(y) is not None:
-            years.add(int(y))
-    for df in (result.plan, result.shares, result.bloc_mix):
-        df = L.frame(df)
-        if "year" in df.columns:
-            years.update(int(y) for y in df["year"].dropna().unique())
-    return sorted(years)
 
 
-def _has_plan(result: R.RunResult) -> bool:
-    return not L.frame(result.plan).empty
 
 
-def _no_plan_text(result: R.RunResult) -> str:
-    return f"No plan exists for this run (status: {result.status_message or result.status})."
 
-
-def _unmet_rows(result: R.RunResult) -> pd.DataFrame:
-    df = L.frame(result.unmet)
-    if df.empty or "unmet" not in df.columns:
-        return df.iloc[0:0] if not df.empty else df
-    return df[pd.to_numeric(df["unmet"], errors="coerce").fillna(0.0) > 1e-9]
-
-
-def _all_clear(result: R.RunResult) -> bool:
-    return bool(result.proven_optimal and result.status == OPTIMAL and _unmet_rows(result).empty)
-
-
-def _bloc_order(blocs) -> list[str]:
-    present = [str(b) for b in blocs]
-    return [b for b in BLOC_ORDER if b in present] + sorted(set(present) - set(BLOC_ORDER))
-
-
-def _sorted_shares(df: pd.DataFrame) -> pd.DataFrame:
-    if df.empty or not {"year", "scope"} <= set(df.columns):
-        return df
-    rank = df["scope"].map(lambda s: 0 if s == "ALL" else (1 if s == UNCAPPED else 2))
-    return (df.assign(_r=rank, _s=df["scope"].astype(str)).sort_values(["year", "_r", "_s"], kind="stable")
-            .drop(columns=["_r", "_s"]))
 
 
 def _share_fill(rec):
@@ -124,13 +88,6 @@ def _share_cols(cur: str, year_align: str | None = None) -> list[L.Col]:
             L.Col("headroom_pp", "headroom (pp)", PP, 12)]
 
 
-def _shares_for_display(result: R.RunResult) -> pd.DataFrame:
-    df = _sorted_shares(L.frame(result.shares).copy())
-    if not df.empty and "scope" in df.columns and "within_target" in df.columns:
-        # an uncapped row has no target to be within: show a blank, not "yes"
-        df["within_target"] = [None if s == UNCAPPED else w for s, w in zip(df["scope"], df["within_target"])]
-    return df
-
 
 # ----------------------------------------------------------------------------- sheets
 
@@ -144,9 +101,9 @@ def _summary(ws, result: R.RunResult, names: L.TableNames) -> None:
     r = L.sheet_title(ws, title, f"Money in {cur} millions (discounted unless a column says otherwise); "
                           f"masses in tonnes (t); shares in % of value.")
     L.put(ws, r, 1, "Status", font=BOLD)
-    fill = STATUS_OK_FILL if _all_clear(result) else STATUS_WARN_FILL
+    fill = STATUS_OK_FILL if views.all_clear(result) else STATUS_WARN_FILL
     msg = result.status_message or result.status
-    unmet = _unmet_rows(result)
+    unmet = views.unmet_rows(result)
     if not unmet.empty and result.status in (OPTIMAL, TIME_LIMIT_FEASIBLE):
         total = pd.to_numeric(unmet["unmet"], errors="coerce").sum()
         msg = f"{msg}; demand NOT fully met ({total:,.1f} t unmet, see below)"
@@ -155,7 +112,7 @@ def _summary(ws, result: R.RunResult, names: L.TableNames) -> None:
     L.put(ws, r, 1, "Status code", font=NOTE_FONT)
     L.put(ws, r, 2, result.status, font=NOTE_FONT)
     r += 1
-    if result.objective is not None and L.num(result.objective) is not None:
+    if result.objective is not None and V.num(result.objective) is not None:
         L.put(ws, r, 1, f"Total objective ({cur} M, discounted)", font=BOLD)
         L.put(ws, r, 2, result.objective, MONEY, font=BOLD)
         r += 1
@@ -171,7 +128,7 @@ def _summary(ws, result: R.RunResult, names: L.TableNames) -> None:
                       bold_rows=lambda rec: rec["part"] == "total objective")
         r = area.last_row + 2
 
-    shares = _shares_for_display(result)
+    shares = views.china_shares(result)
     if not shares.empty:
         r = L.section(ws, r, "China share per year vs target")
         area = L.table(ws, r, 1, shares, _share_cols(cur, "left"), row_fill=_share_fill)
@@ -180,7 +137,7 @@ def _summary(ws, result: R.RunResult, names: L.TableNames) -> None:
                          "points. 'ALL (uncapped)': years without an ALL cap.")
         r += 1
 
-    if _has_plan(result) or not L.frame(result.unmet).empty:
+    if views.has_plan(result) or not V.frame(result.unmet).empty:
         r = L.section(ws, r, "Unmet demand")
         if unmet.empty:
             L.put(ws, r, 1, "none: all demand is met")
@@ -231,12 +188,12 @@ def _manifest_rows(manifest) -> list[tuple[str, object, str | None]]:
 
 def _plan_sheet(ws, result: R.RunResult, names: L.TableNames) -> None:
     cur = result.currency or "USD"
-    if not _has_plan(result):
+    if not views.has_plan(result):
         L.sheet_title(ws, "Purchase plan")
-        L.put(ws, 3, 1, _no_plan_text(result))
+        L.put(ws, 3, 1, views.no_plan_text(result))
         ws.column_dimensions["A"].width = 90
         return
-    plan = L.frame(result.plan)
+    plan = V.frame(result.plan)
     cols = [L.Col("material", "material"), L.Col("source", "source"), L.Col("source_name", "source name"),
             L.Col("bloc", "bloc", None, 10), L.Col("year", "year", YEAR, 8), L.Col("tonnes", "tonnes (t)", TONNES, 12),
             L.Col("unit_cost", f"unit cost ({cur}/kg)", PRICE, 13), L.Col("cost", f"cost ({cur} M, undiscounted)", MONEY, 15),
@@ -258,7 +215,7 @@ def _plan_sheet(ws, result: R.RunResult, names: L.TableNames) -> None:
         plan = plan.sort_values(order, kind="stable")
     L.table(ws, top, 1, plan, cols, names, "Plan", extras=False)
 
-    pivot, pcols = _plan_pivot(plan, _years(result))
+    pivot, pcols = _plan_pivot(plan, views.years(result))
     if not pivot.empty:
         L.put(ws, top - 1, pivot_left, "Tonnes (t) by material x source, years as columns", font=SUBTITLE_FONT)
         L.table(ws, top, pivot_left, pivot, pcols, names, "PlanByYear",
@@ -315,12 +272,12 @@ def _shares_sheet(ws, result: R.RunResult, names: L.TableNames) -> dict:
     L.sheet_title(ws, "China share and sourcing mix by bloc",
            "value share = share of purchase value (reference-value weighted) within that material and year; "
            "'ALL' = over the materials under a China cap. " + SHARE_BASIS_NOTE)
-    if not _has_plan(result) and L.frame(result.bloc_mix).empty and L.frame(result.shares).empty:
-        L.put(ws, 3, 1, _no_plan_text(result))
+    if not views.has_plan(result) and V.frame(result.bloc_mix).empty and V.frame(result.shares).empty:
+        L.put(ws, 3, 1, views.no_plan_text(result))
         ws.column_dimensions["A"].width = 90
         return out
     top = 4
-    mix = L.frame(result.bloc_mix)
+    mix = V.frame(result.bloc_mix)
     cols = [L.Col("year", "year", YEAR, 8), L.Col("material", "material"), L.Col("bloc", "bloc", None, 10),
             L.Col("tonnes", "tonnes (t)", TONNES, 13), L.Col("share", "value share", SHARE, 11)]
     cols = L.with_extras(mix, cols)
@@ -337,7 +294,9 @@ def _shares_sheet(ws, result: R.RunResult, names: L.TableNames) -> dict:
         ws.freeze_panes = ws.cell(row=top + 1, column=1)
 
     r = top
-    pivot, kind = _mix_pivot(result)
+    mix_view = views.bloc_mix(result)
+    pivot, kind = ((mix_view.share, "share") if mix_view.basis == "value share" else
+                   (mix_view.tonnes, "tonnes") if mix_view.basis else (pd.DataFrame(), ""))
     if not pivot.empty:
         blocs = [c for c in pivot.columns if c != "year"]
         label = ("Value share by bloc, all capped materials (ALL)" if kind == "share"
@@ -349,7 +308,7 @@ def _shares_sheet(ws, result: R.RunResult, names: L.TableNames) -> dict:
         out["mix"] = (area, kind)
         r = area.last_row + 3
 
-    china = _china_vs_target(result)
+    china = views.glide_path(result)
     if not china.empty:
         L.put(ws, r - 1, right, "China share vs glide path (ALL)", font=SUBTITLE_FONT)
         area = L.table(ws, r, right, china, [L.Col("year", "year", YEAR, 8), L.Col("china_share", CHINA_ALL_HEADER, SHARE, 13),
@@ -358,7 +317,7 @@ def _shares_sheet(ws, result: R.RunResult, names: L.TableNames) -> dict:
         out["china"] = area
         r = area.last_row + 3
 
-    shares = _shares_for_display(result)
+    shares = views.china_shares(result)
     if not shares.empty:
         L.put(ws, r - 1, right, "China share per year vs target (all caps)", font=SUBTITLE_FONT)
         area = L.table(ws, r, right, shares, _share_cols(result.currency), names, "ChinaShares",
@@ -368,45 +327,6 @@ def _shares_sheet(ws, result: R.RunResult, names: L.TableNames) -> dict:
     return out
 
 
-def _mix_pivot(result: R.RunResult) -> tuple[pd.DataFrame, str]:
-    """Year x bloc: value share for material ALL, else (no ALL rows) purchased tonnes from the plan."""
-    mix = L.frame(result.bloc_mix)
-    if not mix.empty and {"year", "material", "bloc", "share"} <= set(mix.columns):
-        a = mix[mix["material"] == "ALL"]
-        if not a.empty:
-            blocs = _bloc_order(a["bloc"].unique())
-            tab = (a.assign(share=pd.to_numeric(a["share"], errors="coerce"))
-                   .groupby(["year", "bloc"])["share"].sum().unstack("bloc"))
-            tab = tab.reindex(columns=blocs).fillna(0.0).reset_index()
-            tab["year"] = tab["year"].astype(int)
-            return tab[["year"] + blocs].sort_values("year"), "share"
-    plan = L.frame(result.plan)
-    if not plan.empty and {"year", "bloc", "tonnes"} <= set(plan.columns):
-        blocs = _bloc_order(plan["bloc"].dropna().unique())
-        tab = (plan.assign(tonnes=pd.to_numeric(plan["tonnes"], errors="coerce"))
-               .groupby(["year", "bloc"])["tonnes"].sum().unstack("bloc"))
-        tab = tab.reindex(columns=blocs).fillna(0.0).reset_index()
-        tab["year"] = tab["year"].astype(int)
-        return tab[["year"] + blocs].sort_values("year"), "tonnes"
-    return pd.DataFrame(), ""
-
-
-def _china_vs_target(result: R.RunResult) -> pd.DataFrame:
-    """One row per year: China share of scope ALL (capped or not) and the ALL target (blank if none)."""
-    sh = L.frame(result.shares)
-    if sh.empty or not {"year", "scope", "china_share"} <= set(sh.columns):
-        return pd.DataFrame()
-    a = sh[sh["scope"].isin(["ALL", UNCAPPED])]
-    if a.empty:
-        return pd.DataFrame()
-    rows = []
-    for y in sorted(int(v) for v in a["year"].dropna().unique()):
-        ay = a[a["year"] == y]
-        capped = ay[ay["scope"] == "ALL"]
-        pick = capped if not capped.empty else ay
-        target = L.num(capped["target"].iloc[0]) if (not capped.empty and "target" in capped.columns) else None
-        rows.append({"year": y, "china_share": L.num(pick["china_share"].iloc[0]), "target": target})
-    return pd.DataFrame(rows)
 
 
 def _sensitivity_sheet(ws, result: R.RunResult, names: L.TableNames) -> None:
@@ -429,11 +349,11 @@ def _sensitivity_sheet(ws, result: R.RunResult, names: L.TableNames) -> None:
 
 def _sensitivity_tables(ws, result: R.RunResult, names: L.TableNames, r: int) -> int:
     cur = result.currency or "USD"
-    caps = L.frame(result.cap_sensitivity)
-    capacity = L.frame(result.capacity_sensitivity)
-    demand = L.frame(result.demand_sensitivity)
+    caps = V.frame(result.cap_sensitivity)
+    capacity = V.frame(result.capacity_sensitivity)
+    demand = V.frame(result.demand_sensitivity)
     if caps.empty and capacity.empty and demand.empty:
-        why = (_no_plan_text(result) if not _has_plan(result) else
+        why = (views.no_plan_text(result) if not views.has_plan(result) else
                "No shadow prices for this run: they are reported for a proven-optimal solve only.")
         L.put(ws, r, 1, why)
         return r + 1
@@ -442,7 +362,7 @@ def _sensitivity_tables(ws, result: R.RunResult, names: L.TableNames, r: int) ->
     if caps.empty:
         r = L.note(ws, r, "No China caps in the input (or no prices for this run).") + 1
     else:
-        caps = _sorted_shares(caps)
+        caps = views.sorted_shares(caps)
         area = L.table(ws, r, 1, caps, [
             L.Col("year", "year", YEAR), L.Col("scope", "scope"), L.Col("target", "target", SHARE),
             L.Col("china_share", "China share", SHARE), L.Col("binding", "binding"),
@@ -456,7 +376,7 @@ def _sensitivity_tables(ws, result: R.RunResult, names: L.TableNames, r: int) ->
         r = L.note(ws, r, "No capacity prices for this run.") + 1
     else:
         cap = capacity.copy()
-        sort_at = [(0 if L.truthy(v) else 1) for v in cap.get("at_capacity", pd.Series([False] * len(cap)))]
+        sort_at = [(0 if V.truthy(v) else 1) for v in cap.get("at_capacity", pd.Series([False] * len(cap)))]
         val = pd.to_numeric(cap["value_per_t"], errors="coerce").fillna(0.0) if "value_per_t" in cap else 0.0
         cap = cap.assign(_a=sort_at, _v=-val)
         keys = ["_a", "_v"] + [c for c in ("material", "source", "year") if c in cap.columns]
@@ -467,7 +387,7 @@ def _sensitivity_tables(ws, result: R.RunResult, names: L.TableNames, r: int) ->
             L.Col("at_capacity", "at capacity"), L.Col("value_per_t", f"value of +1 t capacity ({cur}/kg)", PRICE),
             L.Col("cost_low", f"plan optimal for unit cost from ({cur}/kg)", PRICE),
             L.Col("cost_high", f"plan optimal for unit cost to ({cur}/kg)", PRICE)], names, "CapacitySensitivity",
-            row_fill=lambda rec: GOOD_FILL if L.truthy(rec.get("at_capacity")) else None)
+            row_fill=lambda rec: GOOD_FILL if V.truthy(rec.get("at_capacity")) else None)
         r = L.note(ws, area.last_row + 2, "Green rows: supplier at capacity (binding). Blank range = unknown "
                                          "or unbounded.") + 2
 
@@ -483,10 +403,10 @@ def _sensitivity_tables(ws, result: R.RunResult, names: L.TableNames, r: int) ->
 
 def _simple_sheet(ws, result: R.RunResult, names: L.TableNames, title: str, df, cols: list[L.Col], table: str,
                   empty_text: str, note: str | None = None, row_fill=None) -> None:
-    df = L.frame(df)
+    df = V.frame(df)
     L.sheet_title(ws, title, note)
     if df.empty:
-        L.put(ws, 4, 1, empty_text if _has_plan(result) else _no_plan_text(result))
+        L.put(ws, 4, 1, empty_text if views.has_plan(result) else views.no_plan_text(result))
         ws.column_dimensions["A"].width = 90
         return
     L.table(ws, 4, 1, df, cols, names, table, row_fill=row_fill)
@@ -507,7 +427,7 @@ def _investments_sheet(ws, result, names) -> None:
 
 def _stockpile_sheet(ws, result, names) -> None:
     def fill(rec):
-        return WARN_FILL if ((L.num(rec.get("shortfall")) or 0) > 1e-9 or (L.num(rec.get("unmet")) or 0) > 1e-9) else None
+        return WARN_FILL if ((V.num(rec.get("shortfall")) or 0) > 1e-9 or (V.num(rec.get("unmet")) or 0) > 1e-9) else None
     _simple_sheet(ws, result, names, "Stockpile", result.stockpile, [
         L.Col("material", "material"), L.Col("year", "year", YEAR), L.Col("opening", "opening (t)", TONNES),
         L.Col("purchases", "purchases (t)", TONNES), L.Col("project_output", "project output (t)", TONNES),
@@ -520,7 +440,7 @@ def _stockpile_sheet(ws, result, names) -> None:
 
 
 def _diagnostics_sheet(ws, result, names) -> None:
-    diag = L.frame(result.diagnostics)
+    diag = V.frame(result.diagnostics)
     L.sheet_title(ws, "Diagnostics", "binding constraints, slack use, warnings, checks and explanations")
     r = 4
     if diag.empty:
@@ -618,7 +538,7 @@ def _charts_sheet(ws, result: R.RunResult, shares_ws, areas: dict) -> None:
         ws.add_chart(line, "A22")
         placed += 1
     if not placed:
-        L.put(ws, 4, 1, _no_plan_text(result) if not _has_plan(result) else "No data to chart.")
+        L.put(ws, 4, 1, views.no_plan_text(result) if not views.has_plan(result) else "No data to chart.")
         ws.column_dimensions["A"].width = 90
 
 

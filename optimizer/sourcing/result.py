@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+UNCAPPED = "ALL (uncapped)"   # scope of the shares rows for planning years without an ALL cap
+
 SIGN_CONVENTION = (
     "Shadow prices are the change in total objective (discounted, currency millions) per unit "
     "increase of the constraint's right-hand side, all else fixed. For a China cap they are "

@@ -1,8 +1,9 @@
-"""The spine: load -> validate -> build -> solve -> report, each stage timed.
+"""The spine: load -> validate -> build -> solve -> readout -> report, each stage timed.
 
-``solve_workbook`` is what the CLI (and later the web app) calls.  Each stage is a
-separate, testable function elsewhere; this module only orders them, records the
-run manifest and decides what to explain.
+``solve_workbook`` is what ``sourcing solve`` calls; ``load`` and ``solve_data`` are the
+stages every other analysis (curves, comparison, risk, web) reuses.  Each stage is a
+separate, testable function elsewhere; this module only orders them, records the run
+manifest and decides what to explain.
 """
 from __future__ import annotations
 
@@ -10,22 +11,27 @@ import datetime as _dt
 import platform
 import time
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from models.sourcing import SourcingModel, build_model
-from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED
-from optimizer.sourcing import result as R
-from optimizer.sourcing.readout import build_result
+import pandas as pd
+
 from models.data import SourcingData
+from models.sourcing import SourcingModel, build_model
+from optimizer.core import cli as C
+from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, Solution, SolveOptions, solve_lp
+from optimizer.sourcing import result as R
 from optimizer.sourcing.explain import explain_infeasible, explain_unmet
-from optimizer.core.solver import Solution, SolveOptions, solve_lp
+from optimizer.sourcing.readout import build_result
+from optimizer.sourcing.report import write_result_workbook
+from optimizer.sourcing.tts import exposure_ranking, time_to_survive
+from optimizer.sourcing.validate import load_and_validate
 
 
 def tool_version() -> str:
     try:
-        from importlib.metadata import version
         return version("sourcing-optimizer")
-    except Exception:
+    except PackageNotFoundError:
         return "0.1.0"
 
 
@@ -33,9 +39,8 @@ def _versions() -> dict:
     out = {"python": platform.python_version()}
     for mod in ("highspy", "pulp", "pyomo", "openpyxl", "pandas"):
         try:
-            from importlib.metadata import version
             out[mod] = version(mod)
-        except Exception:
+        except PackageNotFoundError:
             out[mod] = "not installed"
     return out
 
@@ -60,11 +65,16 @@ def apply_run_options(data: SourcingData, opts: RunOptions) -> SourcingData:
     return data.with_settings(**changes) if changes else data
 
 
+def solve_options(settings, ranging: bool = True) -> SolveOptions:
+    """The workbook's backend, solver and time limit as solver options (every analysis uses them)."""
+    return SolveOptions(backend=settings.backend, solver=settings.solver, time_limit=settings.time_limit,
+                        ranging=ranging)
+
+
 def plan_time_to_survive(data: SourcingData, stockpile):
     """Time-to-survive of every (source, material, year) with the plan's year-end stocks, and
     the sources ranked by exposure (:mod:`optimizer.sourcing.tts`; no disruption scenarios, so the
     time to recover is taken as the whole year)."""
-    from optimizer.sourcing.tts import exposure_ranking, time_to_survive
     stock = stockpile[["material", "year", "closing"]].rename(columns={"closing": "value"})
     tts = time_to_survive(data, stock)
     return tts, exposure_ranking(tts)
@@ -80,7 +90,7 @@ def solve_data(data: SourcingData, opts: RunOptions | None = None,
     t0 = time.perf_counter()
     model = build_model(data)
     timings["build"] = time.perf_counter() - t0
-    options = SolveOptions(backend=s.backend, solver=s.solver, time_limit=s.time_limit, ranging=opts.ranging)
+    options = solve_options(s, ranging=opts.ranging)
     t0 = time.perf_counter()
     sol = solve_lp(model.lp, options)
     timings["solve"] = time.perf_counter() - t0
@@ -90,7 +100,6 @@ def solve_data(data: SourcingData, opts: RunOptions | None = None,
         sentences, rows = explain_infeasible(model, options)
         res.explanation = sentences
         if len(rows):
-            import pandas as pd
             res.diagnostics = pd.concat([res.diagnostics, rows], ignore_index=True)
     elif sol.has_solution:
         res.explanation = explain_unmet(model, sol, res, options)
@@ -119,9 +128,6 @@ def solve_workbook(path: str | Path, output: str | Path | None = None,
 
     Raises :class:`optimizer.core.issues.InputError` for a bad workbook (nothing is written).
     """
-    from optimizer.sourcing.report import write_result_workbook
-    from optimizer.sourcing.validate import load_and_validate
-
     opts = opts or RunOptions()
     t0 = time.perf_counter()
     data = load_and_validate(str(path), scenario=opts.scenario)
@@ -136,5 +142,4 @@ def solve_workbook(path: str | Path, output: str | Path | None = None,
 
 
 def default_output(path: str | Path, scenario: str | None = None) -> Path:
-    stem = Path(path).stem + (f"_{scenario}" if scenario else "")
-    return Path("outputs") / f"{stem}_result.xlsx"
+    return C.default_output(path, "result", scenario)

@@ -23,9 +23,10 @@ Risk exposure:  lost[n,m,t] = max(0, (d - a_n) * T - I) tonnes over T = TTR (or 
 where no TTR is given), impact Z_n = sum_{m,t} lost * reference_value[m] (k-currency),
 REI_n = Z_n / max_k Z_k.
 
-Constraint "TTS >= N weeks" (:func:`tts_stock_floor`): stock[m,t-1] >= N/52 * max_n
-(demand[m,t] - sum_{s != n} capacity[m,s,t]) for every year t after the first (the first
-year's opening stock is data; a shortfall there is reported, not enforced).
+The constraint "TTS >= N weeks" is the model's (:func:`models.sourcing.add_survival_floor`):
+stock[m,t-1] >= N/52 * max_n (demand[m,t] - sum_{s != n} capacity[m,s,t]) for every year t
+after the first (the first year's opening stock is data; a shortfall there is reported, not
+enforced).
 """
 from __future__ import annotations
 
@@ -107,29 +108,3 @@ def exposure_ranking(tts: pd.DataFrame) -> pd.DataFrame:
     g = g.sort_values(["impact", "min_tts_weeks"], ascending=[False, True]).reset_index(drop=True)
     g.insert(0, "rank", np.arange(1, len(g) + 1))
     return g
-
-
-def tts_stock_floor(data, weeks: float) -> pd.DataFrame:
-    """Year-end stock floors making TTS >= ``weeks`` for every source:
-    floor[m, t-1] = weeks/52 * max(0, max_n (demand[m,t] - alt_capacity_n[m,t])).
-    Returns material, year (the stock's year, t-1), floor; only years t after the first."""
-    tts = time_to_survive(data)
-    tts = tts[tts["year"] > data.settings.first_year]
-    need = (tts["demand"] - tts["alt_capacity"]).clip(lower=0.0) * weeks / WEEKS
-    f = tts.assign(floor=need).groupby(["material", "year"], as_index=False)["floor"].max()
-    f["year"] = f["year"] - 1
-    return f
-
-
-def apply_stock_floor(model, floor: pd.DataFrame) -> None:
-    """Raise the lower bound of the spine's stock[m,t] columns to ``floor`` (in place)."""
-    lp = model.lp
-    b = lp.var_blocks["stock"]
-    k = list(lp.var_blocks).index("stock")
-    lower = lp.col_lower[k].copy()
-    pos = {(m, int(t)): i for i, (m, t) in enumerate(zip(b.index["material"], b.index["year"]))}
-    for m, t, v in zip(floor["material"], floor["year"], floor["floor"]):
-        i = pos.get((m, int(t)))
-        if i is not None:
-            lower[i] = max(lower[i], float(v))
-    lp.set_bounds("stock", lower=lower)

@@ -29,6 +29,15 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from optimizer.core.issues import InputError
+from optimizer.pooling.load import load_pool_workbook
+from optimizer.pooling.report import write_pool_result
+from optimizer.pooling.run import run_pool
+from optimizer.sourcing.report import write_result_workbook
+from optimizer.sourcing.run import RunOptions, solve_data
+from optimizer.sourcing.validate import load_and_validate
+from optimizer.web.summary import pool_summary, summarize
+
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 QUEUED, VALIDATING, SOLVING, WRITING = "queued", "validating", "solving", "writing"
 DONE, INVALID, FAILED = "done", "invalid", "failed"
@@ -74,11 +83,6 @@ def is_pool_workbook(path: Path) -> bool:
 
 def run_pool_job(folder: Path, src: Path) -> dict:
     """The pooled-procurement analysis of a pool workbook (optimizer.pooling)."""
-    from optimizer.core.issues import InputError
-    from optimizer.pooling.analysis import run_pool
-    from optimizer.pooling.load import load_pool_workbook
-    from optimizer.pooling.report import write_pool_result
-    from optimizer.web.summary import pool_summary
     try:
         data = load_pool_workbook(str(src))
     except InputError as err:
@@ -103,11 +107,6 @@ def run_job(job_dir: str, scenario: str | None) -> dict:
     status "invalid" carries every issue; "failed" a one-line message (no traceback);
     "done" the key results (:func:`optimizer.web.summary.summarize`).
     """
-    from optimizer.core.issues import InputError
-    from optimizer.sourcing.run import RunOptions, solve_data
-    from optimizer.sourcing.report import write_result_workbook
-    from optimizer.sourcing.validate import load_and_validate
-    from optimizer.web.summary import summarize
 
     folder = Path(job_dir)
     src = folder / INPUT_NAME

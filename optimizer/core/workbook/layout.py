@@ -21,8 +21,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from optimizer.core.workbook.writer import (BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, SUBTITLE_FONT, TITLE_FONT,
-                                            YEAR, write_cell)
+from optimizer.core.values import frame
+from optimizer.core.workbook.writer import (BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, SUBTITLE_FONT, TITLE_FONT, YEAR, write_cell)
 
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 
@@ -119,9 +119,6 @@ class TableNames:
         self.used.add(name.lower())
         return name
 
-
-def frame(df) -> pd.DataFrame:
-    return df if isinstance(df, pd.DataFrame) else pd.DataFrame(df)
 
 
 def with_extras(df: pd.DataFrame, cols: list[Col]) -> list[Col]:
@@ -244,26 +241,6 @@ def note(ws, row: int, text: str, col: int = 1) -> int:
     return row + 1
 
 
-
-def truthy(v) -> bool:
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, str):
-        return v.strip().lower() in ("yes", "true", "1")
-    if v is None or v is pd.NA:
-        return False
-    try:
-        return bool(v) and not (isinstance(v, float) and math.isnan(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def num(v) -> float | None:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) or math.isinf(x) else x
 
 
 

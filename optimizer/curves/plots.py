@@ -5,11 +5,11 @@ marked, and is written atomically (temporary file in the target folder, then ren
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from optimizer.core.workbook.writer import save_atomic
 
 TARGETS = ((0.70, "70 %", "#7f7f7f"), (0.60, "60 %", "#ed7d31"), (0.50, "50 %", "#c00000"))
 COLORS = ("#1f4e78", "#c00000", "#548235", "#7030a0", "#ed7d31", "#2f5597", "#a5a5a5", "#bf8f00",
@@ -24,24 +24,9 @@ def _pyplot():
 
 
 def _save(fig, path, protect=()) -> Path:
-    target = Path(path).resolve()
-    for p in protect:
-        if p and Path(p).resolve() == target:
-            raise ValueError(f"refusing to overwrite the input workbook {target}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".png.tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    """Write the figure atomically (the same safe save as every workbook)."""
+    return save_atomic(lambda tmp: fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight"), path,
+                       protect=protect, suffix=".png")
 
 
 def _mark_targets(ax, x_low: float, x_high: float) -> None:
@@ -110,7 +95,7 @@ def plot_marginal(curve, path, x_label: str, currency: str, protect=()) -> Path:
 
 
 def plot_frontier(table, path, risk_label: str, currency: str, protect=()) -> Path:
-    """Cost against risk (the Pareto points of :func:`optimizer.curve_tables.frontier_table`)."""
+    """Cost against risk (the Pareto points of :func:`optimizer.curves.tables.frontier_table`)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
     ax.plot(table["risk_m"], table["cost_m"], "o-", color=COLORS[0], linewidth=2, markersize=5,

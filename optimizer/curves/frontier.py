@@ -30,15 +30,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL
-from optimizer.core.solver import highs as native
-from optimizer.core.solver import SolveOptions
+from models import sourcing as M
+from optimizer.core.errors import NoProvenOptimum
+from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SolveOptions, open_resolver
 
 EPS = 1e-3
 LEX_RTOL = 1e-9          # a lexicographic level may give way by this much (relative)
 
 
-class FrontierError(RuntimeError):
+class FrontierError(NoProvenOptimum):
     """A payoff-table LP has no proven optimum."""
 
 
@@ -68,27 +68,25 @@ def _dot(a, b) -> float:
 
 
 def _solve(h) -> tuple[str, np.ndarray | None]:
-    h.run()
-    status = native.map_status(h)
+    status = h.run()
     if status != OPTIMAL:
         return status, None
-    return status, np.asarray(h.getSolution().col_value, dtype=float)
+    return status, h.solution().x
 
 
 def _lexicographic(h, n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Minimise ``first``, hold it at its optimum, minimise ``second``; returns x."""
-    import highspy
     cols = np.arange(n, dtype=np.int32)
-    h.changeColsCost(n, cols, first)
+    h.set_costs(cols, first)
     status, x = _solve(h)
     if x is None:
         raise FrontierError(f"payoff table: {status}")
     best = _dot(first, x)
     nz = np.flatnonzero(first).astype(np.int32)
-    h.addRow(-highspy.kHighsInf, best + LEX_RTOL * max(1.0, abs(best)), int(nz.size), nz, first[nz])
-    h.changeColsCost(n, cols, second)
+    row = h.add_row(-np.inf, best + LEX_RTOL * max(1.0, abs(best)), nz, first[nz])
+    h.set_costs(cols, second)
     status, x2 = _solve(h)
-    h.deleteRows(1, np.array([h.getNumRow() - 1], dtype=np.int32))
+    h.delete_row(row)
     if x2 is None:
         raise FrontierError(f"payoff table (lexicographic step): {status}")
     return x2
@@ -97,13 +95,10 @@ def _lexicographic(h, n: int, first: np.ndarray, second: np.ndarray) -> np.ndarr
 def augmecon(lp, f1: np.ndarray, f2: np.ndarray, points: int = 10, eps: float = EPS,
              options: SolveOptions | None = None, on_solve=None) -> Frontier:
     """The AUGMECON frontier of min f1, min f2 over ``lp`` (see the module docstring)."""
-    import highspy
     f1 = np.asarray(f1, dtype=float)
     f2 = np.asarray(f2, dtype=float)
     n = lp.num_cols
-    native.silence_banner()
-    h = native.new_highs(options or SolveOptions())
-    native.pass_lp(h, lp)
+    h = open_resolver(lp, options or SolveOptions())
     solves = 0
     x_a = _lexicographic(h, n, f1, f2)
     x_b = _lexicographic(h, n, f2, f1)
@@ -122,18 +117,17 @@ def augmecon(lp, f1: np.ndarray, f2: np.ndarray, points: int = 10, eps: float = 
     out.grid = grid
     step = r2 / (points - 1)
     # the augmented problem: slack column s, row f2 x + s = e
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), f1)
+    h.set_costs(np.arange(n, dtype=np.int32), f1)
     weight = eps * (r1 if r1 > 0 else 1.0) / r2
-    h.addCol(-weight, 0.0, highspy.kHighsInf, 0, np.zeros(0, np.int32), np.zeros(0))
+    h.add_col(-weight, 0.0, np.inf, np.zeros(0, np.int32), np.zeros(0))
     nz = np.flatnonzero(f2).astype(np.int32)
     idx = np.concatenate([nz, np.array([n], dtype=np.int32)])
     vals = np.concatenate([f2[nz], [1.0]])
-    h.addRow(grid[0], grid[0], int(idx.size), idx, vals)
-    row = h.getNumRow() - 1
+    row = h.add_row(grid[0], grid[0], idx, vals)
     k = 0
     while k < points:
         e = float(grid[k])
-        h.changeRowBounds(row, e, e)
+        h.set_row_bound(row, e, e)
         status, x = _solve(h)
         out.solves += 1
         if on_solve:
@@ -167,37 +161,10 @@ def _pareto(points: list[FrontierPoint]) -> list[FrontierPoint]:
 
 # --------------------------------------------------------------------------- sourcing use
 def cost_vector(model) -> np.ndarray:
-    """The objective without the risk charge: purchases, holding, capex, opex and penalties."""
-    lp = model.lp
-    cost = lp.arrays()[0].copy()
-    o = model.offers
-    buy = lp.var_blocks["buy"].positions
-    df = o["year"].map(model.discount).to_numpy(float)
-    cost[buy] = df * o["unit_cost"].to_numpy(float)
-    return cost
+    """The objective without the risk charge: money spent and penalties (the model's cost parts)."""
+    return model.lp.cost_vector(exclude=M.WEIGHT_PARTS)
 
-
-def risk_weighted_volume(model) -> np.ndarray:
-    """sum risk_s * reference_value_m * tonnes (k-currency-equivalent, undiscounted) over
-    purchases and project output (the project's source's risk); a tonne of unmet demand
-    counts with risk 1 (certain non-supply), so lowering risk never means serving less."""
-    lp, data = model.lp, model.data
-    vec = np.zeros(lp.num_cols)
-    o = model.offers
-    vec[lp.var_blocks["buy"].positions] = o["risk"].to_numpy(float) * o["reference_value"].to_numpy(float)
-    ref = dict(zip(data.materials["material"], data.materials["reference_value"]))
-    make = lp.var_blocks["make"]
-    if make.size:
-        inv = data.investments.set_index("project")
-        risk = dict(zip(data.suppliers["source"], data.suppliers["risk"]))
-        vec[make.positions] = [risk.get(inv.at[p, "source"], 1.0) * ref[inv.at[p, "material"]]
-                               for p in make.index["project"]]
-    un = lp.var_blocks["unmet"]
-    vec[un.positions] = un.index["material"].map(ref).to_numpy(float)
-    return vec
-
-
-RISK_MEASURES = {"volume": risk_weighted_volume}
+RISK_MEASURES = {"volume": M.risk_weighted_volume}
 RISK_UNITS = {"volume": "risk-weighted purchase value ({currency} M)"}   # .format(currency=...)
 
 

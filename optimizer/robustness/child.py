@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]   # the folder holding the optimizer package
 PRELOAD = ["optimizer.cli", "optimizer.sourcing.validate", "optimizer.sourcing.run", "optimizer.sourcing.report"]
 LOST_STATUS = 255   # multiprocessing's exit code when the fork server could not report the child's
 THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

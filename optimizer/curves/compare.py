@@ -3,7 +3,7 @@
 :func:`run_batch` solves the base data and every scenario of the Scenarios sheet
 (:func:`optimizer.sourcing.overrides.apply_scenario` on the validated base data, so the workbook is
 read once) through the same spine as ``sourcing solve`` (:func:`optimizer.sourcing.run.solve_data`)
-and, optionally, computes each one's exact cost curve (:mod:`optimizer.curves`).
+and, optionally, computes each one's exact cost curve (:mod:`optimizer.curves.parametric`).
 :func:`comparison_tables` turns the runs into the comparison workbook's tables:
 
 * ``summary``   - one row per measure, one column per scenario: status, total objective,
@@ -23,11 +23,16 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from models import sourcing as M
+from models.sourcing import build_model
+from optimizer.core.issues import InputError
 from optimizer.core.solver import OPTIMAL
+from optimizer.curves.frontier import cost_vector
+from optimizer.curves.parametric import CurveError, CurveSolveError, cap_direction, compute_curve, with_cap_row
 from optimizer.sourcing import result as R
 from optimizer.sourcing import schema as S
-from optimizer.core.issues import InputError
 from optimizer.sourcing.overrides import TABLE_ATTR, apply_scenario, list_scenarios
+from optimizer.sourcing.run import RunOptions, solve_data, solve_options
 
 BASE = "base"
 
@@ -39,7 +44,7 @@ class ScenarioRun:
     result: R.RunResult | None = None
     cost: float = np.nan          # k-currency, objective without the risk charge
     risk: float = np.nan          # k-currency-equivalent (risk-weighted volume)
-    curve: object = None          # optimizer.curves.Curve
+    curve: object = None          # optimizer.curves.parametric.Curve
     error: str = ""               # why this scenario has no result / no curve
 
 
@@ -50,11 +55,6 @@ def run_batch(data, names: list[str] | None = None, curve_mode: str | None = "pa
     ``curve_mode`` None skips the curves.  ``on_progress(name)`` is called before each run.
     Raises nothing for a scenario that fails: its ``error`` says why.
     """
-    from models.sourcing import build_model
-    from optimizer.curves import CurveError, CurveSolveError, cap_direction, compute_curve, with_cap_row
-    from optimizer.frontier import cost_vector, risk_weighted_volume
-    from optimizer.sourcing.run import RunOptions, solve_data
-
     names = list_scenarios(data) if names is None else names
     runs = []
     for name in [BASE] + names:
@@ -73,14 +73,14 @@ def run_batch(data, names: list[str] | None = None, curve_mode: str | None = "pa
             run.error = res.status_message
             continue
         run.cost = float(np.multiply(cost_vector(model), sol.x).sum())
-        run.risk = float(np.multiply(risk_weighted_volume(model), sol.x).sum())
+        run.risk = float(np.multiply(M.risk_weighted_volume(model), sol.x).sum())
         if curve_mode is None or res.status != OPTIMAL:
             continue
         try:
             cdata = with_cap_row(run.data, curve_year) if curve_mode == "year" and curve_year else run.data
             cmodel = model if cdata is run.data else build_model(cdata)
             direction = cap_direction(cmodel, curve_mode, curve_year)
-            run.curve = compute_curve(cmodel, direction, detail=False)
+            run.curve = compute_curve(cmodel, direction, detail=False, options=solve_options(cdata.settings, ranging=False))
         except (CurveError, CurveSolveError) as err:
             run.error = f"no curve: {err}"
     return runs

@@ -36,20 +36,20 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from optimizer.core.solver import OPTIMAL
-from optimizer.core.solver import highs as native
-from optimizer.curve_limits import BindingReader, LowestShare, lowest_share
-from optimizer.core.solver import SolveOptions
+from models import sourcing as M
+from optimizer.core.errors import NoProvenOptimum, UsageError
+from optimizer.core.solver import OPTIMAL, SolveOptions, open_resolver
+from optimizer.curves.limits import BindingReader, LowestShare, lowest_share
 
 COST_RTOL = 1e-9      # "C equals the tangent value" / "point on the chord", relative to |C|
 MAX_SOLVES = 100_000      # a guard against a stalled search, far above any real curve
 
 
-class CurveError(ValueError):
+class CurveError(UsageError):
     """A curve request that cannot be met (unknown year or scope, empty range...)."""
 
 
-class CurveSolveError(RuntimeError):
+class CurveSolveError(NoProvenOptimum):
     """A point of the curve has no proven optimum (time limit, solver failure)."""
 
     def __init__(self, t: float, status: str):
@@ -140,38 +140,18 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.multiply(a, b).sum())
 
 
-def part_vectors(model) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Objective parts as sparse cost vectors ``(positions, coefficients)`` over the LP's
-    columns: ``sum(x[positions] * coefficients)`` is that part (k-currency)."""
-    lp = model.lp
-    cost = lp.arrays()[0]
-    o = model.offers
-    df = o["year"].map(model.discount).to_numpy(float)
-    buy = lp.var_blocks["buy"].positions
-    purchases = df * o["unit_cost"].to_numpy(float)
-    vec = {"purchases": (buy, purchases), "risk charge": (buy, cost[buy] - purchases)}
-    for name, fam in (("holding", "stock"), ("capex", "build"), ("project opex", "make"),
-                      ("unmet demand penalty", "unmet"), ("stock shortfall penalty", "shortfall")):
-        p = lp.var_blocks[fam].positions
-        vec[name] = (p, cost[p])
-    return vec
-
-
 class ParametricCap:
     """One HiGHS model of ``model.lp``; :meth:`solve` changes only the moving rows' bounds."""
 
     def __init__(self, model, direction: CapDirection, options: SolveOptions | None = None,
                  risk: np.ndarray | None = None):
-        import highspy
         self.model, self.direction = model, direction
-        native.silence_banner()
-        self.h = native.new_highs(options or SolveOptions())
-        native.pass_lp(self.h, model.lp, integrality=False)
+        self.h = open_resolver(model.lp, options or SolveOptions(), integrality=False)
         self.relaxed = model.lp.is_mip
         _, _, _, rl, _, _ = model.lp.arrays()
         self.rows = direction.rows.astype(np.int32)
-        self.lower = np.where(np.isinf(rl[self.rows]), -highspy.kHighsInf, rl[self.rows])
-        self.parts = part_vectors(model)
+        self.lower = rl[self.rows]
+        self.parts = M.part_vectors(model)
         self.risk = risk
         self.unmet_cols = model.lp.var_blocks["unmet"].positions
         cap = model.cap_rows.reset_index(drop=True)
@@ -194,31 +174,29 @@ class ParametricCap:
         unmet demand, risk) and ``detail`` (default ``read_binding``) the binding set."""
         t0 = time.perf_counter()
         h = self.h
-        h.changeRowsBounds(int(self.rows.size), self.rows, self.lower, self.direction.rhs(t))
+        h.set_row_bounds(self.rows, self.lower, self.direction.rhs(t))
         self.last_t = t
-        h.run()
-        status = native.map_status(h)
+        status = h.run()
         self.solves += 1
         if status != OPTIMAL:
             raise CurveSolveError(t, status)
-        info = h.getInfo()
-        its = int(info.simplex_iteration_count)
+        its = h.iterations
         self.iterations += its
-        sol = h.getSolution()
-        row_dual = np.asarray(sol.row_dual, dtype=float)
-        row_value = np.asarray(sol.row_value, dtype=float)
+        sol = h.solution()
+        row_dual = sol.row_duals
+        row_value = sol.row_values
         slope = _dot(row_dual[self.rows], self.direction.slope)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(self.share_wd > 0, row_value[self.share_rows] / self.share_wd, np.nan)
-        p = CurvePoint(t=float(t), cost=float(info.objective_function_value), slope=slope, iterations=its,
+        p = CurvePoint(t=float(t), cost=h.objective, slope=slope, iterations=its,
                        shares=dict(zip(self.share_years.tolist(), share.tolist())), unmet=np.nan)
         if full:   # the primal values: objective parts, unmet demand, risk (~10 ms at 100 k columns)
-            x = np.asarray(sol.col_value, dtype=float)
+            x = sol.x
             p.parts = {k: _dot(x[q], c) for k, (q, c) in self.parts.items()}
             p.unmet = float(x[self.unmet_cols].sum())
             p.risk = _dot(self.risk, x) if self.risk is not None else np.nan
             if self.read_binding if detail is None else detail:
-                p.binding = self.binding(x, row_dual, np.asarray(sol.col_dual, dtype=float))
+                p.binding = self.binding(x, row_dual, sol.col_duals)
         self.seconds += time.perf_counter() - t0
         if self.on_solve is not None:
             self.on_solve(t)
@@ -227,18 +205,17 @@ class ParametricCap:
     def row_range_low(self) -> float | None:
         """For a one-row direction: the t at which the current basis stops being optimal going
         down (HiGHS row-bound ranging), or None when ranging is unavailable."""
-        import highspy
-        status, rg = self.h.getRanging()
-        if status != highspy.HighsStatus.kOk:
-            return None
         r = int(self.rows[0])
-        act = float(self.h.getSolution().row_value[r])
+        rg = self.h.row_bound_range(r)
+        if rg is None:
+            return None
+        act = float(self.h.solution().row_values[r])
         rhs = float(self.direction.rhs(self.last_t)[0])
         if act < rhs - 1e-9 * max(1.0, abs(rhs)):
             low = act   # a loose cap: the same solution stays optimal down to its activity
         else:
-            low = float(rg.row_bound_dn.value_[r])
-        if not np.isfinite(low) or abs(low) >= 1e29:
+            low = rg[0]
+        if not np.isfinite(low):
             return None
         return (low - float(self.direction.base[0])) / float(self.direction.slope[0])
 
@@ -482,9 +459,3 @@ def todays_level(model, direction: CapDirection) -> float:
     first = cap[(cap["scope"] == "ALL") & (cap["year"] == model.data.settings.first_year)]
     today = float(first["max_china_share"].iloc[0]) if len(first) else 0.8
     return max(today, direction.current)
-
-
-def register(subparsers) -> None:
-    """Add the ``curve``, ``frontier`` and ``compare`` sub-commands (see :mod:`optimizer.curve_cli`)."""
-    from optimizer.curve_cli import register as _register
-    _register(subparsers)

@@ -1,4 +1,4 @@
-"""Sub-commands ``curve``, ``frontier`` and ``compare`` (registered by :func:`optimizer.curves.register`).
+"""Sub-commands ``curve``, ``frontier`` and ``compare`` (registered by :func:`optimizer.curves.cli.register`).
 
     sourcing curve    WORKBOOK [-o out.xlsx] [--mode path|year] [--year 2030] [--scope ALL]
                                [--from 0.8] [--to 0.3] [--grid N] [--method auto|sandwich|ranging]
@@ -13,82 +13,22 @@ Outputs default to ``outputs/<workbook>[_<scenario>]_<curve|frontier|comparison>
 """
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
-from optimizer.core.issues import InputError
-from optimizer.core.solver import SolverUnavailable
+from models.units import to_millions
+from optimizer.core import cli as C
+from optimizer.curves import tables as T
+from optimizer.curves.plots import plot_curves, plot_frontier, plot_marginal
+from optimizer.curves.report import write_comparison_workbook, write_curve_workbook, write_frontier_workbook
+from optimizer.curves.run import run_compare, run_curve, run_frontier, share
 
-
-class Progress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
-
-    def __init__(self, label: str, total: int | None = None, stream=None, enabled: bool | None = None):
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.label, self.total, self.done = label, total, 0
-
-    def __call__(self, phase: str, value) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        if self.total:
-            fill = int(30 * min(self.done, self.total) / self.total)
-            bar = f"[{'#' * fill}{'.' * (30 - fill)}] {self.done}/{self.total}"
-        else:
-            bar = f"{self.done} solves"
-        text = f"{self.label} {phase}: {bar} {value if isinstance(value, str) else f'{value:.4f}'}"
-        self.stream.write("\r" + text[:100].ljust(100))
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.done:
-            self.stream.write("\r" + " " * 100 + "\r")
-            self.stream.flush()
-
-
-def _share(text: str) -> float:
-    v = float(text)
-    return v / 100.0 if v > 1.5 else v    # 80 or 0.8 both mean 80 %
-
-
-def _default_out(workbook: str, scenario: str | None, kind: str) -> Path:
-    stem = Path(workbook).stem + (f"_{scenario}" if scenario else "")
-    return Path("outputs") / f"{stem}_{kind}.xlsx"
-
-
-def _load(args):
-    from optimizer.sourcing.validate import load_and_validate
-    return load_and_validate(args.workbook, scenario=getattr(args, "scenario", None))
-
-
-def _guard(fn):
-    """Map input, usage and solver outcomes onto the documented exit codes."""
-    def run(args) -> int:
-        from optimizer.cli import _print_issues
-        from optimizer.curves import CurveError, CurveSolveError
-        from optimizer.frontier import FrontierError
-        try:
-            return fn(args)
-        except InputError as err:
-            _print_issues(err)
-            return 1
-        except (CurveError, ValueError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        except (CurveSolveError, FrontierError) as err:
-            print(f"no proven optimum: {err}", file=sys.stderr)
-            return 3
-        except SolverUnavailable as err:
-            print(f"solver missing: {err}", file=sys.stderr)
-            return 4
-    return run
+SAMPLE = C.sample("korea_2024_2030.xlsx")
 
 
 # --------------------------------------------------------------------------- curve
 def curve_text(curve, max_rows: int = 60) -> str:
-    from optimizer import curve_tables as T
     cur = curve.currency
     low = curve.lowest
     lines = [f"Cost curve: total discounted cost against the {curve.direction.label}",
@@ -115,61 +55,46 @@ def curve_text(curve, max_rows: int = 60) -> str:
     return "\n".join(lines)
 
 
-@_guard
+@C.guard
 def cmd_curve(args) -> int:
-    from models.sourcing import build_model
-    from optimizer.curve_report import write_curve_workbook
-    from optimizer.curves import cap_direction, compute_curve, with_cap_row
-    data = _load(args)
-    if args.mode == "year" and args.year is not None:
-        data = with_cap_row(data, args.year, args.scope)
-    model = build_model(data)
-    direction = cap_direction(model, args.mode, args.year, args.scope)
-    bar = Progress("curve")
+    bar = C.Progress("curve")
     try:
-        curve = compute_curve(model, direction, _share(args.start) if args.start else None,
-                              _share(args.end) if args.end else None, method=args.method,
-                              grid=args.grid or 0, on_solve=bar)
+        curve, _ = run_curve(args.workbook, args.mode, args.year, args.scope, share(args.start), share(args.end),
+                             args.grid, args.method, args.scenario, on_solve=bar)
     finally:
         bar.close()
-    out = Path(args.output) if args.output else _default_out(args.workbook, args.scenario, "curve")
+    out = Path(args.output) if args.output else C.default_output(args.workbook, "curve", args.scenario)
     path = write_curve_workbook(curve, out, input_path=args.workbook)
     print(curve_text(curve))
     print(f"Curve workbook: {path}")
     if args.png:
-        from optimizer.plots import plot_curves, plot_marginal
-        png = plot_curves([(curve.scenario or "base", curve)], args.png, direction.label, curve.currency,
+        label = curve.direction.label
+        png = plot_curves([(curve.scenario or "base", curve)], args.png, label, curve.currency,
                           subtitle=f"{Path(args.workbook).name}; {curve.scenario or 'base data'}",
                           protect=(args.workbook,))
         marg = plot_marginal(curve, Path(args.png).with_name(Path(args.png).stem + "_marginal.png"),
-                             direction.label, curve.currency, protect=(args.workbook,))
+                             label, curve.currency, protect=(args.workbook,))
         print(f"Plots: {png}, {marg}")
-    return 0
+    return C.EXIT_OK
 
 
 # --------------------------------------------------------------------------- frontier
-@_guard
+@C.guard
 def cmd_frontier(args) -> int:
-    from models.sourcing import build_model
-    from optimizer.curve_report import write_frontier_workbook
-    from optimizer.curve_tables import frontier_table
-    from optimizer.frontier import RISK_UNITS, sourcing_frontier
-    data = _load(args)
-    model = build_model(data)
-    bar = Progress("frontier", args.points)
+    bar = C.Progress("frontier", args.points)
     try:
-        fr = sourcing_frontier(model, args.risk, args.points, on_solve=lambda k, e: bar("grid", f"point {k}"))
+        run = run_frontier(args.workbook, args.risk, args.points, args.scenario,
+                           on_solve=lambda k, e: bar("grid", f"point {k}"))
     finally:
         bar.close()
-    cur = data.settings.currency
-    label = RISK_UNITS[args.risk].format(currency=cur)
-    out = Path(args.output) if args.output else _default_out(args.workbook, args.scenario, "frontier")
+    fr, model, label, cur = run.frontier, run.model, run.risk_label, run.currency
+    out = Path(args.output) if args.output else C.default_output(args.workbook, "frontier", args.scenario)
     path = write_frontier_workbook(fr, model, out, label, cur, input_path=args.workbook)
-    table = frontier_table(fr, model)
+    table = T.frontier_table(fr, model)
+    pay = to_millions(fr.payoff)
     print(f"Cost-vs-risk frontier (AUGMECON), risk = {label}")
-    print(f"  payoff table ({cur} M): cost first -> cost {fr.payoff[0, 0] / 1000:,.3f}, risk "
-          f"{fr.payoff[0, 1] / 1000:,.3f}; risk first -> cost {fr.payoff[1, 0] / 1000:,.3f}, risk "
-          f"{fr.payoff[1, 1] / 1000:,.3f}")
+    print(f"  payoff table ({cur} M): cost first -> cost {pay[0, 0]:,.3f}, risk {pay[0, 1]:,.3f}; "
+          f"risk first -> cost {pay[1, 0]:,.3f}, risk {pay[1, 1]:,.3f}")
     print(f"  {len(fr.grid)} grid points, {fr.solves} solves, {fr.skipped} bypassed, "
           f"{len(fr.points)} Pareto points")
     for n in fr.notes:
@@ -178,38 +103,24 @@ def cmd_frontier(args) -> int:
         print(f"  cost {r['cost_m']:>12,.3f}  risk {r['risk_m']:>12,.3f}")
     print(f"Frontier workbook: {path}")
     if args.png:
-        from optimizer.plots import plot_frontier
         print(f"Plot: {plot_frontier(table, args.png, label, cur, protect=(args.workbook,))}")
-    return 0
+    return C.EXIT_OK
 
 
 # --------------------------------------------------------------------------- compare
-@_guard
+@C.guard
 def cmd_compare(args) -> int:
-    from optimizer.compare import comparison_tables, run_batch
-    from optimizer.curve_report import write_comparison_workbook
-    from optimizer.sourcing.overrides import list_scenarios
-    from optimizer.sourcing.validate import load_and_validate
-    data = load_and_validate(args.workbook, scenario="")
-    names = list_scenarios(data)
-    if args.scenarios:
-        wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-        unknown = [s for s in wanted if s not in names]
-        if unknown:
-            raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(names) or 'none'}")
-        names = wanted
-    bar = Progress("compare", len(names) + 1)
+    wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()] if args.scenarios else None
+    bar = C.Progress("compare")
     t0 = time.perf_counter()
     try:
-        runs = run_batch(data, names, None if args.no_curves else args.mode, args.year,
-                         on_progress=lambda n: bar("scenario", n))
+        cmp = run_compare(args.workbook, wanted, None if args.no_curves else args.mode, args.year,
+                          on_progress=lambda n: bar("scenario", n))
     finally:
         bar.close()
-    tables = comparison_tables(runs)
-    label = next((r.curve.direction.label for r in runs if r.curve is not None), "China-share target")
-    out = Path(args.output) if args.output else _default_out(args.workbook, None, "comparison")
-    path = write_comparison_workbook(runs, tables, out, data.settings.currency, label, args.workbook)
-    cur = data.settings.currency
+    runs, cur, label = cmp.runs, cmp.currency, cmp.label
+    out = Path(args.output) if args.output else C.default_output(args.workbook, "comparison")
+    path = write_comparison_workbook(runs, cmp.tables, out, cur, label, args.workbook)
     print(f"Scenario comparison ({len(runs)} runs, {time.perf_counter() - t0:.1f} s)")
     print(f"  {'scenario':<30} {'objective (' + cur + ' M)':>20} {'risk (M)':>12} {'unmet (t)':>10} "
           f"{'lowest share':>12}")
@@ -220,24 +131,22 @@ def cmd_compare(args) -> int:
             continue
         unmet = float(res.unmet["unmet"].sum()) if len(res.unmet) else 0.0
         low = f"{r.curve.lowest.t:.2%}" if r.curve is not None else "-"
-        print(f"  {r.name:<30} {res.objective:>20,.2f} {r.risk / 1000:>12,.2f} {unmet:>10,.1f} {low:>12}")
+        print(f"  {r.name:<30} {res.objective:>20,.2f} {to_millions(r.risk):>12,.2f} {unmet:>10,.1f} {low:>12}")
         if r.error:
             print(f"    note: {r.error}")
     print(f"Comparison workbook: {path}")
     if args.png:
-        from optimizer.plots import plot_curves
         curves = [(r.name, r.curve) for r in runs if r.curve is not None]
         if curves:
             png = plot_curves(curves, args.png, label, cur, "Cost of diversification by scenario",
                               subtitle=Path(args.workbook).name, protect=(args.workbook,))
             print(f"Plot: {png}")
-    return 3 if any(r.result is not None and not r.result.proven_optimal for r in runs) else 0
+    return C.EXIT_NO_OPTIMUM if any(r.result is not None and not r.result.proven_optimal for r in runs) \
+        else C.EXIT_OK
 
 
 # --------------------------------------------------------------------------- parsers
 def _count(minimum: int):
-    import argparse
-
     def parse(text: str) -> int:
         try:
             v = int(text)
@@ -250,7 +159,6 @@ def _count(minimum: int):
 
 
 def register(sub) -> None:
-    from optimizer.cli import SAMPLE
     c = sub.add_parser("curve", help="exact cost curve of the China-share target (breakpoints, slopes)")
     c.add_argument("workbook", nargs="?", default=str(SAMPLE), help="input workbook (default: the sample)")
     c.add_argument("-o", "--output", default=None, help="curve workbook (default outputs/<name>_curve.xlsx)")

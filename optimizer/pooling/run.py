@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models.pooling import KILO, build_pool_model, plan_tables
+from models.pooling import build_pool_model, plan_tables
+from models.units import to_millions
 from optimizer.core.solver import OPTIMAL, SOLVER_ERROR, SOLVER_MISSING, TIME_LIMIT_FEASIBLE
 from optimizer.pooling import coalitions as C
 from optimizer.pooling import joint as J
 from optimizer.pooling.games import (EXACT_MAX_PLAYERS, CoreCheck, Game, GameError, core_check, is_concave, proportional, shapley, shapley_sampled)
-from optimizer.pooling.load import PoolData
+from models.pool_data import PoolData
 from optimizer.pooling.nucleolus import least_core, nucleolus
 from optimizer.core.solver import SolveOptions
 
@@ -147,7 +148,7 @@ def _pay_as_you_take(res: PoolResult, model, grand) -> np.ndarray | None:
     pay = dl.groupby("member")["cost"].sum().reindex(list(res.members)).fillna(0.0).to_numpy()
     unmet = res.plan["members"]
     df = (1.0 + res.data.settings.discount_rate) ** -(unmet["year"] - res.data.settings.first_year)
-    pen = (unmet["unmet"] * df * res.data.settings.unmet_penalty / KILO).groupby(unmet["member"]).sum()
+    pen = to_millions(unmet["unmet"] * df * res.data.settings.unmet_penalty).groupby(unmet["member"]).sum()
     return pay + pen.reindex(list(res.members)).fillna(0.0).to_numpy()
 
 
@@ -250,12 +251,4 @@ def allocation_table(res: PoolResult) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def exit_code(res: PoolResult) -> int:
-    if res.status == OPTIMAL:
-        return 0
-    if res.status in (SOLVER_MISSING, SOLVER_ERROR):
-        return 4
-    return 3
-
-
-__all__ = ["PoolResult", "run_pool", "allocation_table", "verdict_table", "exit_code", "METHODS"]
+__all__ = ["PoolResult", "run_pool", "allocation_table", "verdict_table", "METHODS"]

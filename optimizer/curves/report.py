@@ -25,7 +25,7 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from optimizer import curve_tables as T
+from optimizer.curves import tables as T
 from optimizer.core.workbook.layout import sheet_title
 from optimizer.core.workbook.writer import (MONEY, MONEY_4, NOTE_FONT, SHARE_2, TITLE_FONT, WHOLE, save_atomic, write_cell, write_table)
 

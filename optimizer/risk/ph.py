@@ -2,7 +2,7 @@
 
 Each scenario's Pyomo model is the ONE-scenario extensive form of
 :mod:`models.stochastic` (probability 1 inside, the scenario probability given to
-mpi-sppy), translated by the project's Pyomo adapter (:mod:`optimizer.core.solver.pyomo_backend`).
+mpi-sppy), translated by the solver layer's Pyomo adapter (:mod:`optimizer.core.solver.pyomo_backend`).
 Its objective is  cost_w + beta * (eta + delta_w / (1 - alpha)),  so the probability-
 weighted sum over scenarios is exactly the EF objective E[cost] + beta * CVaR_alpha;
 the non-anticipative (root-node) variables are contract, build and eta.
@@ -13,7 +13,7 @@ PH subproblems carry a quadratic proximal term, so the solver is Pyomo's ``highs
 Run (scenarios are spread over the ranks; rank 0 prints the result)::
 
     mpiexec -n 2 sourcing risk inputs/korea_2024_2030_risk.xlsx --mpi \
-        --alpha 0.95 --beta 1 --rho 1 --iters 200     (or: python -m mpi4py -m models.sppy_adapter ...)
+        --alpha 0.95 --beta 1 --rho 1 --iters 200     (or: python -m mpi4py -m optimizer.risk.ph ...)
 
 The consensus first stage (xbar) is then evaluated exactly: it is fixed in the extensive
 form and the recourse re-optimised (:func:`evaluate_first_stage`), which gives the
@@ -21,11 +21,16 @@ objective reported and compared with the extensive form's.
 """
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 
+from models.sourcing import build_model
 from models.stochastic import build_extensive_form, fix_first_stage
+from models.units import to_millions
+from optimizer.core.solver import OPTIMAL, SolveOptions, solve_lp
+from optimizer.core.solver.pyomo_backend import build as pyomo_build
+from optimizer.risk.load import read_risk_scenarios, scenario_factors
+from optimizer.sourcing.validate import load_and_validate
 
 NONANT_FAMILIES = ("contract", "build", "eta")
 
@@ -33,8 +38,7 @@ NONANT_FAMILIES = ("contract", "build", "eta")
 def scenario_creator(scenario_name: str, data=None, avail=None, spot=None, prob=None, names=None,
                      alpha: float = 0.95, beta: float = 0.0, base=None):
     """Pyomo model of one scenario with its root node attached (mpi-sppy's entry point)."""
-    from mpisppy.utils import sputils
-    from optimizer.core.solver.pyomo_backend import build as pyomo_build
+    from mpisppy.utils import sputils   # optional: the [risk] extra
     i = list(names).index(scenario_name)
     one = build_extensive_form(data, avail[i:i + 1], spot[i:i + 1], np.ones(1), alpha, beta,
                                [scenario_name], base=base)
@@ -57,8 +61,7 @@ def run_ph(data, avail, spot, prob, names, alpha: float = 0.95, beta: float = 0.
 
     Returns (xbar: dict family -> array, PH info dict) on every rank.
     """
-    from mpisppy.opt.ph import PH
-    from models.sourcing import build_model
+    from mpisppy.opt.ph import PH   # optional: the [risk] extra
     base = base if base is not None else build_model(data)
     options = {"solver_name": "highs", "PHIterLimit": int(iters), "defaultPHrho": float(rho),
                "convthresh": float(convthresh), "verbose": False, "display_progress": False,
@@ -86,8 +89,6 @@ def evaluate_first_stage(data, avail, spot, prob, names, first: dict, alpha: flo
                          beta: float = 0.0):
     """EF objective (currency M) with contract and build fixed at ``first`` (eta re-optimised).
     Values are clipped into their bounds (PH averages may sit 1e-9 outside)."""
-    from optimizer.core.solver import OPTIMAL
-    from optimizer.core.solver import SolveOptions, solve_lp
     ef = build_extensive_form(data, avail, spot, prob, alpha, beta, list(names))
     fixed = {}
     _, cl, cu, *_ = ef.lp.arrays()
@@ -98,22 +99,16 @@ def evaluate_first_stage(data, avail, spot, prob, names, first: dict, alpha: flo
     sol = solve_lp(ef.lp, SolveOptions(ranging=False, want_duals=False))
     if sol.status != OPTIMAL:
         return None
-    return sol.objective / 1000.0
+    return to_millions(sol.objective)
 
 
 def ph_for_workbook(workbook, alpha: float = 0.95, beta: float = 1.0, rho: float = 1.0, iters: int = 200,
                     convthresh: float = 1e-6, tts_weeks: float | None = None):
     """Read and validate the workbook on every rank, run PH; (first stage, PH info, data).
     Raises InputError (on every rank) for a bad workbook."""
-    from models.sourcing import build_model
-    from optimizer.risk.scenarios import read_risk_scenarios, scenario_factors
-    from optimizer.sourcing.validate import load_and_validate
     data = load_and_validate(str(workbook))
     risk = read_risk_scenarios(workbook, data)
-    base = build_model(data)
-    if tts_weeks:
-        from optimizer.sourcing.tts import apply_stock_floor, tts_stock_floor
-        apply_stock_floor(base, tts_stock_floor(data, tts_weeks))
+    base = build_model(data, survival_weeks=tts_weeks)
     avail, spot = scenario_factors(risk, base.offers)
     first, info = run_ph(data, avail, spot, risk.prob, risk.names, alpha, beta, rho, iters, convthresh,
                          base=base)
@@ -132,18 +127,7 @@ def ph_gap_note(info: dict, objective, currency: str = "USD") -> str:
     bound = info.get("trivial_bound")
     if objective is None or bound is None or not np.isfinite(bound):
         return ""
-    bound = float(bound) / 1000.0
+    bound = to_millions(float(bound))
     gap = max(0.0, objective - bound) / max(1e-9, abs(objective))
     return (f"PH lower bound (iteration 0, each scenario alone) {bound:,.3f} {currency} M: the plan's "
             f"objective is at most {gap:.3%} above the optimum")
-
-
-def main(argv=None) -> int:
-    """``python -m mpi4py -m models.sppy_adapter WORKBOOK [risk options]`` = ``sourcing risk WORKBOOK --mpi``."""
-    from optimizer.cli import main as cli_main
-    argv = list(sys.argv[1:] if argv is None else argv)
-    return cli_main(["risk", *argv, "--mpi"])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

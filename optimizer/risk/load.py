@@ -26,51 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimizer.core.workbook import columns as S
+from optimizer.risk.schema import ALL, DEFAULT_BASE_SPOT, RISK_SHEETS
 from optimizer.core.issues import InputError, Issue
 from optimizer.core.workbook.cells import convert_sheet, finalize
-
-ALL = "ALL"
-DEFAULT_BASE_SPOT = 1.2
-
-DISRUPTIONS = S.Sheet(
-    "Disruptions",
-    (
-        S.Column("event", "event", S.ID, doc="Event id; several rows may share it (several years, sources)."),
-        S.Column("source", "source", S.ID, doc="Supplier id from Suppliers, or ALL."),
-        S.Column("material", "material", S.ID, doc="Material id from Materials, or ALL."),
-        S.Column("year", "year", S.YEAR, doc="Year the loss falls in."),
-        S.Column("months", "months affected (0-12)", S.NUMBER, minimum=0.0, maximum=12.0),
-        S.Column("fraction_lost", "fraction of supply lost (0-1)", S.FRACTION),
-        S.Column("spot_multiplier", "spot price multiplier", S.NUMBER, required=False, minimum=0.0,
-                 doc="Spot price / contract price for the material in that year; blank = no change."),
-        S.Column("description", "description", S.TEXT, required=False, default=""),
-        S.BASIS,
-    ),
-    key=("event", "source", "material", "year"),
-    required=True,
-    doc="Disruption events (supply lost per source, material and year).",
-)
-
-RISK_SCENARIOS = S.Sheet(
-    "RiskScenarios",
-    (
-        S.Column("scenario", "scenario", S.ID),
-        S.Column("probability", "probability (0-1)", S.FRACTION),
-        S.Column("events", "events (ids, comma-separated)", S.TEXT, required=False, default=""),
-        S.Column("base_spot_multiplier", "base spot multiplier", S.NUMBER, required=False, minimum=0.0,
-                 default=DEFAULT_BASE_SPOT),
-        S.Column("description", "description", S.TEXT, required=False, default=""),
-        S.BASIS,
-    ),
-    key=("scenario",),
-    required=True,
-    min_rows=1,
-    doc="Scenarios = combinations of disruption events, with probabilities summing to 1.",
-)
-
-RISK_SHEETS = (RISK_SCENARIOS, DISRUPTIONS)
-
 
 @dataclass
 class RiskScenarios:

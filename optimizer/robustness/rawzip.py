@@ -1,4 +1,4 @@
-"""Zip files written byte by byte, for the hostile-input corpus (:mod:`hostile_corpus`).
+"""Zip files written byte by byte, for the hostile-input corpus (:mod:`optimizer.robustness.corpus`).
 
 :func:`write_raw_zip` writes local headers, data and central directory exactly as given,
 so a member can declare a size and CRC that its compressed stream does not honour

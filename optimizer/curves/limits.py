@@ -1,6 +1,6 @@
 """What binds: labels of LP rows and columns, binding sets, and the lowest achievable China share.
 
-Helpers for :mod:`optimizer.curves` (kept apart so each module reads in one sitting).
+Helpers for :mod:`optimizer.curves.parametric` (kept apart so each module reads in one sitting).
 
 * :class:`Labeller` turns a row or column position of a :class:`models.lp.LinearProgram`
   into its name in the one naming grammar (``buy[GA,JP,2030]``) without building every
@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL
-from optimizer.core.solver import highs as native
-from optimizer.core.solver import SolveOptions
+from models.units import to_millions
+from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SolveOptions, open_resolver
 
 DUAL_TOL = 1e-7          # |dual| (model units) below this counts as zero
 
@@ -132,62 +131,53 @@ class LowestShare:
 def lowest_share(model, direction, options: SolveOptions | None = None,
                  max_limits: int = 40) -> LowestShare:
     """Solve the auxiliary LP of the module docstring for ``direction`` (a CapDirection)."""
-    import highspy
-
     lp = model.lp
     opts = options or SolveOptions()
-    native.silence_banner()
-    h = native.new_highs(opts)
-    native.pass_lp(h, lp, integrality=False)
+    h = open_resolver(lp, opts, integrality=False)
     n = lp.num_cols
-    inf = highspy.kHighsInf
+    inf = np.inf
     rows = direction.rows.astype(np.int32)
     cost0 = lp.arrays()[0]
     _, cl, cu, rl, _, _ = lp.arrays()
     # tau: cost 1, coefficient -d_i in each moving row; those rows' upper bound becomes base_i
-    h.addCol(1.0, 0.0, inf, int(rows.size), rows, -direction.slope.astype(float))
-    h.changeRowsBounds(int(rows.size), rows, np.where(np.isinf(rl[rows]), -inf, rl[rows]),
-                       direction.base.astype(float))
+    h.add_col(1.0, 0.0, inf, rows, -direction.slope.astype(float))
+    h.set_row_bounds(rows, rl[rows], direction.base.astype(float))
     all_cols = np.arange(n, dtype=np.int32)
-    h.changeColsCost(n, all_cols, np.zeros(n))
+    h.set_costs(all_cols, np.zeros(n))
     unmet = lp.var_blocks["unmet"].positions.astype(np.int32)
-    h.changeColsBounds(int(unmet.size), unmet, np.zeros(unmet.size), np.zeros(unmet.size))
-    h.run()
-    status = native.map_status(h)
+    h.set_col_bounds(unmet, np.zeros(unmet.size), np.zeros(unmet.size))
+    status = h.run()
     out = LowestShare(None, status)
     if status in (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED):
         # demand cannot be served at any share: first minimise the penalty-weighted unmet demand
-        h.changeColsBounds(int(unmet.size), unmet, np.zeros(unmet.size), np.full(unmet.size, inf))
-        h.changeColsCost(int(unmet.size), unmet, cost0[unmet])
-        h.changeColCost(n, 0.0)
-        h.run()
-        if native.map_status(h) != OPTIMAL:
-            out.status = native.map_status(h)
+        h.set_col_bounds(unmet, np.zeros(unmet.size), np.full(unmet.size, inf))
+        h.set_costs(unmet, cost0[unmet])
+        h.set_cost(n, 0.0)
+        if h.run() != OPTIMAL:
+            out.status = h.status
             out.note = "the auxiliary LP (least unmet demand) has no proven optimum"
             return out
-        u_star = float(h.getInfo().objective_function_value)
+        u_star = h.objective
         out.unmet_min = u_star
-        h.addRow(-inf, u_star * (1 + 1e-9) + 1e-9, int(unmet.size), unmet, cost0[unmet])
-        h.changeColsCost(int(unmet.size), unmet, np.zeros(unmet.size))
-        h.changeColCost(n, 1.0)
-        h.run()
-        status = native.map_status(h)
+        h.add_row(-inf, u_star * (1 + 1e-9) + 1e-9, unmet, cost0[unmet])
+        h.set_costs(unmet, np.zeros(unmet.size))
+        h.set_cost(n, 1.0)
+        status = h.run()
         out.status = status
         out.note = (f"demand cannot be fully served at any China share (least unavoidable unmet-demand "
-                    f"penalty {u_star / 1000:,.3f} M): the curve ends where that least unmet demand "
+                    f"penalty {to_millions(u_star):,.3f} M): the curve ends where that least unmet demand "
                     "is first reached")
     if status != OPTIMAL:
         out.note = out.note or "the auxiliary LP (lowest achievable share) has no proven optimum"
-        return out
-    sol = h.getSolution()
-    x = np.asarray(sol.col_value, dtype=float)
+    sol = h.solution()
+    x = sol.x
     out.t = float(x[n])
     if out.t <= 1e-9:
         out.t = 0.0
         out.note = (out.note + " " if out.note else "") + "a China share of 0 % is achievable: nothing holds it up"
         return out
-    row_dual = np.asarray(sol.row_dual, dtype=float)[:lp.num_rows]
-    col_dual = np.asarray(sol.col_dual, dtype=float)[:n]
+    row_dual = sol.row_duals[:lp.num_rows]
+    col_dual = sol.col_duals[:n]
     out.limits = _limits(lp, x[:n], row_dual, col_dual, cl, cu, unmet, max_limits)
     return out
 
