@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from optimizer.core.workbook.reader import read_workbook
 from optimizer.risk.schema import ALL, DEFAULT_BASE_SPOT, RISK_SHEETS
 from optimizer.core.issues import InputError, Issue
 from optimizer.core.workbook.cells import convert_sheet, finalize
@@ -78,7 +79,6 @@ def validate_risk(scen: pd.DataFrame, dis: pd.DataFrame, data, issues: list[Issu
 
 def read_risk_scenarios(path, data) -> RiskScenarios:
     """Read and validate both risk sheets of ``path``; raises InputError with every issue."""
-    from optimizer.core.workbook.reader import read_workbook
     raw = read_workbook(path, sheets=RISK_SHEETS)
     issues = list(raw.issues)
     tables = {sh.name: convert_sheet(sh, raw.sheets.get(sh.name), issues) for sh in RISK_SHEETS}

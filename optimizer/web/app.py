@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from optimizer.sourcing.template import write_input_workbook
 from optimizer.web import charts
 from optimizer.web.jobs import DONE, FINISHED, Busy, JobStore
 from optimizer.web.openapi import spec
@@ -106,7 +107,6 @@ def create_app(data_dir=None, max_upload_mb: float = 20.0, keep_minutes: float =
     def template_file() -> Path:
         path = jobs.data_dir / "template" / "sourcing_input_template.xlsx"
         if not path.is_file():
-            from optimizer.sourcing.template import write_input_workbook
             path.parent.mkdir(exist_ok=True)
             write_input_workbook(path)
         return path
