@@ -18,6 +18,7 @@ import pandas as pd
 
 from models.data import SourcingData
 from models.lp import LinearProgram, Terms, lookup
+from models.penalties import material_penalties
 from models.units import K_PER_M
 
 # The objective's parts, in report order: money spent, then the risk charge (a weight), then the
@@ -156,45 +157,6 @@ def add_stock_variables(model: SourcingModel) -> None:
     hold = lookup(idx, model.data.materials, ["material"], "holding_cost")
     df = idx["year"].map(model.discount).to_numpy()
     model.lp.add_variables("stock", idx, cost=df * np.nan_to_num(hold), parts="holding", doc="end-of-year stock (t)")
-
-
-SHORTFALL_DEFAULT_MULTIPLE = 1.5   # x the material's highest unit cost, per kg and year
-
-
-def unmet_default_multiple(n_years: int) -> float:
-    """x the material's highest unit cost, per kg: max(10, 2 x horizon years)."""
-    return max(10.0, 2.0 * n_years)
-
-
-def material_penalties(data) -> pd.DataFrame:
-    """Per material: unmet-demand and stock-shortfall penalties (currency/kg).
-
-    Precedence: the Materials sheet's own column, then the Settings value, then a default
-    proportional to the material's highest unit cost c_m over the planning years (its
-    reference value if it has no offer):
-
-        shortfall_m = 1.5 c_m per kg and year     unmet_m = max(10, 2 n) c_m per kg
-
-    with n the number of planning years.  Why these multiples:
-    * shortfall > c_m: topping up a stock shortfall is always worth buying where supply
-      allows, also in the last planning year (no end-of-horizon run-down of the stockpile);
-    * unmet > 1.5 c_m x n: a tonne of demand left unserved always costs more than a tonne
-      of stock missing for the whole horizon, so stock targets never crowd out demand;
-    * proportional to each material's value, so a value-weighted China cap never makes it
-      "cheap" to leave a high-value material unserved.
-    """
-    mats = data.materials
-    s = data.settings
-    sup = data.supply[data.supply["year"].isin(set(data.years))]
-    top = sup.groupby("material")["unit_cost"].max()
-    base = mats["material"].map(top).fillna(mats["reference_value"]).clip(lower=1.0).to_numpy(dtype=float)
-    out = pd.DataFrame({"material": mats["material"]})
-    for col, setting, mult in (("unmet_penalty", s.unmet_penalty, unmet_default_multiple(len(data.years))),
-                               ("shortfall_penalty", s.stock_shortfall_penalty, SHORTFALL_DEFAULT_MULTIPLE)):
-        own = mats[col].to_numpy(dtype=float) if col in mats else np.full(len(mats), np.nan)
-        fallback = np.full(len(mats), float(setting)) if setting is not None else mult * base
-        out[col] = np.where(np.isnan(own), fallback, own)
-    return out
 
 
 def add_unmet_demand_variables(model: SourcingModel) -> None:
@@ -553,39 +515,3 @@ def add_survival_floor(model: SourcingModel, weeks: float) -> None:
         if i is not None:
             lower[i] = max(lower[i], float(v))
     lp.set_bounds("stock", lower=lower)
-
-
-# --------------------------------------------------------------------------- expressions
-def objective_parts(model: SourcingModel, x: np.ndarray) -> dict[str, float]:
-    """Every part of :data:`COST_PARTS` at ``x`` (k-currency, discounted; 0 for a part the
-    model does not have), in that order."""
-    values = model.lp.part_values(x)
-    return {name: values.get(name, 0.0) for name in COST_PARTS}
-
-
-def part_vectors(model: SourcingModel) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Every part of :data:`COST_PARTS` as ``(positions, coefficients)`` (empty where absent)."""
-    vec = model.lp.part_vectors()
-    empty = (np.zeros(0, np.int64), np.zeros(0))
-    return {name: vec.get(name, empty) for name in COST_PARTS}
-
-
-def risk_weighted_volume(model: SourcingModel) -> np.ndarray:
-    """sum risk_s * reference_value_m * tonnes (k-currency-equivalent, undiscounted) over
-    purchases and project output (the project's source's risk); a tonne of unmet demand
-    counts with risk 1 (certain non-supply), so lowering risk never means serving less.
-    A vector over the LP's columns (the frontier's second objective)."""
-    lp, data = model.lp, model.data
-    vec = np.zeros(lp.num_cols)
-    o = model.offers
-    vec[lp.var_blocks["buy"].positions] = o["risk"].to_numpy(float) * o["reference_value"].to_numpy(float)
-    ref = dict(zip(data.materials["material"], data.materials["reference_value"]))
-    make = lp.var_blocks["make"]
-    if make.size:
-        inv = data.investments.set_index("project")
-        risk = dict(zip(data.suppliers["source"], data.suppliers["risk"]))
-        vec[make.positions] = [risk.get(inv.at[p, "source"], 1.0) * ref[inv.at[p, "material"]]
-                               for p in make.index["project"]]
-    un = lp.var_blocks["unmet"]
-    vec[un.positions] = un.index["material"].map(ref).to_numpy(float)
-    return vec

@@ -13,7 +13,7 @@ from model_fixtures import random_data
 from models.lp import LinearProgram, Terms
 from models.sourcing import build_model
 from optimizer.cli import main
-from models.sourcing import risk_weighted_volume
+from models.expressions import risk_weighted_volume
 from optimizer.curves.frontier import RISK_MEASURES, augmecon, cost_vector, sourcing_frontier
 from optimizer.core.solver import solve_lp
 

@@ -210,7 +210,7 @@ def test_shares_never_exceed_targets_on_random_instances():
 
 
 def test_penalty_precedence_material_then_setting_then_default():
-    from models.sourcing import material_penalties
+    from models.penalties import material_penalties
     data = one_year(cap=0.6)                       # fixture sets unmet 1000, shortfall 100
     pen = material_penalties(data).iloc[0]
     assert pen["unmet_penalty"] == pytest.approx(1000.0)
@@ -228,7 +228,7 @@ def test_penalty_precedence_material_then_setting_then_default():
 
 
 def test_default_penalties_scale_with_the_horizon():
-    from models.sourcing import material_penalties
+    from models.penalties import material_penalties
     from model_fixtures import random_data
     data = random_data(2, years=tuple(range(2025, 2037))).with_settings(unmet_penalty=None,
                                                                          stock_shortfall_penalty=None)

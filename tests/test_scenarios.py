@@ -115,7 +115,7 @@ def test_rows_of_one_scenario_apply_in_order_and_filters_blank_means_any(base):
 
 
 def test_default_penalty_follows_unit_costs_but_explicit_one_does_not(base):
-    from models.sourcing import material_penalties
+    from models.penalties import material_penalties
     data = with_scenarios(base, [dict(scenario="dear", sheet="Supply", target="unit_cost", operation="multiply",
                                       value=2)])
     new = apply_scenario(data, "dear")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from models import sourcing as M
+from models import expressions as E
 from models.sourcing import build_model
 from optimizer.core.issues import InputError
 from optimizer.core.solver import OPTIMAL
@@ -73,7 +73,7 @@ def run_batch(data, names: list[str] | None = None, curve_mode: str | None = "pa
             run.error = res.status_message
             continue
         run.cost = float(np.multiply(cost_vector(model), sol.x).sum())
-        run.risk = float(np.multiply(M.risk_weighted_volume(model), sol.x).sum())
+        run.risk = float(np.multiply(E.risk_weighted_volume(model), sol.x).sum())
         if curve_mode is None or res.status != OPTIMAL:
             continue
         try:

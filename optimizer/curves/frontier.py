@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from models import expressions as E
 from models import sourcing as M
 from optimizer.core.errors import NoProvenOptimum
 from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SolveOptions, open_resolver
@@ -164,7 +165,7 @@ def cost_vector(model) -> np.ndarray:
     """The objective without the risk charge: money spent and penalties (the model's cost parts)."""
     return model.lp.cost_vector(exclude=M.WEIGHT_PARTS)
 
-RISK_MEASURES = {"volume": M.risk_weighted_volume}
+RISK_MEASURES = {"volume": E.risk_weighted_volume}
 RISK_UNITS = {"volume": "risk-weighted purchase value ({currency} M)"}   # .format(currency=...)
 
 

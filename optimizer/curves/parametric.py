@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from models import sourcing as M
+from models import expressions as E
 from optimizer.core.errors import NoProvenOptimum, UsageError
 from optimizer.core.solver import OPTIMAL, SolveOptions, open_resolver
 from optimizer.curves.limits import BindingReader, LowestShare, lowest_share
@@ -151,7 +151,7 @@ class ParametricCap:
         _, _, _, rl, _, _ = model.lp.arrays()
         self.rows = direction.rows.astype(np.int32)
         self.lower = rl[self.rows]
-        self.parts = M.part_vectors(model)
+        self.parts = E.part_vectors(model)
         self.risk = risk
         self.unmet_cols = model.lp.var_blocks["unmet"].positions
         cap = model.cap_rows.reset_index(drop=True)

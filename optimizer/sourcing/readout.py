@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from models.lp import lookup
-from models import sourcing as M
+from models import expressions as E
 from models.sourcing import SourcingModel
 from models.units import to_millions
 from optimizer.core.solver import OPTIMAL
@@ -28,7 +28,7 @@ def _vals(model: SourcingModel, family: str, x: np.ndarray) -> pd.DataFrame:
 
 def objective_parts(model: SourcingModel, x: np.ndarray) -> dict[str, float]:
     """Discounted objective split into its parts (currency millions), as the model declares them."""
-    return {k: to_millions(v) for k, v in M.objective_parts(model, x).items()}
+    return {k: to_millions(v) for k, v in E.objective_parts(model, x).items()}
 
 
 def plan_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
