@@ -40,3 +40,13 @@ def risk_weighted_volume(model: SourcingModel) -> np.ndarray:
     un = lp.var_blocks["unmet"]
     vec[un.positions] = un.index["material"].map(ref).to_numpy(float)
     return vec
+
+
+def purchase_prices(model: SourcingModel) -> np.ndarray:
+    """The discounted price per tonne of every supply offer (k-currency/t, in offer order): the
+    model's "purchases" cost part on its ``buy`` columns."""
+    buy = model.lp.var_blocks["buy"]
+    out = np.zeros(buy.size)
+    pos, coef = model.lp.part_vectors().get("purchases", (np.zeros(0, np.int64), np.zeros(0)))
+    out[pos - buy.start] = coef
+    return out

@@ -21,6 +21,17 @@ import numpy as np
 import pandas as pd
 
 INF = float("inf")
+BINDING_RTOL = 1e-6     # a row or bound within this (relative to 1 + |bound|) of its limit binds
+
+
+def at_bound(value, bound, rtol: float = BINDING_RTOL):
+    """``value`` sits at ``bound`` (elementwise): |value - bound| <= rtol * (1 + |bound|)."""
+    return np.abs(value - bound) <= rtol * (1 + np.abs(bound))
+
+
+def reaches(value, bound, rtol: float = BINDING_RTOL):
+    """``value`` is at or beyond the upper ``bound`` (elementwise), with the same tolerance."""
+    return value >= bound - rtol * (1 + np.abs(bound))
 
 
 @dataclass

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from models.lp import INF, LinearProgram, Terms
+from models.expressions import purchase_prices
 from models.sourcing import SourcingModel, build_model
 
 FIRST_STAGE_SHARED = ("build",)
@@ -124,8 +125,7 @@ def add_first_stage_contracts(model: StochasticModel) -> dict:
     """
     ef, base = model.lp, model.base
     o = base.offers
-    df = o["year"].map(base.discount).to_numpy(dtype=float)
-    model._unit = df * o["unit_cost"].to_numpy(dtype=float)      # c_o
+    model._unit = purchase_prices(base)      # c_o, the spine's own purchase cost part
     exp_avail = model.prob @ model.avail
     ef.add_variables("contract", o[["material", "source", "year"]], upper=o["capacity"].to_numpy(float),
                      cost=model._unit * exp_avail, doc="tonnes contracted in advance (first stage)")

@@ -8,7 +8,10 @@ thousand currency units: every cost inside the models is in **thousands** of cur
 """
 from __future__ import annotations
 
-K_PER_M = 1000.0   # thousands of currency per million
+K_PER_M = 1000.0            # thousands of currency per million
+CURRENCY_PER_K = 1000.0     # currency per thousand
+CURRENCY_PER_M = 1e6        # currency per million
+PP_PER_SHARE = 100.0        # a share of 1.0 is 100 percentage points
 
 
 def to_millions(k_currency):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from models.units import to_millions
 from models import expressions as E
 from models.sourcing import build_model
 from optimizer.core.issues import InputError
@@ -106,8 +107,8 @@ def summary_table(runs) -> pd.DataFrame:
             china = res.plan[res.plan["bloc"] == "china"]["tonnes"].sum()
             col.update({
                 "total objective (M, discounted)": res.objective,
-                "cost without risk charge (M, discounted)": r.cost / 1000.0,
-                "risk: risk-weighted volume (M)": r.risk / 1000.0,
+                "cost without risk charge (M, discounted)": to_millions(r.cost),
+                "risk: risk-weighted volume (M)": to_millions(r.risk),
                 "unmet demand (t)": float(res.unmet["unmet"].sum()) if len(res.unmet) else 0.0,
                 "China-bloc purchases (t, all years)": float(china),
             })
@@ -116,7 +117,7 @@ def summary_table(runs) -> pd.DataFrame:
             col["lowest achievable share (curve parameter)"] = c.lowest.t
             col["curve start (today's level)"] = c.t_high
             col["breakpoints on the curve"] = len(c.breakpoints)
-            col["cost of the curve's range (M)"] = (c.vertices[0].cost - c.vertices[-1].cost) / 1000.0
+            col["cost of the curve's range (M)"] = to_millions(c.vertices[0].cost - c.vertices[-1].cost)
         if r.error and res is not None:
             col["note"] = r.error
         rows[r.name] = col
@@ -172,7 +173,7 @@ def changes_table(runs, top: int = 10) -> pd.DataFrame:
         m = b.merge(s, on=key, how="outer", suffixes=("_base", "_scen")).fillna({"tonnes_base": 0.0,
                                                                                  "tonnes_scen": 0.0})
         m["change_t"] = m["tonnes_scen"] - m["tonnes_base"]
-        m["change_value_m"] = m["change_t"] * m["material"].map(ref).fillna(0.0) / 1000.0
+        m["change_value_m"] = to_millions(m["change_t"] * m["material"].map(ref).fillna(0.0))
         m = m[m["change_t"].abs() > 1e-6]
         m = m.reindex(m["change_value_m"].abs().sort_values(ascending=False).index).head(top)
         m.insert(0, "scenario", r.name)
@@ -231,5 +232,5 @@ def overrides_table(runs) -> pd.DataFrame:
 
 
 def curves_table(runs) -> pd.DataFrame:
-    rows = [(r.name, v.t, v.cost / 1000.0) for r in runs if r.curve is not None for v in r.curve.vertices]
+    rows = [(r.name, v.t, to_millions(v.cost)) for r in runs if r.curve is not None for v in r.curve.vertices]
     return pd.DataFrame(rows, columns=["scenario", "target", "cost_m"])

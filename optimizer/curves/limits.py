@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.units import to_millions
+from models.units import PP_PER_SHARE, to_millions
 from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SolveOptions, open_resolver
 
 DUAL_TOL = 1e-7          # |dual| (model units) below this counts as zero
@@ -186,7 +186,7 @@ def _limits(lp, x, row_dual, col_dual, cl, cu, unmet, max_limits) -> list[Limit]
     lab = Labeller(lp)
     items = []
     for i in np.flatnonzero(np.abs(row_dual) > DUAL_TOL):
-        items.append(Limit(lab.row(i), lab.row_doc(i), float(row_dual[i]) * 100.0))
+        items.append(Limit(lab.row(i), lab.row_doc(i), float(row_dual[i]) * PP_PER_SHARE))
     skip = np.zeros(lp.num_cols, bool)
     skip[unmet] = True
     tol_x = 1e-7 * (1.0 + np.abs(np.where(np.isfinite(cu), cu, 0.0)))
@@ -199,6 +199,6 @@ def _limits(lp, x, row_dual, col_dual, cl, cu, unmet, max_limits) -> list[Limit]
         side = "upper" if at_up[j] else "lower"
         what = {"buy": "supplier capacity" if side == "upper" else "minimum contract volume",
                 "build": "project fully built"}.get(fam, f"{docs.get(fam, fam)} ({side} bound)")
-        items.append(Limit(f"{name} at {side}", what, float(col_dual[j]) * 100.0))
+        items.append(Limit(f"{name} at {side}", what, float(col_dual[j]) * PP_PER_SHARE))
     items.sort(key=lambda it: -abs(it.pp_per_unit))
     return items[:max_limits]

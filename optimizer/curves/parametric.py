@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from models import expressions as E
+from models.units import CURRENCY_PER_K, CURRENCY_PER_M, PP_PER_SHARE
 from optimizer.core.errors import NoProvenOptimum, UsageError
 from optimizer.core.solver import OPTIMAL, SolveOptions, open_resolver
 from optimizer.curves.limits import BindingReader, LowestShare, lowest_share
@@ -326,7 +327,12 @@ class Segment:
     @property
     def cost_per_pp(self) -> float:
         """Currency per percentage point of tightening (>= 0): -slope / 100 k-currency."""
-        return 0.0 - self.slope * 10.0     # 0.0 - x: a flat piece shows 0, not -0
+        return 0.0 - self.slope * (CURRENCY_PER_K / PP_PER_SHARE)     # 0.0 - x: a flat piece shows 0, not -0
+
+    @property
+    def cost_per_pp_m(self) -> float:
+        """The same in currency millions."""
+        return self.cost_per_pp / CURRENCY_PER_M
 
 
 @dataclass

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.units import to_millions
 from optimizer.core.workbook.writer import save_atomic
 
 TARGETS = ((0.70, "70 %", "#7f7f7f"), (0.60, "60 %", "#ed7d31"), (0.50, "50 %", "#c00000"))
@@ -49,7 +50,7 @@ def plot_curves(curves: list, path, x_label: str, currency: str, title: str = ""
     xs_all = []
     for k, (name, c) in enumerate(curves):
         xs = np.array([v.t for v in c.vertices])
-        ys = np.array([v.cost for v in c.vertices]) / 1000.0
+        ys = to_millions(np.array([v.cost for v in c.vertices]))
         xs_all += list(xs)
         color = COLORS[k % len(COLORS)]
         ax.plot(xs, ys, "-", color=color, linewidth=2, label=name)
@@ -77,7 +78,7 @@ def plot_marginal(curve, path, x_label: str, currency: str, protect=()) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 4.5))
     edges = [v.t for v in curve.vertices]
-    values = [s.cost_per_pp / 1e6 for s in curve.segments]
+    values = [s.cost_per_pp_m for s in curve.segments]
     if values:
         ax.stairs(values, edges, baseline=None, color=COLORS[0], linewidth=2,
                   label="cost of one more point (exact)")

@@ -25,6 +25,7 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
+from models.units import to_millions
 from optimizer.curves import tables as T
 from optimizer.core.workbook.layout import sheet_title
 from optimizer.core.workbook.writer import (MONEY, MONEY_4, NOTE_FONT, SHARE_2, TITLE_FONT, WHOLE, save_atomic, write_cell, write_table)
@@ -133,8 +134,8 @@ def curve_summary_pairs(curve, input_path: str = "") -> list:
         ("Lowest achievable share", low.t, SHARE_2),
         ("  meaning", "the tightest target at which all demand can still be served; below it the "
                       "unmet-demand penalty sets the cost, so the curve stops there", None),
-        ("Cost at the start (M)", curve.vertices[-1].cost / 1000.0, MONEY),
-        ("Cost at the end (M)", curve.vertices[0].cost / 1000.0, MONEY),
+        ("Cost at the start (M)", to_millions(curve.vertices[-1].cost), MONEY),
+        ("Cost at the end (M)", to_millions(curve.vertices[0].cost), MONEY),
         ("Breakpoints", len(curve.breakpoints), WHOLE),
         ("Method", f"{curve.method} (exact breakpoints; one HiGHS model, only the cap rows' bounds "
                    "change between solves)", None),
@@ -184,9 +185,9 @@ def _curve_chart_sheet(ws, curves: list, x_label: str, currency: str, title: str
         write_cell(ws, 1, col + 1, name)
         for i, v in enumerate(c.vertices, start=2):
             write_cell(ws, i, col, v.t, SHARE_2)
-            write_cell(ws, i, col + 1, v.cost / 1000.0, MONEY)
+            write_cell(ws, i, col + 1, to_millions(v.cost), MONEY)
         _line(ws, ch, col, col + 1, 2, 1 + len(c.vertices), 1, SERIES_COLORS[k % len(SERIES_COLORS)])
-        ys += [v.cost / 1000.0 for v in c.vertices]
+        ys += [to_millions(v.cost) for v in c.vertices]
         xs += [v.t for v in c.vertices]
         col += 3
     if ys:
@@ -219,8 +220,8 @@ def frontier_workbook(frontier, model, risk_label: str, currency: str, input_pat
         ("Grid points bypassed", frontier.skipped, WHOLE),
         ("Pareto points", len(frontier.points), WHOLE),
     ] + [("Note", n, None) for n in frontier.notes])
-    pay = pd.DataFrame({"optimised first": ["cost", "risk"], "cost_m": frontier.payoff[:, 0] / 1000.0,
-                        "risk_m": frontier.payoff[:, 1] / 1000.0})
+    pay = pd.DataFrame({"optimised first": ["cost", "risk"], "cost_m": to_millions(frontier.payoff[:, 0]),
+                        "risk_m": to_millions(frontier.payoff[:, 1])})
     _table(ws, r, pay, title="Payoff table (lexicographic)")
     pts = T.frontier_table(frontier, model)
     _table(wb.create_sheet("Points"), 1, pts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.sourcing import SourcingModel, build_model
+from models.units import PP_PER_SHARE
 from optimizer.core.errors import UsageError
 from optimizer.curves.compare import ScenarioRun, comparison_tables, run_batch
 from optimizer.curves.frontier import RISK_UNITS, Frontier, sourcing_frontier
@@ -23,7 +24,7 @@ def share(text: str | None) -> float | None:
     if text is None:
         return None
     v = float(text)
-    return v / 100.0 if v > 1.5 else v
+    return v / PP_PER_SHARE if v > 1.5 else v
 
 
 def run_curve(workbook, mode: str = "path", year: int | None = None, scope: str = "ALL",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-PP_PER_UNIT = 100.0          # 1.0 of share = 100 percentage points
+from models.units import PP_PER_SHARE, to_millions
+
 
 
 def vertex_kind(curve, k: int) -> str:
@@ -29,15 +30,15 @@ def breakpoint_table(curve) -> pd.DataFrame:
     segs = curve.segments
     rows = []
     for k, v in enumerate(curve.vertices):
-        below = segs[k - 1].cost_per_pp / 1e6 if k > 0 else np.nan       # tighter side
-        above = segs[k].cost_per_pp / 1e6 if k < len(segs) else np.nan   # looser side
-        row = {"kind": vertex_kind(curve, k), "target": v.t, "cost_m": v.cost / 1000.0,
+        below = segs[k - 1].cost_per_pp_m if k > 0 else np.nan       # tighter side
+        above = segs[k].cost_per_pp_m if k < len(segs) else np.nan   # looser side
+        row = {"kind": vertex_kind(curve, k), "target": v.t, "cost_m": to_millions(v.cost),
                "cost_per_pp_m_tighter": below, "cost_per_pp_m_looser": above}
         for y, s in sorted(v.shares.items()):
             row[f"share_{y}"] = s
         row["unmet_t"] = v.unmet
         for name, val in v.parts.items():
-            row[f"{name} (M)"] = val / 1000.0
+            row[f"{name} (M)"] = to_millions(val)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -47,10 +48,10 @@ def segment_table(curve) -> pd.DataFrame:
     rows = []
     for s in reversed(curve.segments):
         rows.append({"from_target": s.t_high, "to_target": s.t_low,
-                     "length_pp": (s.t_high - s.t_low) * PP_PER_UNIT,
-                     "cost_from_m": s.cost_high / 1000.0, "cost_to_m": s.cost_low / 1000.0,
-                     "cost_per_pp": s.cost_per_pp, "cost_per_pp_m": s.cost_per_pp / 1e6,
-                     "dual_check_per_pp_m": 0.0 - s.dual_slope / PP_PER_UNIT / 1000.0
+                     "length_pp": (s.t_high - s.t_low) * PP_PER_SHARE,
+                     "cost_from_m": to_millions(s.cost_high), "cost_to_m": to_millions(s.cost_low),
+                     "cost_per_pp": s.cost_per_pp, "cost_per_pp_m": s.cost_per_pp_m,
+                     "dual_check_per_pp_m": 0.0 - to_millions(s.dual_slope / PP_PER_SHARE)
                      if np.isfinite(s.dual_slope) else np.nan,
                      "binding_count": len(s.binding) if s.binding is not None else np.nan})
     return pd.DataFrame(rows)
@@ -92,9 +93,9 @@ def changes_at(curve, k: int) -> tuple[list[str], list[str]]:
 def grid_table(curve) -> pd.DataFrame:
     rows = []
     for p in sorted(curve.grid, key=lambda q: -q.t):
-        row = {"target": p.t, "cost_m": p.cost / 1000.0,
-               "cost_per_pp_m": 0.0 - p.slope / PP_PER_UNIT / 1000.0,
-               "exact_cost_m": curve.cost_at(p.t) / 1000.0, "iterations": p.iterations}
+        row = {"target": p.t, "cost_m": to_millions(p.cost),
+               "cost_per_pp_m": 0.0 - to_millions(p.slope / PP_PER_SHARE),
+               "exact_cost_m": to_millions(curve.cost_at(p.t)), "iterations": p.iterations}
         for y, s in sorted(p.shares.items()):
             row[f"share_{y}"] = s
         rows.append(row)
@@ -111,13 +112,13 @@ def current_target(curve) -> dict:
     t = curve.direction.current
     if not curve.t_low - 1e-12 <= t <= curve.t_high + 1e-12:
         return {}
-    out = {"target": t, "cost_m": curve.cost_at(t) / 1000.0}
+    out = {"target": t, "cost_m": to_millions(curve.cost_at(t))}
     for s in curve.segments:
         if s.t_low - 1e-12 <= t <= s.t_high + 1e-12:
             if t < s.t_high - 1e-12:
-                out["cost_per_pp_m_looser"] = s.cost_per_pp / 1e6
+                out["cost_per_pp_m_looser"] = s.cost_per_pp_m
             if t > s.t_low + 1e-12:
-                out["cost_per_pp_m_tighter"] = s.cost_per_pp / 1e6
+                out["cost_per_pp_m_tighter"] = s.cost_per_pp_m
     return out
 
 
@@ -126,8 +127,8 @@ def frontier_table(frontier, model=None) -> pd.DataFrame:
     rows = []
     shares = _share_reader(model) if model is not None else None
     for p in frontier.points:
-        row = {"grid": p.grid, "risk_bound_m": p.bound / 1000.0, "cost_m": p.f1 / 1000.0,
-               "risk_m": p.f2 / 1000.0, "slack_m": p.slack / 1000.0}
+        row = {"grid": p.grid, "risk_bound_m": to_millions(p.bound), "cost_m": to_millions(p.f1),
+               "risk_m": to_millions(p.f2), "slack_m": to_millions(p.slack)}
         if shares is not None and p.x is not None:
             row.update(shares(p.x))
         rows.append(row)

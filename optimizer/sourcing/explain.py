@@ -22,8 +22,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from models.lp import Terms
+from models.lp import Terms, reaches
 from models.sourcing import SourcingModel, build_model
+from models.units import PP_PER_SHARE
 from optimizer.sourcing import result as R
 from optimizer.core.solver import SolveOptions, solve_lp
 
@@ -51,7 +52,7 @@ def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOpt
         causes = []
         for k, (scope, year, members) in enumerate(zip(cap["scope"], cap["year"], cap["members"])):
             i = cap_pos[k]
-            if year == t and m in members.split(",") and act[i] >= ru[i] - 1e-6 * (1 + abs(ru[i])):
+            if year == t and m in members.split(",") and reaches(act[i], ru[i]):
                 causes.append(f"the China cap for {scope} in {t} ({cap.at[k, 'max_china_share']:.1%}) binds")
         full = plan[(plan["material"] == m) & (plan["year"] == t) & (plan["bloc"] != "china")
                     & (plan["utilisation"] >= 1 - 1e-6)]
@@ -64,7 +65,7 @@ def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOpt
             sel = ((ri["material"] == m) & (ri["year"] == t)).to_numpy()
             for j in np.flatnonzero(sel):
                 i = ramp.start + j
-                if act[i] >= ru[i] - 1e-6 * (1 + abs(ru[i])):
+                if reaches(act[i], ru[i]):
                     causes.append(f"the ramp limit of {ri.at[j, 'source']} (+{ru[i]:,.1f} t on {t - 1}) binds")
         stock = res.stockpile[(res.stockpile["material"] == m) & (res.stockpile["year"] == t)]
         if len(stock) and stock["closing"].iloc[0] <= TOL and stock["opening"].iloc[0] > TOL:
@@ -126,7 +127,7 @@ def required_china_share(model: SourcingModel, options: SolveOptions) -> pd.Data
     wd = out["weighted_demand"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["required_share"] = np.where(wd > 0, out["target"] + r / wd, np.nan)
-    out["relaxation_pp"] = (out["required_share"] - out["target"]) * 100
+    out["relaxation_pp"] = (out["required_share"] - out["target"]) * PP_PER_SHARE
     out.attrs["still_unmet"] = float(sol.x[un.positions].sum())
     return out
 

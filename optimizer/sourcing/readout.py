@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.lp import lookup
+from models.lp import at_bound, lookup, reaches
 from models import expressions as E
 from models.sourcing import SourcingModel
-from models.units import to_millions
+from models.units import PP_PER_SHARE, to_millions
 from optimizer.core.solver import OPTIMAL
 from optimizer.sourcing import result as R
 from optimizer.core.solver import Solution
@@ -38,7 +38,7 @@ def plan_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
     plan = pd.DataFrame({
         "material": o["material"], "source": o["source"],
         "source_name": o["source"].map(sup["name"]), "bloc": o["bloc"], "year": o["year"],
-        "tonnes": tonnes, "unit_cost": o["unit_cost"], "cost": tonnes * o["unit_cost"] / 1000.0,
+        "tonnes": tonnes, "unit_cost": o["unit_cost"], "cost": to_millions(tonnes * o["unit_cost"]),
         "capacity": o["capacity"], "min_volume": o["min_volume"].fillna(0.0),
     })
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -54,7 +54,7 @@ def plan_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
             "source_name": mk["project"].map(lambda p: f"project {p}: {inv.at[p, 'name']}"),
             "bloc": mk["project"].map(inv["source"]).map(sup["bloc"]), "year": mk["year"],
             "tonnes": mk["value"], "unit_cost": mk["project"].map(inv["opex"]),
-            "cost": mk["value"] * mk["project"].map(inv["opex"]) / 1000.0,
+            "cost": to_millions(mk["value"] * mk["project"].map(inv["opex"])),
             "capacity": mk["project"].map(inv["capacity"]), "min_volume": 0.0,
         })
         rows["utilisation"] = rows["tonnes"] / rows["capacity"].replace(0, np.nan)
@@ -88,7 +88,7 @@ def share_tables(model: SourcingModel, plan: pd.DataFrame):
         rows.append((t, R.UNCAPPED, china / wd if wd > 0 else np.nan, np.nan))
     shares = pd.DataFrame(rows, columns=["year", "scope", "china_share", "target"])
     shares["within_target"] = shares["target"].isna() | (shares["china_share"] <= shares["target"] + 1e-6)
-    shares["headroom_pp"] = (shares["target"] - shares["china_share"]) * 100.0
+    shares["headroom_pp"] = (shares["target"] - shares["china_share"]) * PP_PER_SHARE
     shares = shares.sort_values(["year", "scope"]).reset_index(drop=True)
 
     mix = plan.groupby(["year", "material", "bloc"], as_index=False)[["tonnes", "value"]].sum()
@@ -113,10 +113,10 @@ def sensitivity_tables(model: SourcingModel, sol: Solution, shares: pd.DataFrame
     cs = cs.merge(shares[["year", "scope", "china_share"]], on=["year", "scope"], how="left")
     wd = cap["weighted_demand"].to_numpy(dtype=float)
     rhs = cap["max_china_share"].to_numpy(dtype=float) * wd
-    cs["binding"] = np.abs(act[pos] - rhs) <= 1e-6 * (1 + np.abs(rhs)) if len(pos) else []
+    cs["binding"] = at_bound(act[pos], rhs) if len(pos) else []
     if duals is not None and len(pos):
         # dual: k-currency per weighted unit; +1 pp of share = wd/100 weighted units; -> currency M
-        cs["shadow_price_per_pp"] = duals[pos] * wd / 100.0 / 1000.0
+        cs["shadow_price_per_pp"] = to_millions(duals[pos] * wd / PP_PER_SHARE)
     else:
         cs["shadow_price_per_pp"] = np.nan
     if rg is not None and len(pos):
@@ -132,7 +132,7 @@ def sensitivity_tables(model: SourcingModel, sol: Solution, shares: pd.DataFrame
     bp = buy.positions
     cap_sens = pd.DataFrame({"material": o["material"], "source": o["source"], "year": o["year"],
                              "capacity": o["capacity"], "tonnes": x[bp]})
-    cap_sens["at_capacity"] = cap_sens["tonnes"] >= cap_sens["capacity"] - 1e-6 * (1 + cap_sens["capacity"])
+    cap_sens["at_capacity"] = reaches(cap_sens["tonnes"], cap_sens["capacity"])
     if rc is not None:
         # reduced cost at the upper bound: objective change per +1 t of capacity (k-currency/t);
         # value of +1 t capacity = -rc (currency/kg), only where the bound is active
@@ -230,8 +230,8 @@ def binding_diagnostics(model: SourcingModel, sol: Solution) -> pd.DataFrame:
         p = block.positions
         labels = block.labels()
         for k, i in enumerate(p):
-            at_hi = np.isfinite(ru[i]) and abs(act[i] - ru[i]) <= 1e-6 * (1 + abs(ru[i]))
-            at_lo = np.isfinite(rl[i]) and abs(act[i] - rl[i]) <= 1e-6 * (1 + abs(rl[i]))
+            at_hi = np.isfinite(ru[i]) and at_bound(act[i], ru[i])
+            at_lo = np.isfinite(rl[i]) and at_bound(act[i], rl[i])
             if at_hi or at_lo:
                 d = sol.row_duals[i] if sol.row_duals is not None else np.nan
                 if sol.row_duals is not None and abs(d) <= 1e-9:
@@ -255,7 +255,7 @@ def build_result(model: SourcingModel, sol: Solution) -> R.RunResult:
         res.diagnostics = pd.DataFrame(diag, columns=["kind", "item", "detail"])
         return res
     x = sol.x
-    res.objective = float(np.dot(model.lp.arrays()[0], x)) / 1000.0
+    res.objective = to_millions(float(np.dot(model.lp.arrays()[0], x)))
     res.objective_parts = objective_parts(model, x)
     res.plan = plan_table(model, x)
     res.shares, res.bloc_mix = share_tables(model, res.plan)
