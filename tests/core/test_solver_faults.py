@@ -17,7 +17,7 @@ from optimizer.core.solver import INFEASIBLE_OR_UNBOUNDED, TIME_LIMIT_FEASIBLE, 
 from optimizer.core.solver import highs as native
 from optimizer.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(capsys, path: Path, *flags) -> tuple[int, str]:

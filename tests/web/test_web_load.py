@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("flask", reason="the web app needs flask")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from web_load import report, run_load  # noqa: E402
 
 from test_web_api import live_server  # noqa: E402

@@ -150,7 +150,7 @@ def test_tts_floor_constraint_raises_stock():
 def _sample(tmp_path):
     import importlib.util
     from pathlib import Path
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     spec = importlib.util.spec_from_file_location("build_risk_sample", root / "inputs" / "build_risk_sample.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -23,7 +23,7 @@ from optimizer.sourcing.validate import load_and_validate  # noqa: E402
 from optimizer.web.app import create_app  # noqa: E402
 from optimizer.web.jobs import JobStore  # noqa: E402
 
-SAMPLE = Path(__file__).resolve().parent.parent / "inputs" / "korea_2024_2030.xlsx"
+SAMPLE = Path(__file__).resolve().parents[2] / "inputs" / "korea_2024_2030.xlsx"
 XSS = "<script>alert(1)</script>"
 
 

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from optimizer.core.workbook import columns as COLUMNS
 from optimizer.sourcing import schema as S
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "inputs" / "korea_2024_2030.xlsx"
 SCRIPT = ROOT / "inputs" / "build_sample.py"
 YEARS = list(range(2024, 2031))

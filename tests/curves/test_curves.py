@@ -200,7 +200,7 @@ def test_cli_curve_usage_and_input_errors(tmp_path, capsys):
 def test_bench_curve_smoke(tmp_path, capsys):
     import importlib.util
     from pathlib import Path
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_curve.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_curve.py"
     spec = importlib.util.spec_from_file_location("bench_curve", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)

@@ -12,7 +12,7 @@ import pytest
 from optimizer.cli import main
 from optimizer.sourcing.template import write_input_workbook
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "inputs" / "korea_2024_2030.xlsx"
 
 

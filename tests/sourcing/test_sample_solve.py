@@ -9,7 +9,7 @@ import pytest
 from optimizer.core.solver import OPTIMAL
 from optimizer.sourcing.run import RunOptions, solve_data
 
-SAMPLE = Path(__file__).resolve().parent.parent / "inputs" / "korea_2024_2030.xlsx"
+SAMPLE = Path(__file__).resolve().parents[2] / "inputs" / "korea_2024_2030.xlsx"
 pytestmark = pytest.mark.skipif(not SAMPLE.exists(), reason="sample workbook not built")
 
 

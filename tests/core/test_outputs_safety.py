@@ -19,7 +19,7 @@ from optimizer.robustness import factory as F
 from optimizer.cli import main
 from optimizer.sourcing.validate import load_and_validate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = [   # (name of CN, name of JP, currency): the two suppliers the plan buys from
     ("=cmd|' /C calc'!A0", "+1+1", "=USD"),
     ("-2+3", "@SUM(1,2)", "+KRW"),

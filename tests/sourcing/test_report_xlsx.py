@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_to_tuple
 
-sys.path.insert(0, str(Path(__file__).parent))
+
 from fake_result import EXPLANATION, fake_result, infeasible_result  # noqa: E402
 
 from optimizer.core.solver import SOLVER_MISSING, TIME_LIMIT_FEASIBLE

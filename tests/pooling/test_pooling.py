@@ -28,7 +28,7 @@ from optimizer.pooling.nucleolus import nucleolus
 from optimizer.pooling.template import write_pool_workbook
 from optimizer.core.solver import SolveOptions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "inputs" / "pool_kr_jp_sg.xlsx"
 SCRIPT = ROOT / "inputs" / "build_pool_sample.py"
 OPTS = SolveOptions(mip_gap=1e-9, ranging=False, want_duals=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _mpiexec():
@@ -33,7 +33,7 @@ def _skip_reason():
 
 SCRIPT = textwrap.dedent("""
     import json, sys
-    sys.path.insert(0, {tests!r})
+    sys.path[:0] = [{tests!r}, {helpers!r}]
     from mpi4py import MPI
     import test_stochastic as T
     from optimizer.risk.ph import evaluate_first_stage, run_ph
@@ -54,7 +54,7 @@ SCRIPT = textwrap.dedent("""
 def test_ph_on_two_ranks_matches_extensive_form(tmp_path):
     import json
     script = tmp_path / "ph_case.py"
-    script.write_text(SCRIPT.format(tests=str(ROOT / "tests")))
+    script.write_text(SCRIPT.format(tests=str(ROOT / "tests" / "risk"), helpers=str(ROOT / "tests" / "helpers")))
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                OMP_NUM_THREADS="1")
     proc = subprocess.run([_mpiexec(), "-n", "2", sys.executable, "-m", "mpi4py", str(script)],
