@@ -121,7 +121,8 @@ def add_tier_volume_variables(model: PoolModel) -> None:
     df = lookup(t, model.offers, ["offer"], "df")
     upper = np.where(t["integer"].to_numpy(), INF, t["tier_max"].to_numpy())
     model.lp.add_variables("tier_qty", t[["offer", "tier"]].astype({"tier": int}), upper=upper,
-                           cost=df * t["unit_price"].to_numpy(), doc="tonnes bought per pooled offer and tier")
+                           cost=df * t["unit_price"].to_numpy(), parts="pooled purchases",
+                           doc="tonnes bought per pooled offer and tier")
 
 
 def add_tier_choice_variables(model: PoolModel) -> None:
@@ -159,7 +160,8 @@ def add_own_variables(model: PoolModel) -> None:
     o = model.own
     df = discount(model.data, o["year"])
     model.lp.add_variables("own", o[["member", "source", "material", "year"]], upper=o["capacity"].to_numpy(),
-                           cost=df * o["unit_price"].to_numpy(), doc="standalone tonnes per member")
+                           cost=df * o["unit_price"].to_numpy(), parts="standalone purchases",
+                           doc="standalone tonnes per member")
 
 
 def add_unmet_variables(model: PoolModel) -> None:
@@ -170,7 +172,8 @@ def add_unmet_variables(model: PoolModel) -> None:
     d = model.demand
     df = discount(model.data, d["year"])
     model.lp.add_variables("unmet", d[["member", "material", "year"]],
-                           cost=df * model.data.settings.unmet_penalty, doc="unmet member demand (t)")
+                           cost=df * model.data.settings.unmet_penalty, parts="unmet demand penalty",
+                           doc="unmet member demand (t)")
 
 
 # --------------------------------------------------------------------------- constraints

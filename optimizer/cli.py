@@ -14,6 +14,7 @@ import sys
 from optimizer.core import cli as C
 from optimizer.curves import cli as curves_cli
 from optimizer.pooling import cli as pooling_cli
+from optimizer.pooling.template import write_pool_workbook
 from optimizer.risk import cli as risk_cli
 from optimizer.risk.schema import RISK_SHEETS
 from optimizer.robustness import cli as robustness_cli
@@ -26,6 +27,9 @@ COMMANDS = (sourcing_cli, curves_cli, risk_cli, pooling_cli, web_cli, robustness
 
 
 def cmd_template(args) -> int:
+    if getattr(args, "pool", False):
+        print(f"Pool template written: {write_pool_workbook(args.output)}")
+        return C.EXIT_OK
     extra = ()
     if getattr(args, "risk", False):
         extra = tuple((sh, " (read by sourcing risk)") for sh in RISK_SHEETS)
@@ -40,8 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("template", help="write an empty, documented input workbook")
     t.add_argument("-o", "--output", required=True, help="path of the .xlsx to write")
-    t.add_argument("--risk", action="store_true",
-                   help="also the RiskScenarios and Disruptions sheets that 'sourcing risk' reads")
+    kind = t.add_mutually_exclusive_group()
+    kind.add_argument("--risk", action="store_true",
+                      help="also the RiskScenarios and Disruptions sheets that 'sourcing risk' reads")
+    kind.add_argument("--pool", action="store_true",
+                      help="the pooled-procurement workbook that 'sourcing pool' reads instead")
     t.set_defaults(func=cmd_template)
     for module in COMMANDS:
         module.register(sub)

@@ -22,7 +22,8 @@ from optimizer.pooling import coalitions as C
 from optimizer.pooling.run import run_pool
 from optimizer.pooling.games import core_check, shapley
 from optimizer.pooling.joint import owen_allocation, solve_grand
-from models.pool_data import PoolData, PoolSettings
+from models.pool_data import PoolData
+from pool_fixtures import OWN_COLS, POOLED_COLS, make_pool
 from optimizer.pooling.load import load_pool_workbook
 from optimizer.pooling.nucleolus import nucleolus
 from optimizer.pooling.template import write_pool_workbook
@@ -32,30 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "inputs" / "pool_kr_jp_sg.xlsx"
 SCRIPT = ROOT / "inputs" / "build_pool_sample.py"
 OPTS = SolveOptions(mip_gap=1e-9, ranging=False, want_duals=False)
-
-POOLED_COLS = ["offer", "source", "material", "year", "tier", "tier_min", "tier_max", "unit_price", "min_lot"]
-OWN_COLS = ["member", "source", "material", "year", "capacity", "unit_price"]
-
-
-def make_pool(members, demand, pooled=(), standalone=(), access=(), policy=(), split=None,
-              split_kind=None, **settings) -> PoolData:
-    """PoolData built in code (no workbook); rows as tuples in the schema column order."""
-    dem = pd.DataFrame(demand, columns=["member", "material", "year", "demand"])
-    years = sorted(set(dem["year"]))
-    s = dict(first_year=years[0], last_year=years[-1], members=tuple(members), mga_slack=0.0,
-             unmet_penalty=10_000.0)
-    s.update(settings)
-    pooled = pd.DataFrame(list(pooled), columns=POOLED_COLS)
-    pooled["tier_max"] = pooled["tier_max"].astype(float).fillna(np.inf)
-    return PoolData(
-        settings=PoolSettings(**s), mode="model", member_ids=tuple(members),
-        members=pd.DataFrame({"member": list(members), "name": list(members), "country": ""}),
-        demand=dem, pooled=pooled,
-        access=pd.DataFrame(list(access), columns=["offer", "member", "capacity"]),
-        standalone=pd.DataFrame(list(standalone), columns=OWN_COLS),
-        policy=pd.DataFrame(list(policy), columns=["member", "material", "year", "max_china_share"]),
-        split=split if split is not None else pd.DataFrame({"member": [], "share": []}), split_kind=split_kind)
-
 
 def tiered_pair() -> PoolData:
     """A 60 t, B 40 t of X in 2030.  Pooled offer P: all-units 10 /kg below 80 t, 8 /kg from 80 t,
@@ -426,3 +403,15 @@ def test_surplus_and_discounting_are_paid_by_the_receivers():
     usage = res.allocations["pay_as_you_take"]
     assert usage == pytest.approx([0.3 / 1.1, 0.1 / 1.1])
     assert res.checks["pay_as_you_take"].efficiency_gap == 0.0
+
+
+def test_template_pool_is_the_pool_template(tmp_path, capsys):
+    """``sourcing template --pool`` and ``sourcing pool --template`` write the same workbook."""
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    assert main(["template", "-o", str(a), "--pool"]) == 0
+    assert main(["pool", "--template", str(b)]) == 0
+    wa, wb = load_workbook(a), load_workbook(b)
+    assert wa.sheetnames == wb.sheetnames and "PooledOffers" in wa.sheetnames
+    for name in wa.sheetnames:
+        assert [[c.value for c in r] for r in wa[name].iter_rows()] == \
+            [[c.value for c in r] for r in wb[name].iter_rows()]
