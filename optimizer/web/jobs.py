@@ -75,7 +75,7 @@ def is_pool_workbook(path: Path) -> bool:
             if info.file_size > 1_000_000:
                 return False
             text = z.read(info).decode("utf-8", "replace")
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError):
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, NotImplementedError):
         return False
     names = set(re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', text))
     return all(n in names for n in POOL_SHEETS)

@@ -412,3 +412,15 @@ def test_fuzzed_parts_exist(valid_members, tmp_path):
     """The parts the XML fuzzing mangles are in the fixture (else it would fuzz nothing)."""
     assert set(FUZZ_PARTS) <= set(valid_members[0])
     assert Z.sheet_part(F.write_valid(tmp_path), "Supply") == "xl/worksheets/sheet5.xml"
+
+
+def test_zip_version_python_cannot_read_is_an_input_error(tmp_path):
+    """A central directory claiming 'version needed to extract' 6.4: zipfile raises
+    NotImplementedError, which must reach the user as a clear error, not a traceback."""
+    data = bytearray(F.write_valid(tmp_path).read_bytes())
+    at = data.find(b"PK\x01\x02")                  # first central-directory header
+    data[at + 6:at + 8] = (64).to_bytes(2, "little")  # version needed to extract
+    path = tmp_path / "v64.xlsx"
+    path.write_bytes(bytes(data))
+    errors = errors_of(path)
+    assert "zip" in errors[0].rule and "Excel never writes" in errors[0].rule

@@ -183,6 +183,8 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
         raise _fail(path, exc.rule)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise _fail(path, f"the file is a damaged zip archive, not a readable workbook ({exc}): {_SAVE_AS}")
+    except NotImplementedError as exc:   # e.g. "zip file version 6.4": a zip feature Excel never writes
+        raise _fail(path, f"the zip archive uses a feature Excel never writes ({exc}): {_SAVE_AS}")
     total = sum(i.file_size for i in infos)
     if total > S.MAX_UNCOMPRESSED_BYTES:
         raise _fail(path, f"the workbook would unpack to {total:,} bytes, more than the limit of "
