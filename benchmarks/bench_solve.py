@@ -497,12 +497,12 @@ def format_size(r: dict, isolate: bool = True) -> str:
         if "error" in rep:
             L.append(f"{'result workbook':<44}  failed: {rep['error'].strip().splitlines()[-1]}")
         elif "skipped" in rep:
-            L.append(f"{'result workbook write (report_xlsx)':<44}  {rep['skipped']}")
+            L.append(f"{'result workbook write (sourcing.report)':<44}  {rep['skipped']}")
         else:
             parts = ", ".join(f"{k} {v:.2f}" for k, v in rep.get("pipeline_timings", {}).items())
             L.append(f"{'solve_data (build+solve+ranging+analyse)':<44}{_t(rep['solve_data']):>10}  "
                      f"{_mb(rep['rss'], 'solve'):>13}   ({parts})")
-            L.append(f"{'result workbook write (report_xlsx)':<44}{_t(rep['write']):>10}  "
+            L.append(f"{'result workbook write (sourcing.report)':<44}{_t(rep['write']):>10}  "
                      f"{_mb(rep['rss'], 'write'):>13}   {rep['file_mb']:.1f} MB file")
     L.append("")
     hdr = (f"{'path':<12}{'build_model':>12}{'solve_lp':>10}{'total':>9}{'raw':>8}{'total/raw':>11}"
