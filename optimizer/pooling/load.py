@@ -17,11 +17,10 @@ import pandas as pd
 from optimizer.core.workbook import reader as L
 from optimizer.core.workbook import columns as S
 from optimizer.core.issues import InputError, Issue
-from optimizer.core.workbook.reader import did_you_mean, is_blank, norm
 from optimizer.pooling import schema as P
 from models.pool_data import PoolData, PoolSettings
 from optimizer.pooling.sheets import _known, _nan, parse_game, parse_split
-from optimizer.core.workbook.cells import Bad, Table, check_refs, convert_sheet, finalize, parse_cell
+from optimizer.core.workbook.cells import Bad, Table, check_refs, convert_sheet, finalize, parse_cell, parse_setting_rows
 
 TABLES = {"Members": "members", "MemberDemand": "demand", "PooledOffers": "pooled",
           "PooledAccess": "access", "StandaloneOffers": "standalone", "MemberPolicy": "policy", "ProposedSplit": "split",
@@ -32,32 +31,7 @@ _MODEL_TABLES = ("Members", "MemberDemand", "PooledOffers", "PooledAccess", "Sta
 # --------------------------------------------------------------------------- settings
 def _settings(raw: L.RawSheet | None, issues: list[Issue]) -> tuple[dict, dict]:
     """({setting: typed value}, {setting: value cell}) from the Settings sheet."""
-    values, cells, seen = {}, {}, {}
-    by_norm = {norm(s.name): s for s in P.SETTING_SPECS}
-    for rr in (raw.rows if raw else []):
-        name, value = rr.values.get("setting"), rr.values.get("value")
-        name_cell, cell = raw.cell("setting", rr.row), raw.cell("value", rr.row)
-        if is_blank(name):
-            continue
-        spec = by_norm.get(norm(name))
-        if spec is None:
-            close = did_you_mean(name, P.SETTING_BY_NAME)
-            hint = f"did you mean '{close}'?" if close else f"known settings: {', '.join(P.SETTING_BY_NAME)}"
-            issues.append(Issue("Settings", name_cell, name, f"unknown setting ({hint})"))
-            continue
-        if spec.name in seen:
-            issues.append(Issue("Settings", name_cell, name, f"setting '{spec.name}' appears twice (first on "
-                                f"row {seen[spec.name]}): keep one row"))
-            continue
-        seen[spec.name], cells[spec.name] = rr.row, cell
-        if is_blank(value):
-            continue
-        notes: list[str] = []
-        try:
-            values[spec.name] = parse_cell(value, spec.kind, spec.minimum, spec.maximum, spec.choices, notes)
-        except Bad as bad:
-            issues.append(Issue("Settings", cell, value, f"setting '{spec.name}': {bad}"))
-        issues.extend(Issue("Settings", cell, value, n, "warning") for n in notes)
+    values, cells, _ = parse_setting_rows(raw, P.SETTING_SPECS, issues)
     return values, cells
 
 

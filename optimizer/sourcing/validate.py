@@ -15,8 +15,8 @@ import pandas as pd
 
 from models.data import Settings, SourcingData
 from optimizer.core.issues import InputError, Issue
-from optimizer.core.workbook.cells import Bad, Table, check_refs, convert_sheet, finalize, is_value, parse_cell
-from optimizer.core.workbook.reader import RawSheet, RawWorkbook, did_you_mean, is_blank, norm, read_workbook
+from optimizer.core.workbook.cells import Table, check_refs, convert_sheet, finalize, is_value, parse_setting_rows
+from optimizer.core.workbook.reader import RawSheet, RawWorkbook, did_you_mean, read_workbook
 from optimizer.sourcing import overrides as SC
 from optimizer.sourcing import schema as S
 
@@ -27,47 +27,9 @@ MAX_HORIZON = 60
 
 
 # --------------------------------------------------------------------------- settings
-SETTING_NAMES = [s.name for s in S.SETTING_SPECS]
-
-
 def parse_settings(raw: RawSheet | None, issues: list[Issue]) -> tuple[dict, dict[str, str], set[str]]:
     """({setting: typed value}, {setting: value cell}, names whose value cell is filled in)."""
-    values, cells, given, first_row = {}, {}, set(), {}
-    by_norm = {norm(s.name): s for s in S.SETTING_SPECS}
-    for rr in (raw.rows if raw else []):
-        name, value = rr.values.get("setting"), rr.values.get("value")
-        name_cell, cell = raw.cell("setting", rr.row), raw.cell("value", rr.row)
-        if is_blank(name):
-            if not is_blank(value):
-                issues.append(Issue("Settings", name_cell, None, "a value without a setting name: type the "
-                                    "setting name or delete the row"))
-            continue
-        spec = by_norm.get(norm(name))
-        if spec is None:
-            close = did_you_mean(name, SETTING_NAMES)
-            hint = f"did you mean '{close}'?" if close else f"known settings: {', '.join(SETTING_NAMES)}"
-            issues.append(Issue("Settings", name_cell, name, f"unknown setting ({hint})"))
-            continue
-        if spec.name in first_row:
-            issues.append(Issue("Settings", name_cell, name, f"setting '{spec.name}' appears twice (first on "
-                                f"row {first_row[spec.name]}): keep one row"))
-            continue
-        first_row[spec.name], cells[spec.name] = rr.row, cell
-        formula = raw.formulas.get((rr.row, "value"))
-        if is_blank(value) and formula is not None:
-            given.add(spec.name)
-            issues.append(Issue("Settings", cell, formula, f"cell {cell} contains a formula with no cached "
-                                "value; open and save the file in Excel or LibreOffice"))
-        if is_blank(value):
-            continue
-        given.add(spec.name)
-        notes: list[str] = []
-        try:
-            values[spec.name] = parse_cell(value, spec.kind, spec.minimum, spec.maximum, spec.choices, notes)
-        except Bad as bad:
-            issues.append(Issue("Settings", cell, value, f"setting '{spec.name}': {bad}"))
-        issues.extend(Issue("Settings", cell, value, n, "warning") for n in notes)
-    return values, cells, given
+    return parse_setting_rows(raw, S.SETTING_SPECS, issues)
 
 
 def resolve_settings(values: dict, cells: dict, given: set, supply: pd.DataFrame,

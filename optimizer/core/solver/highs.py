@@ -157,6 +157,16 @@ def fixed_integer_lp_duals(lp: LinearProgram, x: np.ndarray, options: SolveOptio
     return np.asarray(s.row_dual, dtype=float), np.asarray(s.col_dual, dtype=float)
 
 
+def attach_fixed_integer_duals(lp: LinearProgram, sol: Solution, options: SolveOptions) -> None:
+    """For a MIP solved by another backend: the duals of the LP with the integers fixed at the
+    solution (HiGHS), marked indicative."""
+    fixed = fixed_integer_lp_duals(lp, sol.x, options)
+    if fixed is not None:
+        sol.row_duals, sol.col_duals = fixed
+        sol.duals_indicative = True
+        sol.notes.append("MIP: duals from HiGHS on the LP with integers fixed")
+
+
 def read_ranging(h, lp: LinearProgram) -> Ranging | None:
     status, rg = h.getRanging()
     if status != highspy.HighsStatus.kOk:

@@ -133,11 +133,7 @@ def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> So
         sol.objective = float(pulp.value(prob.objective) or 0.0)
         if options.want_duals and status == T.OPTIMAL:
             if lp.is_mip:
-                fixed = highs.fixed_integer_lp_duals(lp, sol.x, options)
-                if fixed is not None:
-                    sol.row_duals, sol.col_duals = fixed
-                    sol.duals_indicative = True
-                    sol.notes.append("MIP: duals from HiGHS on the LP with integers fixed")
+                highs.attach_fixed_integer_duals(lp, sol, options)
             else:
                 duals = np.zeros(lp.num_rows)
                 for i, con, _ in rows:

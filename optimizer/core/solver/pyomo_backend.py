@@ -175,11 +175,7 @@ def _solve_cbc(lp, m, x, options, timings) -> Solution:
 
 def _duals(lp, m, x, sol, options, getter) -> None:
     if lp.is_mip:
-        fixed = highs.fixed_integer_lp_duals(lp, sol.x, options)
-        if fixed is not None:
-            sol.row_duals, sol.col_duals = fixed
-            sol.duals_indicative = True
-            sol.notes.append("MIP: duals from HiGHS on the LP with integers fixed")
+        highs.attach_fixed_integer_duals(lp, sol, options)
         return
     duals, rcs = getter()
     row = np.zeros(lp.num_rows)

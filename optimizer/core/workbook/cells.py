@@ -274,3 +274,47 @@ def check_refs(t: dict[str, Table], refs: Table, issues: list[Issue]) -> None:
                 issues.append(Issue(table.sheet.name, table.cell("basis", i), text,
                                     f"reference(s) {', '.join(missing)} not on the Sources sheet: add them "
                                     "there or correct the basis", "warning"))
+
+
+def parse_setting_rows(raw: RawSheet | None, specs: tuple[S.Setting, ...], issues: list[Issue]
+                       ) -> tuple[dict, dict[str, str], set[str]]:
+    """A Settings sheet (setting | value | notes) against ``specs``: ({setting: typed value},
+    {setting: value cell}, names whose value cell is filled in).  Unknown names get a "did you
+    mean" hint, repeated names and values without a name are errors."""
+    values, cells, given, first_row = {}, {}, set(), {}
+    by_norm = {norm(s.name): s for s in specs}
+    names = [s.name for s in specs]
+    for rr in (raw.rows if raw else []):
+        name, value = rr.values.get("setting"), rr.values.get("value")
+        name_cell, cell = raw.cell("setting", rr.row), raw.cell("value", rr.row)
+        if is_blank(name):
+            if not is_blank(value):
+                issues.append(Issue("Settings", name_cell, None, "a value without a setting name: type the "
+                                    "setting name or delete the row"))
+            continue
+        spec = by_norm.get(norm(name))
+        if spec is None:
+            close = did_you_mean(name, names)
+            hint = f"did you mean '{close}'?" if close else f"known settings: {', '.join(names)}"
+            issues.append(Issue("Settings", name_cell, name, f"unknown setting ({hint})"))
+            continue
+        if spec.name in first_row:
+            issues.append(Issue("Settings", name_cell, name, f"setting '{spec.name}' appears twice (first on "
+                                f"row {first_row[spec.name]}): keep one row"))
+            continue
+        first_row[spec.name], cells[spec.name] = rr.row, cell
+        formula = raw.formulas.get((rr.row, "value"))
+        if is_blank(value) and formula is not None:
+            given.add(spec.name)
+            issues.append(Issue("Settings", cell, formula, f"cell {cell} contains a formula with no cached "
+                                "value; open and save the file in Excel or LibreOffice"))
+        if is_blank(value):
+            continue
+        given.add(spec.name)
+        notes: list[str] = []
+        try:
+            values[spec.name] = parse_cell(value, spec.kind, spec.minimum, spec.maximum, spec.choices, notes)
+        except Bad as bad:
+            issues.append(Issue("Settings", cell, value, f"setting '{spec.name}': {bad}"))
+        issues.extend(Issue("Settings", cell, value, n, "warning") for n in notes)
+    return values, cells, given
