@@ -26,12 +26,15 @@ from optimizer.core.solver.adapter import solve_lp
 from optimizer.core.solver.types import SolveOptions
 
 
-def open_resolver(lp: LinearProgram, options: SolveOptions | None = None, integrality: bool = True):
+def open_resolver(lp: LinearProgram, options: SolveOptions | None = None, integrality: bool = True,
+                  ranging: bool = False):
     """A resolver for ``lp`` with the backend and solver of ``options`` (see the module docstring).
-    ``integrality=False`` solves the LP relaxation."""
+    ``integrality=False`` solves the LP relaxation.  ``ranging=True``: the re-solves serve
+    sensitivity ranging, which a backend without the ``ranging`` capability gets from HiGHS on
+    the same matrix (as the adapter does for bound and cost ranging)."""
     options = options or SolveOptions()
     chosen, _ = registry.resolve(options.backend, options.solver)
-    if chosen.warm_resolve:
+    if chosen.warm_resolve or (ranging and not chosen.ranging):
         return HighsResolver(lp, options, integrality)
     return RebuildResolver(lp, options, integrality)
 

@@ -165,8 +165,12 @@ def _solve_cbc(lp, m, x, options, timings) -> Solution:
     sol = Solution(status, "", "pyomo", "cbc", timings=timings)
     if status in (T.OPTIMAL, T.TIME_LIMIT_FEASIBLE) and len(res.solution):
         m.solutions.load_from(res)
-        sol.x = np.array([v.value if v.value is not None else 0.0 for v in x], dtype=float)
-        sol.objective = float(pyo.value(m.obj))
+        # CBC leaves out of its answer a column that appears in no row and costs nothing: it sits
+        # at the bound nearest zero, and the objective is computed from the vector, not pyomo.
+        cost, cl, cu = lp.arrays()[:3]
+        sol.x = np.array([v.value if v.value is not None else float(np.clip(0.0, cl[j], cu[j]))
+                          for j, v in enumerate(x)], dtype=float)
+        sol.objective = float(cost @ sol.x)
         if options.want_duals and status == T.OPTIMAL:
             _duals(lp, m, x, sol, options, lambda: (m.dual, m.rc))
     timings["extract"] = time.perf_counter() - t2
