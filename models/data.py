@@ -22,6 +22,7 @@ class Settings:
     risk_weight: float = 0.0
     unmet_penalty: float | None = None   # currency/kg; None = per-material default (models.sourcing)
     stock_shortfall_penalty: float | None = None  # currency/kg/yr; None = per-material default
+    stock_targets: str = "soft"          # soft: a shortfall is penalised and reported; hard: must be met
     max_single_source_share: float | None = None
     investment_budget_total: float | None = None
     integer_investments: bool = False

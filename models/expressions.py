@@ -7,10 +7,10 @@ import numpy as np
 
 from models.sourcing import COST_PARTS, SourcingModel
 
-def objective_parts(model: SourcingModel, x: np.ndarray) -> dict[str, float]:
-    """Every part of :data:`COST_PARTS` at ``x`` (k-currency, discounted; 0 for a part the
-    model does not have), in that order."""
-    values = model.lp.part_values(x)
+def objective_parts(model: SourcingModel, x: np.ndarray, undiscounted: bool = False) -> dict[str, float]:
+    """Every part of :data:`COST_PARTS` at ``x`` (k-currency, discounted unless ``undiscounted``;
+    0 for a part the model does not have), in that order."""
+    values = model.lp.part_values(x, undiscounted)
     return {name: values.get(name, 0.0) for name in COST_PARTS}
 
 

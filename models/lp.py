@@ -75,7 +75,7 @@ class LinearProgram:
     num_cols: int = 0
     num_rows: int = 0
     _csc_cache: tuple | None = None
-    # named parts of the objective as built: name -> [(column positions, coefficients), ...]
+    # named parts of the objective as built: name -> [(column positions, coefficients, discount), ...]
     cost_parts: dict = field(default_factory=dict)
 
     # ------------------------------------------------------------------ building
@@ -94,12 +94,15 @@ class LinearProgram:
         return lp
 
     def add_variables(self, family: str, index: pd.DataFrame, lower=0.0, upper=INF, cost=0.0,
-                      integer: bool = False, doc: str = "", parts: dict | str | None = None) -> np.ndarray:
+                      integer: bool = False, doc: str = "", parts: dict | str | None = None,
+                      discount=1.0) -> np.ndarray:
         """Add one variable per row of ``index``; returns their column positions.
 
         ``parts`` names what the objective coefficients are made of, for every report to read
         (:meth:`part_values`): a name (the whole ``cost`` is that part) or ``{name: coefficients}``
         whose sum is ``cost`` (``cost`` itself is the coefficient the solver gets).
+        ``discount``: the discount factor inside those coefficients, per column (so a part can
+        also be read undiscounted).
         """
         if family in self.var_blocks:
             raise ValueError(f"variable family {family!r} added twice")
@@ -113,23 +116,27 @@ class LinearProgram:
         self.num_cols += n
         self._csc_cache = None
         if isinstance(parts, str):
-            self.add_cost_part(parts, block.positions, self.col_cost[-1])
+            self.add_cost_part(parts, block.positions, self.col_cost[-1], discount)
         elif parts:
             for name, coef in parts.items():
-                self.add_cost_part(name, block.positions, _broadcast(coef, n))
+                self.add_cost_part(name, block.positions, _broadcast(coef, n), discount)
         return block.positions
 
-    def add_cost_part(self, name: str, positions, coefficients) -> None:
-        """Record that ``coefficients`` on ``positions`` are part ``name`` of the objective."""
-        self.cost_parts.setdefault(name, []).append((np.asarray(positions, dtype=np.int64),
-                                                     np.asarray(coefficients, dtype=float)))
+    def add_cost_part(self, name: str, positions, coefficients, discount=1.0) -> None:
+        """Record that ``coefficients`` on ``positions`` are part ``name`` of the objective,
+        discounted by ``discount`` (per column)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        self.cost_parts.setdefault(name, []).append((positions, np.asarray(coefficients, dtype=float),
+                                                     _broadcast(discount, positions.size)))
 
-    def part_vectors(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Each cost part as ``(positions, coefficients)``: ``sum(x[positions] * coefficients)``."""
+    def part_vectors(self, undiscounted: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each cost part as ``(positions, coefficients)``: ``sum(x[positions] * coefficients)``
+        (the coefficients divided by their discount factors with ``undiscounted``)."""
         out = {}
         for name, pieces in self.cost_parts.items():
-            out[name] = (np.concatenate([p for p, _ in pieces]) if pieces else np.zeros(0, np.int64),
-                         np.concatenate([c for _, c in pieces]) if pieces else np.zeros(0))
+            pos = np.concatenate([p for p, _, _ in pieces]) if pieces else np.zeros(0, np.int64)
+            coef = np.concatenate([c / d if undiscounted else c for _, c, d in pieces]) if pieces else np.zeros(0)
+            out[name] = (pos, coef)
         return out
 
     def cost_vector(self, exclude: tuple[str, ...] = ()) -> np.ndarray:
@@ -140,9 +147,10 @@ class LinearProgram:
                 np.add.at(vec, p, c)
         return vec
 
-    def part_values(self, x: np.ndarray) -> dict[str, float]:
+    def part_values(self, x: np.ndarray, undiscounted: bool = False) -> dict[str, float]:
         """The value of every cost part at ``x``, in the order the parts were first declared."""
-        return {name: float(np.multiply(x[p], c).sum()) for name, (p, c) in self.part_vectors().items()}
+        return {name: float(np.multiply(x[p], c).sum())
+                for name, (p, c) in self.part_vectors(undiscounted).items()}
 
     def add_constraints(self, family: str, index: pd.DataFrame, terms: "Terms",
                         lower=-INF, upper=INF, doc: str = "") -> np.ndarray:

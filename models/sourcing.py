@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from models.data import SourcingData
-from models.lp import LinearProgram, Terms, lookup
+from models.lp import INF, LinearProgram, Terms, lookup
 from models.penalties import material_penalties
+from models.survival import add_survival_floor
 from models.units import K_PER_M
 
 # The objective's parts, in report order: money spent, then the risk charge (a weight), then the
@@ -51,7 +52,7 @@ def discount_factors(data) -> dict[int, float]:
 def build_model(data: SourcingData, survival_weeks: float | None = None) -> SourcingModel:
     """Build the whole LP in a fixed order: variables, then balances, policy, projects.
     ``survival_weeks``: also require time-to-survive >= that many weeks for every source
-    (:func:`add_survival_floor`)."""
+    (:func:`models.survival.add_survival_floor`)."""
     lp = LinearProgram("sourcing")
     model = SourcingModel(lp=lp, data=data, offers=_offer_table(data),
                           demand=_demand_table(data), discount=discount_factors(data))
@@ -144,7 +145,7 @@ def add_purchase_variables(model: SourcingModel) -> None:
     lower = o["min_volume"].fillna(0.0).to_numpy()
     model.lp.add_variables("buy", o[["material", "source", "year"]], lower=lower,
                            upper=o["capacity"].to_numpy(), cost=cost,
-                           parts={"purchases": df * o["unit_cost"].to_numpy(), "risk charge": df * risk},
+                           parts={"purchases": df * o["unit_cost"].to_numpy(), "risk charge": df * risk}, discount=df,
                            doc="tonnes bought per material, supplier and year")
 
 
@@ -156,11 +157,14 @@ def add_stock_variables(model: SourcingModel) -> None:
     idx = _mat_year_index(model.data)
     hold = lookup(idx, model.data.materials, ["material"], "holding_cost")
     df = idx["year"].map(model.discount).to_numpy()
-    model.lp.add_variables("stock", idx, cost=df * np.nan_to_num(hold), parts="holding", doc="end-of-year stock (t)")
+    model.lp.add_variables("stock", idx, cost=df * np.nan_to_num(hold), parts="holding", discount=df,
+                           doc="end-of-year stock (t)")
 
 
 def add_unmet_demand_variables(model: SourcingModel) -> None:
-    """unmet[m,t] >= 0: demand not served (elastic slack); cost df_t * unmet_penalty[m] per tonne.
+    """0 <= unmet[m,t] <= demand[m,t]: demand not served (elastic slack); cost df_t *
+    unmet_penalty[m] per tonne.  The upper bound keeps the slack from creating material (more
+    "unmet" than demand would feed the stock when a stock target is worth more than the penalty).
 
     For each material and planning year.  A positive value means the policy or the
     capacities cannot be met; the report explains which constraints forced it.
@@ -169,7 +173,9 @@ def add_unmet_demand_variables(model: SourcingModel) -> None:
     idx = _mat_year_index(model.data)
     df = idx["year"].map(model.discount).to_numpy()
     pen = lookup(idx, material_penalties(model.data), ["material"], "unmet_penalty")
-    model.lp.add_variables("unmet", idx, cost=df * pen, parts="unmet demand penalty", doc="unserved demand (t)")
+    dem = np.nan_to_num(lookup(idx, model.demand, ["material", "year"], "demand"))
+    model.lp.add_variables("unmet", idx, cost=df * pen, parts="unmet demand penalty", discount=df,
+                           upper=dem, doc="unserved demand (t)")
 
 
 def add_project_variables(model: SourcingModel) -> None:
@@ -193,10 +199,10 @@ def add_project_variables(model: SourcingModel) -> None:
     pay_year = np.maximum(data.settings.first_year, idx["year"].to_numpy() - np.ceil(lead)).astype(int)
     df_pay = np.array([model.discount[int(y)] for y in pay_year])
     df = idx["year"].map(model.discount).to_numpy()
-    model.lp.add_variables("build", idx, upper=1.0, cost=df_pay * capex * K_PER_M, parts="capex",
+    model.lp.add_variables("build", idx, upper=1.0, cost=df_pay * capex * K_PER_M, parts="capex", discount=df_pay,
                            integer=data.settings.integer_investments,
                            doc="share of project coming online in year t")
-    model.lp.add_variables("make", idx, cost=df * opex, parts="project opex", doc="project output (t)")
+    model.lp.add_variables("make", idx, cost=df * opex, parts="project opex", discount=df, doc="project output (t)")
     model.project_pay_year = pd.Series(pay_year, index=pd.MultiIndex.from_frame(idx))
 
 
@@ -303,7 +309,7 @@ def add_china_share_cap(model: SourcingModel) -> None:
         rhs.append(theta * wd)
         members_txt.append(",".join(members))
     lp.add_constraints("china_cap", pol[["scope", "year"]], terms, upper=np.array(rhs, dtype=float),
-                       doc="China-bloc purchases, value-weighted (k-currency-equivalent)")
+                       doc="China-bloc purchase value, weighted by reference values")
     model.cap_rows = pol[["scope", "year", "max_china_share"]].assign(
         weighted_demand=np.array(wdem, dtype=float), members=members_txt)
 
@@ -386,7 +392,9 @@ def add_stockpile_target(model: SourcingModel) -> None:
     """stock_target[m,t]:  stock[m,t] + shortfall[m,t] >= target_days[m,t] / 365 * demand[m,t]
 
     shortfall[m,t] >= 0 costs df_t * shortfall_penalty[m] per tonne (a soft target; the
-    penalty comes from :func:`material_penalties`).
+    penalty comes from :func:`material_penalties`).  With the setting stock_targets = hard,
+    shortfall[m,t] <= 0: the target must be met (an impossible one makes the model infeasible,
+    and the explanation names it).
     Only where the Stockpile sheet gives a positive target for a planning year.
     """
     lp, data = model.lp, model.data
@@ -398,8 +406,9 @@ def add_stockpile_target(model: SourcingModel) -> None:
     idx = sp[["material", "year"]]
     df = idx["year"].map(model.discount).to_numpy(dtype=float) if len(idx) else np.zeros(0)
     pen = lookup(idx, material_penalties(data), ["material"], "shortfall_penalty") if len(idx) else np.zeros(0)
-    short = lp.add_variables("shortfall", idx, cost=df * pen, parts="stock shortfall penalty",
-                             doc="stock below target (t)")
+    hard = model.data.settings.stock_targets == "hard"
+    short = lp.add_variables("shortfall", idx, cost=df * pen, parts="stock shortfall penalty", discount=df,
+                             upper=0.0 if hard else INF, doc="stock below target (t)")
     stock = lp.var_blocks["stock"]
     spos = lookup(idx, stock.index, ["material", "year"])
     terms = Terms().add(np.arange(len(idx)), stock.start + spos, 1.0).add(np.arange(len(idx)), short, 1.0)
@@ -473,45 +482,3 @@ def add_capex_budget(model: SourcingModel) -> None:
     lp.add_constraints("capex_total", tidx, tterms,
                        upper=np.array([total], dtype=float) if total is not None else np.zeros(0),
                        doc="total capex (currency M)")
-
-
-WEEKS_PER_YEAR = 52.0
-
-
-def survival_stock_floor(data: SourcingData, weeks: float) -> pd.DataFrame:
-    """Year-end stock that lets demand be met for ``weeks`` weeks if any one source stops:
-
-        floor[m, t-1] = weeks/52 * max(0, max_n (demand[m,t] - sum_{s != n} capacity[m,s,t]))
-
-    For each material m and planning year t after the first (the first year's opening stock is
-    data), over the sources n that offer m in t.  Returns material, year (t-1), floor (t).
-    """
-    sup = data.supply[data.supply["year"].isin(set(data.years))]
-    cap = sup.groupby(["material", "source", "year"], as_index=False)["capacity"].sum()
-    alt = cap.groupby(["material", "year"])["capacity"].transform("sum") - cap["capacity"]
-    dem = data.demand.set_index(["material", "year"])["demand"]
-    demand = np.array([float(dem.get((m, t), 0.0)) for m, t in zip(cap["material"], cap["year"])])
-    cap["floor"] = np.clip(demand - alt.to_numpy(), 0.0, None) * weeks / WEEKS_PER_YEAR
-    later = cap[cap["year"] > data.settings.first_year]
-    floor = later.groupby(["material", "year"], as_index=False)["floor"].max()
-    floor["year"] = floor["year"] - 1
-    return floor
-
-
-def add_survival_floor(model: SourcingModel, weeks: float) -> None:
-    """stock[m,t] >= floor[m,t] of :func:`survival_stock_floor` (a raised lower bound, not a row).
-
-    For each material and planning year with a positive floor.  Makes the time-to-survive of
-    every source at least ``weeks`` weeks (a hard requirement; infeasible if capacity cannot
-    build the stock).
-    """
-    floor = survival_stock_floor(model.data, weeks)
-    lp = model.lp
-    b = lp.var_blocks["stock"]
-    lower = lp.col_lower[list(lp.var_blocks).index("stock")].copy()
-    pos = {(m, int(t)): i for i, (m, t) in enumerate(zip(b.index["material"], b.index["year"]))}
-    for m, t, v in zip(floor["material"], floor["year"], floor["floor"]):
-        i = pos.get((m, int(t)))
-        if i is not None:
-            lower[i] = max(lower[i], float(v))
-    lp.set_bounds("stock", lower=lower)

@@ -41,6 +41,9 @@ from models.expressions import purchase_prices
 from models.sourcing import SourcingModel, build_model
 
 FIRST_STAGE_SHARED = ("build",)
+# what a scenario-cost term of each second-stage family is: the purchases' own term is the risk
+# charge (the price is paid on contract or spot), unmet demand and stock shortfall are penalties
+_KIND = {"buy": "risk charge", "unmet": "penalties", "shortfall": "penalties"}
 
 
 @dataclass
@@ -54,11 +57,22 @@ class StochasticModel:
     alpha: float
     beta: float
     cost_terms: tuple = field(default_factory=tuple)   # (scenario, column, coefficient) of cost_w
+    cost_kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # per term: what it is
 
     def scenario_costs(self, x: np.ndarray) -> np.ndarray:
         """cost_w of every scenario at the EF solution ``x`` (k-currency)."""
         s, c, v = self.cost_terms
         return np.bincount(s, weights=v * x[c], minlength=len(self.scenarios))
+
+    def scenario_cost_split(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """cost_w split into money spent, the penalties of missed targets and the risk charge (a
+        weight), each per scenario (k-currency)."""
+        s, c, v = self.cost_terms
+        out = {}
+        for kind in ("money", "penalties", "risk charge"):
+            sel = self.cost_kinds == kind
+            out[kind] = np.bincount(s[sel], weights=(v * x[c])[sel], minlength=len(self.scenarios))
+        return out
 
     def first_stage(self, x: np.ndarray) -> dict[str, np.ndarray]:
         out = {}
@@ -153,7 +167,7 @@ def add_scenario_copies(model: StochasticModel, colmap: dict) -> dict:
     cost, cl, cu, *_rest, integer, _ = _base_arrays(base)
     S, p = len(model.scenarios), model.prob
     ns = np.arange(S)
-    terms_s, terms_c, terms_v = [], [], []
+    terms_s, terms_c, terms_v, kinds = [], [], [], []
     for fam, b in base.lp.var_blocks.items():
         if fam in FIRST_STAGE_SHARED:
             continue
@@ -175,7 +189,8 @@ def add_scenario_copies(model: StochasticModel, colmap: dict) -> dict:
         terms_s.append(np.repeat(ns, nz.size))
         terms_c.append(colmap[fam][:, nz].ravel())
         terms_v.append(c_w[:, nz].ravel())
-    model._cost_parts = (terms_s, terms_c, terms_v)
+        kinds.append(np.full(S * nz.size, _KIND.get(fam, "money"), dtype=object))
+    model._cost_parts = (terms_s, terms_c, terms_v, kinds)
     return colmap
 
 
@@ -232,11 +247,12 @@ def add_spot_link(model: StochasticModel) -> None:
     k = np.arange(S * n)
     terms = Terms().add(k, buy, 1.0).add(k, spot, -1.0).add(k, contract, -model.avail.ravel())
     ef.add_constraints("spot_link", idx, terms, upper=0.0, doc="purchases beyond contract are spot")
-    ts, tc, tv = model._cost_parts
+    ts, tc, tv, kinds = model._cost_parts
     w = np.repeat(np.arange(S), n)
     ts += [w, w]
     tc += [spot, contract]
     tv += [spot_cost.ravel(), (model._unit[None, :] * model.avail).ravel()]
+    kinds += [np.full(2 * w.size, "money", dtype=object)]
     for fam in FIRST_STAGE_SHARED:          # capex: the same in every scenario
         b = ef.var_blocks[fam]
         c = ef.col_cost[list(ef.var_blocks).index(fam)]
@@ -244,7 +260,9 @@ def add_spot_link(model: StochasticModel) -> None:
         ts.append(np.repeat(np.arange(S), nz.size))
         tc.append(np.tile(b.positions[nz], S))
         tv.append(np.tile(c[nz], S))
+        kinds.append(np.full(S * nz.size, "money", dtype=object))
     model.cost_terms = tuple(np.concatenate(a) for a in (ts, tc, tv))
+    model.cost_kinds = np.concatenate(kinds) if kinds else np.zeros(0, dtype=object)
 
 
 def add_cvar(model: StochasticModel) -> None:

@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 
+from optimizer.checks import cli as checks_cli
 from optimizer.core import cli as C
 from optimizer.curves import cli as curves_cli
 from optimizer.pooling import cli as pooling_cli
@@ -23,7 +24,7 @@ from optimizer.sourcing.template import write_input_workbook
 from optimizer.web import cli as web_cli
 
 # the order of ``sourcing --help``
-COMMANDS = (sourcing_cli, curves_cli, risk_cli, pooling_cli, web_cli, robustness_cli)
+COMMANDS = (checks_cli, sourcing_cli, curves_cli, risk_cli, pooling_cli, web_cli, robustness_cli)
 
 
 def cmd_template(args) -> int:

@@ -36,11 +36,12 @@ LAYERS = {
     "optimizer.pooling": {"models", "optimizer.core"},
     "optimizer.curves": {"models", "optimizer.core", "optimizer.sourcing"},
     "optimizer.risk": {"models", "optimizer.core", "optimizer.sourcing"},
+    "optimizer.checks": {"models", "optimizer.core", "optimizer.sourcing", "optimizer.pooling", "optimizer.risk"},
     "optimizer.robustness": {"models", "optimizer.core", "optimizer.sourcing"},
     "optimizer.web": {"models", "optimizer.core", "optimizer.sourcing", "optimizer.pooling", "optimizer.curves",
                       "optimizer.risk"},
     "optimizer.cli": {"models", "optimizer.core", "optimizer.sourcing", "optimizer.pooling", "optimizer.curves",
-                      "optimizer.risk", "optimizer.web", "optimizer.robustness"},
+                      "optimizer.risk", "optimizer.web", "optimizer.robustness", "optimizer.checks"},
 }
 # (importing module, imported module): why it is imported inside a function
 LAZY_OK = {

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from optimizer.core.errors import NoProvenOptimum, UsageError
 from optimizer.core.issues import InputError
+from optimizer.core.outputs import OUTPUTS, default_output  # noqa: F401 - the commands' default names
 from optimizer.core.solver import OPTIMAL, SOLVER_ERROR, SOLVER_MISSING, SolverUnavailable
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_NO_OPTIMUM, EXIT_SOLVER, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-OUTPUTS = Path("outputs")
 INPUTS = Path(__file__).resolve().parents[2] / "inputs"   # the bundled samples (in a source checkout)
 
 
@@ -43,12 +43,6 @@ def print_issues(err: InputError, out=None) -> None:
     print(f"{err.path or 'input'}: {len(errors)} error(s), {len(warnings)} warning(s)", file=out)
     for issue in errors + warnings:
         print(f"  {issue}", file=out)
-
-
-def default_output(workbook, kind: str, *qualifiers: str | None) -> Path:
-    """``outputs/<workbook stem>[_<qualifier>...]_<kind>.xlsx`` (blank qualifiers left out)."""
-    stem = "_".join([Path(workbook).stem] + [q for q in qualifiers if q])
-    return OUTPUTS / f"{stem}_{kind}.xlsx"
 
 
 def guard(fn):

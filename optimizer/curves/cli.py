@@ -14,11 +14,13 @@ Outputs default to ``outputs/<workbook>[_<scenario>]_<curve|frontier|comparison>
 from __future__ import annotations
 
 import argparse
+import hashlib
 import time
 from pathlib import Path
 
 from models.units import to_millions
 from optimizer.core import cli as C
+from optimizer.core import outputs as O
 from optimizer.curves import tables as T
 from optimizer.curves.plots import plot_curves, plot_frontier, plot_marginal
 from optimizer.curves.report import write_comparison_workbook, write_curve_workbook, write_frontier_workbook
@@ -31,27 +33,34 @@ SAMPLE = C.sample("korea_2024_2030.xlsx")
 def curve_text(curve, max_rows: int = 60) -> str:
     cur = curve.currency
     low = curve.lowest
-    lines = [f"Cost curve: total discounted cost against the {curve.direction.label}",
+    start, end = curve.vertices[-1], curve.vertices[0]
+    lines = [f"Cost curve: money spent against the {curve.direction.label}",
              f"  scenario: {curve.scenario or '(base data)'}; range {curve.t_high:.2%} -> {curve.t_low:.2%}",
+             f"  money spent: {to_millions(start.money):,.2f} {cur} M at the start, {to_millions(end.money):,.2f} M "
+             f"at the end; stock below target {start.shortfall:,.1f} t -> {end.shortfall:,.1f} t, unmet demand "
+             f"{start.unmet:,.1f} t -> {end.unmet:,.1f} t (penalties {to_millions(start.penalties):,.2f} -> "
+             f"{to_millions(end.penalties):,.2f} M, not money)",
              f"  lowest achievable share: {low.t:.4%}" + (f"  ({low.note})" if low.note else "")]
     if low.limits:
+        lab = curve.labels.sentence if curve.labels is not None else str
         lines.append("  what holds it up (pp of share per +1 unit): " + "; ".join(
-            f"{lim.item} {lim.pp_per_unit:+.4g}" for lim in low.limits[:6]))
+            f"{lab(lim.item)} {lim.pp_per_unit:+.4g}" for lim in low.limits[:6]))
     lines.append(f"  breakpoints: {len(curve.breakpoints)}; method {curve.method}; solves: "
                  + ", ".join(f"{k} {v}" for k, v in curve.solves.items())
                  + "; simplex iterations: " + ", ".join(f"{k} {v}" for k, v in curve.iterations.items()))
     for n in curve.notes:
         lines.append(f"  note: {n}")
-    lines.append(f"  {'target':>9}  {'cost (' + cur + ' M)':>16}  {'cost of 1 pp tighter (' + cur + ' M)':>32}  kind")
+    lines.append(f"  {'target':>9}  {'money spent (' + cur + ' M)':>20}  {'money per pp tighter':>20}  "
+                 f"{'stock short (t)':>15}  {'penalties (M)':>13}  {'objective (M)':>14}  kind")
     table = T.breakpoint_table(curve).iloc[::-1]
     for k, (_, r) in enumerate(table.iterrows()):
         if k == max_rows and len(table) > max_rows + 1:
             lines.append(f"  ... {len(table) - max_rows - 1} more rows in the workbook")
         if max_rows <= k < len(table) - 1:
             continue
-        pp = r["cost_per_pp_m_tighter"]
-        lines.append(f"  {r['target']:>9.4%}  {r['cost_m']:>16,.3f}  "
-                     f"{('' if pp != pp else f'{pp:,.4f}'):>32}  {r['kind']}")
+        pp = r["money_per_pp_m_tighter"]
+        lines.append(f"  {r['target']:>9.4%}  {r['money_m']:>20,.3f}  {('' if pp != pp else f'{pp:,.4f}'):>20}  "
+                     f"{r['shortfall_t']:>15,.1f}  {r['penalties_m']:>13,.2f}  {r['cost_m']:>14,.2f}  {r['kind']}")
     return "\n".join(lines)
 
 
@@ -63,7 +72,7 @@ def cmd_curve(args) -> int:
                              args.grid, args.method, args.scenario, on_solve=bar)
     finally:
         bar.close()
-    out = Path(args.output) if args.output else C.default_output(args.workbook, "curve", args.scenario)
+    out = Path(args.output) if args.output else curve_output(args)
     path = write_curve_workbook(curve, out, input_path=args.workbook)
     print(curve_text(curve))
     print(f"Curve workbook: {path}")
@@ -88,11 +97,12 @@ def cmd_frontier(args) -> int:
     finally:
         bar.close()
     fr, model, label, cur = run.frontier, run.model, run.risk_label, run.currency
-    out = Path(args.output) if args.output else C.default_output(args.workbook, "frontier", args.scenario)
+    out = Path(args.output) if args.output else C.default_output(
+        args.workbook, "frontier", O.qualifier("points", args.points, 10), args.scenario)
     path = write_frontier_workbook(fr, model, out, label, cur, input_path=args.workbook)
     table = T.frontier_table(fr, model)
     pay = to_millions(fr.payoff)
-    print(f"Cost-vs-risk frontier (AUGMECON), risk = {label}")
+    print(f"Cost-vs-risk frontier (AUGMECON), cost = money spent + penalties of missed targets, risk = {label}")
     print(f"  payoff table ({cur} M): cost first -> cost {pay[0, 0]:,.3f}, risk {pay[0, 1]:,.3f}; "
           f"risk first -> cost {pay[1, 0]:,.3f}, risk {pay[1, 1]:,.3f}")
     print(f"  {len(fr.grid)} grid points, {fr.solves} solves, {fr.skipped} bypassed, "
@@ -100,7 +110,8 @@ def cmd_frontier(args) -> int:
     for n in fr.notes:
         print(f"  note: {n}")
     for _, r in table.iterrows():
-        print(f"  cost {r['cost_m']:>12,.3f}  risk {r['risk_m']:>12,.3f}")
+        print(f"  money spent {r.get('money_m', float('nan')):>12,.3f}  penalties {r.get('penalties_m', float('nan')):>10,.3f}  "
+              f"risk {r['risk_m']:>12,.3f}")
     print(f"Frontier workbook: {path}")
     if args.png:
         print(f"Plot: {plot_frontier(table, args.png, label, cur, protect=(args.workbook,))}")
@@ -119,19 +130,22 @@ def cmd_compare(args) -> int:
     finally:
         bar.close()
     runs, cur, label = cmp.runs, cmp.currency, cmp.label
-    out = Path(args.output) if args.output else C.default_output(args.workbook, "comparison")
+    out = Path(args.output) if args.output else compare_output(args, wanted)
     path = write_comparison_workbook(runs, cmp.tables, out, cur, label, args.workbook)
     print(f"Scenario comparison ({len(runs)} runs, {time.perf_counter() - t0:.1f} s)")
-    print(f"  {'scenario':<30} {'objective (' + cur + ' M)':>20} {'risk (M)':>12} {'unmet (t)':>10} "
-          f"{'lowest share':>12}")
+    print(f"  {'scenario':<30} {'money spent (' + cur + ' M)':>22} {'stock short (t)':>15} {'unmet (t)':>10} "
+          f"{'penalties (M)':>13} {'objective (M)':>14} {'lowest share':>12}")
+    summary = cmp.tables["summary"].set_index("measure")
     for r in runs:
         res = r.result
         if res is None or res.objective is None:
             print(f"  {r.name:<30} {r.error or (res.status_message if res else '')}")
             continue
-        unmet = float(res.unmet["unmet"].sum()) if len(res.unmet) else 0.0
+        col = summary[r.name]
         low = f"{r.curve.lowest.t:.2%}" if r.curve is not None else "-"
-        print(f"  {r.name:<30} {res.objective:>20,.2f} {to_millions(r.risk):>12,.2f} {unmet:>10,.1f} {low:>12}")
+        print(f"  {r.name:<30} {col['money spent (M, discounted)']:>22,.2f} "
+              f"{col['stock below target (t, all years)']:>15,.1f} {col['unmet demand (t)']:>10,.1f} "
+              f"{col['penalties of missed targets (M, not money)']:>13,.2f} {res.objective:>14,.2f} {low:>12}")
         if r.error:
             print(f"    note: {r.error}")
     print(f"Comparison workbook: {path}")
@@ -143,6 +157,28 @@ def cmd_compare(args) -> int:
             print(f"Plot: {png}")
     return C.EXIT_NO_OPTIMUM if any(r.result is not None and not r.result.proven_optimal for r in runs) \
         else C.EXIT_OK
+
+
+# --------------------------------------------------------------------------- default names
+def curve_output(args) -> Path:
+    """``<stem>_curve_<mode>[<year>][_<scope>][_from..][_to..][_grid..][_<method>][_<scenario>]``."""
+    mode = "path" if args.mode == "path" else "year"
+    return C.default_output(args.workbook, "curve", mode + (str(args.year) if args.year else ""),
+                            O.qualifier("", args.scope, "ALL"), O.qualifier("from", args.start),
+                            O.qualifier("to", args.end), O.qualifier("grid", args.grid, 0),
+                            O.qualifier("", args.method, "auto"), args.scenario)
+
+
+def compare_output(args, wanted: list[str] | None) -> Path:
+    """``<stem>_compare[_<scenarios>][_nocurves][_<mode>][<year>]``; a list of more than three
+    scenarios is named by its count and a short digest (the names would make a long path)."""
+    chosen = None
+    if wanted:
+        chosen = "+".join(wanted) if len(wanted) <= 3 else \
+            f"{len(wanted)}scenarios-{hashlib.sha1(','.join(wanted).encode()).hexdigest()[:6]}"
+    curves = "nocurves" if args.no_curves else ((args.mode if args.mode != "path" else None) or None)
+    year = O.qualifier("year", args.year) if not args.no_curves else None
+    return C.default_output(args.workbook, "compare", chosen, curves, year)
 
 
 # --------------------------------------------------------------------------- parsers
@@ -161,7 +197,8 @@ def _count(minimum: int):
 def register(sub) -> None:
     c = sub.add_parser("curve", help="exact cost curve of the China-share target (breakpoints, slopes)")
     c.add_argument("workbook", nargs="?", default=str(SAMPLE), help="input workbook (default: the sample)")
-    c.add_argument("-o", "--output", default=None, help="curve workbook (default outputs/<name>_curve.xlsx)")
+    c.add_argument("-o", "--output", default=None, help="curve workbook (default outputs/<name>_curve_<mode>[...].xlsx, named by the "
+                   "mode and every option that differs from its default)")
     c.add_argument("--mode", choices=("path", "year"), default="path",
                    help="path: the whole glide path scaled (x = the --year target); year: one year's target")
     c.add_argument("--year", type=int, default=None, help="the year whose target is the x axis (default: last)")
@@ -177,7 +214,7 @@ def register(sub) -> None:
 
     f = sub.add_parser("frontier", help="cost-vs-risk Pareto frontier (AUGMECON)")
     f.add_argument("workbook", nargs="?", default=str(SAMPLE))
-    f.add_argument("-o", "--output", default=None, help="frontier workbook (default outputs/<name>_frontier.xlsx)")
+    f.add_argument("-o", "--output", default=None, help="frontier workbook (default outputs/<name>_frontier[_points..][_<scenario>].xlsx)")
     f.add_argument("--points", type=_count(2), default=10, help="grid points on the risk axis (default 10)")
     f.add_argument("--risk", choices=("volume",), default="volume", help="risk measure")
     f.add_argument("--png", default=None, help="also write a PNG plot")
@@ -186,7 +223,7 @@ def register(sub) -> None:
 
     m = sub.add_parser("compare", help="run base + every named scenario; comparison workbook and curves")
     m.add_argument("workbook", nargs="?", default=str(SAMPLE))
-    m.add_argument("-o", "--output", default=None, help="comparison workbook (default outputs/<name>_comparison.xlsx)")
+    m.add_argument("-o", "--output", default=None, help="comparison workbook (default outputs/<name>_compare[...].xlsx)")
     m.add_argument("--mode", choices=("path", "year"), default="path")
     m.add_argument("--year", type=int, default=None)
     m.add_argument("--scenarios", default=None, help="comma-separated subset (default: all)")

@@ -6,15 +6,16 @@ read once) through the same spine as ``sourcing solve`` (:func:`optimizer.sourci
 and, optionally, computes each one's exact cost curve (:mod:`optimizer.curves.parametric`).
 :func:`comparison_tables` turns the runs into the comparison workbook's tables:
 
-* ``summary``   - one row per measure, one column per scenario: status, total objective,
-  cost without the risk charge, risk (risk-weighted volume), unmet demand, China tonnes,
-  lowest achievable share, cost of the last percentage point (currency M);
+* ``summary``   - one row per measure, one column per scenario: status, money spent
+  (discounted and not), stock below target and unmet demand with their penalties, the risk
+  charge and the risk-weighted volume, the objective, China tonnes, the curve's lowest
+  achievable share and the money spent and stock given up over its range;
 * ``shares``    - China share (ALL, value-weighted) per year, one column per scenario;
 * ``china_tonnes`` - tonnes bought from the China bloc per material (all years);
 * ``changes``   - per scenario, the purchases that change most against base (by value);
 * ``overrides`` - per scenario, every input cell the scenario changed (base -> scenario):
   what the scenario *names* and nothing else;
-* ``curves``    - every curve's vertices (scenario, target, cost) for one chart.
+* ``curves``    - every curve's vertices (scenario, target, money spent, penalties, objective).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from optimizer.curves.frontier import cost_vector
 from optimizer.curves.parametric import CurveError, CurveSolveError, cap_direction, compute_curve, with_cap_row
 from optimizer.sourcing import result as R
 from optimizer.sourcing import schema as S
+from optimizer.sourcing import views
 from optimizer.sourcing.overrides import TABLE_ATTR, apply_scenario, list_scenarios
 from optimizer.sourcing.run import RunOptions, solve_data, solve_options
 
@@ -99,25 +101,35 @@ def comparison_tables(runs: list[ScenarioRun], top: int = 10) -> dict[str, pd.Da
 
 
 def summary_table(runs) -> pd.DataFrame:
+    """One row per measure, one column per scenario: money spent first, then what is given up
+    (stock below target, unmet demand, their penalties), the risk measures, then the objective."""
     rows = {}
     for r in runs:
         res = r.result
         col = {"status": (res.status_message if res else r.error) or ""}
         if res is not None and res.objective is not None:
+            h = views.headline(res)
             china = res.plan[res.plan["bloc"] == "china"]["tonnes"].sum()
+            short = float(res.stockpile["shortfall"].sum()) if len(res.stockpile) else 0.0
             col.update({
-                "total objective (M, discounted)": res.objective,
-                "cost without risk charge (M, discounted)": to_millions(r.cost),
-                "risk: risk-weighted volume (M)": to_millions(r.risk),
+                "money spent (M, discounted)": h.money_total_m,
+                "money spent (M, undiscounted)": h.money_total_undiscounted_m,
+                "stock below target (t, all years)": short,
                 "unmet demand (t)": float(res.unmet["unmet"].sum()) if len(res.unmet) else 0.0,
+                "penalties of missed targets (M, not money)": float(h.penalties["value_m"].sum()),
+                "risk charge (M, a weight in the objective)": float(h.weights["value_m"].sum()),
+                "risk: risk-weighted purchase value (M)": to_millions(r.risk),
+                "objective (M: money + penalties + risk charge)": res.objective,
                 "China-bloc purchases (t, all years)": float(china),
             })
         c = r.curve
         if c is not None:
+            start, end = c.vertices[-1], c.vertices[0]
             col["lowest achievable share (curve parameter)"] = c.lowest.t
             col["curve start (today's level)"] = c.t_high
             col["breakpoints on the curve"] = len(c.breakpoints)
-            col["cost of the curve's range (M)"] = to_millions(c.vertices[0].cost - c.vertices[-1].cost)
+            col["money spent over the curve's range (M)"] = to_millions(end.money - start.money)
+            col["stock given up over the curve's range (t)"] = end.shortfall - start.shortfall
         if r.error and res is not None:
             col["note"] = r.error
         rows[r.name] = col
@@ -232,5 +244,6 @@ def overrides_table(runs) -> pd.DataFrame:
 
 
 def curves_table(runs) -> pd.DataFrame:
-    rows = [(r.name, v.t, to_millions(v.cost)) for r in runs if r.curve is not None for v in r.curve.vertices]
-    return pd.DataFrame(rows, columns=["scenario", "target", "cost_m"])
+    rows = [(r.name, v.t, to_millions(v.money), to_millions(v.penalties), to_millions(v.cost))
+            for r in runs if r.curve is not None for v in r.curve.vertices]
+    return pd.DataFrame(rows, columns=["scenario", "target", "money_m", "penalties_m", "cost_m"])

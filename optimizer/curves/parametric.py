@@ -37,10 +37,12 @@ import numpy as np
 import pandas as pd
 
 from models import expressions as E
+from models.sourcing import PENALTY_PARTS, SPENDING_PARTS, WEIGHT_PARTS
 from models.units import CURRENCY_PER_K, CURRENCY_PER_M, PP_PER_SHARE
 from optimizer.core.errors import NoProvenOptimum, UsageError
 from optimizer.core.solver import OPTIMAL, SolveOptions, open_resolver
 from optimizer.curves.limits import BindingReader, LowestShare, lowest_share
+from optimizer.sourcing.labels import Labels
 
 COST_RTOL = 1e-9      # "C equals the tangent value" / "point on the chord", relative to |C|
 MAX_SOLVES = 100_000      # a guard against a stalled search, far above any real curve
@@ -132,8 +134,29 @@ class CurvePoint:
     parts: dict = field(default_factory=dict)      # objective parts, k-currency
     shares: dict = field(default_factory=dict)     # year -> China share (ALL rows)
     unmet: float = 0.0             # tonnes of unmet demand (all materials and years)
+    shortfall: float = np.nan      # tonnes of stock below target (all materials and years)
     risk: float = 0.0              # risk-weighted volume, k-currency-equivalent
     binding: np.ndarray | None = None    # codes, see curve_limits.BindingReader
+
+    def part_sum(self, names) -> float:
+        """The sum of the named objective parts at this point (k-currency; NaN without parts)."""
+        if not self.parts:
+            return np.nan
+        return float(sum(self.parts.get(n, 0.0) for n in names))
+
+    @property
+    def money(self) -> float:
+        """Money spent at this point (purchases, holding, capex, opex; k-currency, discounted)."""
+        return self.part_sum(SPENDING_PARTS)
+
+    @property
+    def penalties(self) -> float:
+        """The penalties of missed targets charged in the objective (k-currency; not money)."""
+        return self.part_sum(PENALTY_PARTS)
+
+    @property
+    def risk_charge(self) -> float:
+        return self.part_sum(WEIGHT_PARTS)
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -155,6 +178,7 @@ class ParametricCap:
         self.parts = E.part_vectors(model)
         self.risk = risk
         self.unmet_cols = model.lp.var_blocks["unmet"].positions
+        self.shortfall_cols = model.lp.var_blocks["shortfall"].positions
         cap = model.cap_rows.reset_index(drop=True)
         sel = (cap["scope"] == "ALL").to_numpy()
         block = model.lp.row_blocks["china_cap"]
@@ -195,6 +219,7 @@ class ParametricCap:
             x = sol.x
             p.parts = {k: _dot(x[q], c) for k, (q, c) in self.parts.items()}
             p.unmet = float(x[self.unmet_cols].sum())
+            p.shortfall = float(x[self.shortfall_cols].sum())
             p.risk = _dot(self.risk, x) if self.risk is not None else np.nan
             if self.read_binding if detail is None else detail:
                 p.binding = self.binding(x, row_dual, sol.col_duals)
@@ -352,7 +377,8 @@ class Curve:
     notes: list[str] = field(default_factory=list)
     currency: str = "USD"
     scenario: str = ""
-    reader: object = None                    # BindingReader: labels of binding codes
+    reader: object = None                    # BindingReader: codes of binding rows and bounds
+    labels: object = None                    # optimizer.sourcing.labels.Labels: their sentences
 
     def cost_at(self, t: float) -> float:
         """C(t) in k-currency, exact between breakpoints (linear interpolation)."""
@@ -455,7 +481,7 @@ def compute_curve(model, direction: CapDirection, t_high: float | None = None, t
         timings["grid"] = time.perf_counter() - t0
     s = model.data.settings
     return Curve(direction, lo, hi, low, pts, verts, segs, grid_pts, method, solves, its, timings, notes,
-                 currency=s.currency, scenario=s.scenario, reader=solver.binding)
+                 currency=s.currency, scenario=s.scenario, reader=solver.binding, labels=Labels(model.data))
 
 
 def todays_level(model, direction: CapDirection) -> float:

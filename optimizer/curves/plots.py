@@ -11,10 +11,10 @@ import numpy as np
 
 from models.units import to_millions
 from optimizer.core.workbook.writer import save_atomic
+from optimizer.curves import palette as P
 
-TARGETS = ((0.70, "70 %", "#7f7f7f"), (0.60, "60 %", "#ed7d31"), (0.50, "50 %", "#c00000"))
-COLORS = ("#1f4e78", "#c00000", "#548235", "#7030a0", "#ed7d31", "#2f5597", "#a5a5a5", "#bf8f00",
-          "#00b0f0", "#ff66cc", "#375623", "#833c0b")
+TARGETS = tuple((t, f"{t:.0%}".replace("%", " %"), "#" + c.lower()) for t, c in zip(P.TARGETS, P.TARGET_COLORS))
+DASHES = ("--", (0, (8, 3)), (0, (3, 2)))
 
 
 def _pyplot():
@@ -31,9 +31,9 @@ def _save(fig, path, protect=()) -> Path:
 
 
 def _mark_targets(ax, x_low: float, x_high: float) -> None:
-    for t, label, color in TARGETS:
+    for (t, label, color), dash in zip(TARGETS, DASHES):
         if x_low - 0.05 <= t <= x_high + 0.05:
-            ax.axvline(t, color=color, linestyle="--", linewidth=1.2, label=f"target {label}")
+            ax.axvline(t, color=color, linestyle=dash, linewidth=1.2, label=f"target {label}")
 
 
 def _share_axis(ax) -> None:
@@ -42,31 +42,43 @@ def _share_axis(ax) -> None:
     ax.invert_xaxis()          # tighter targets to the right: diversification goes left to right
 
 
+def _color(k: int) -> str:
+    """Series ``k``'s colour, the same as in the workbook chart (:mod:`optimizer.curves.palette`)."""
+    return "#" + P.series_color(k).lower()
+
+
 def plot_curves(curves: list, path, x_label: str, currency: str, title: str = "",
                 subtitle: str = "", protect=()) -> Path:
-    """Cost (currency M) against the target for one or more (name, Curve) pairs; breakpoints dotted."""
+    """Money spent (currency M) against the target for one or more (name, Curve) pairs, breakpoints
+    dotted; for one curve also the penalties of the targets given up (not money), dashed.
+    Tighter targets to the right, as in the workbook's chart."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 5.2))
     xs_all = []
     for k, (name, c) in enumerate(curves):
         xs = np.array([v.t for v in c.vertices])
-        ys = to_millions(np.array([v.cost for v in c.vertices]))
+        ys = to_millions(np.array([v.money for v in c.vertices]))
         xs_all += list(xs)
-        color = COLORS[k % len(COLORS)]
-        ax.plot(xs, ys, "-", color=color, linewidth=2, label=name)
+        color = _color(k)
+        ax.plot(xs, ys, "-", color=color, linewidth=2, label=name if len(curves) > 1 else "money spent")
         ax.plot(xs[1:-1], ys[1:-1], "o", color=color, markersize=3)
         if c.lowest.t is not None and abs(xs[0] - c.lowest.t) < 1e-9:
             ax.plot([xs[0]], [ys[0]], "X", color=color, markersize=8)
+        if len(curves) == 1:
+            pen = to_millions(np.array([v.penalties for v in c.vertices]))
+            ax.plot(xs, pen, ":", color=_color(1), linewidth=2,
+                    label="penalties of targets given up (not money)")
     if xs_all:
         _mark_targets(ax, min(xs_all), max(xs_all))
     _share_axis(ax)
     ax.set_xlabel(x_label)
-    ax.set_ylabel(f"total discounted cost ({currency} million)")
-    ax.set_title(title or "Cost of diversifying away from China", fontsize=13, fontweight="bold")
-    note = "line: exact piecewise-linear cost; dots: breakpoints; X: lowest achievable share"
+    ax.set_ylabel(f"{currency} million, discounted")
+    ax.set_title(title or "Money spent to diversify away from China", fontsize=13, fontweight="bold")
+    note = ("line: money spent on the exact piecewise-linear curve; dots: breakpoints; X: lowest achievable "
+            "share; the breakpoints are those of the objective (money + penalties + risk charge)")
     fig.text(0.01, -0.02, (subtitle + "\n" if subtitle else "") + note, fontsize=8, color="#595959")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     try:
         return _save(fig, path, protect)
     finally:
@@ -74,19 +86,25 @@ def plot_curves(curves: list, path, x_label: str, currency: str, title: str = ""
 
 
 def plot_marginal(curve, path, x_label: str, currency: str, protect=()) -> Path:
-    """Cost of one more percentage point (currency M) against the target: a step chart."""
+    """Money per percentage point of tightening (currency M), and the objective's, against the
+    target: step charts."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    edges = [v.t for v in curve.vertices]
-    values = [s.cost_per_pp_m for s in curve.segments]
-    if values:
-        ax.stairs(values, edges, baseline=None, color=COLORS[0], linewidth=2,
-                  label="cost of one more point (exact)")
+    verts = curve.vertices
+    edges = [v.t for v in verts]
+    obj = [s.cost_per_pp_m for s in curve.segments]
+    money = [to_millions(a.money - b.money) / ((b.t - a.t) * 100.0) if b.t > a.t else 0.0
+             for a, b in zip(verts[:-1], verts[1:])]
+    if obj:
+        ax.stairs(money, edges, baseline=None, color=_color(0), linewidth=2,
+                  label="money spent per point tighter (average over each piece)")
+        ax.stairs(obj, edges, baseline=None, color=_color(1), linewidth=1.5, linestyle="--",
+                  label="objective per point tighter (money + penalties + risk charge)")
     _mark_targets(ax, curve.t_low, curve.t_high)
     _share_axis(ax)
     ax.set_xlabel(x_label)
-    ax.set_ylabel(f"cost per percentage point ({currency} million / pp)")
-    ax.set_title("Marginal cost of each point of diversification", fontsize=13, fontweight="bold")
+    ax.set_ylabel(f"{currency} million per percentage point")
+    ax.set_title("What each point of diversification costs", fontsize=13, fontweight="bold")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     try:
@@ -96,13 +114,17 @@ def plot_marginal(curve, path, x_label: str, currency: str, protect=()) -> Path:
 
 
 def plot_frontier(table, path, risk_label: str, currency: str, protect=()) -> Path:
-    """Cost against risk (the Pareto points of :func:`optimizer.curves.tables.frontier_table`)."""
+    """Money spent, and money spent + penalties (the frontier's cost), against risk (the Pareto
+    points of :func:`optimizer.curves.tables.frontier_table`)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
-    ax.plot(table["risk_m"], table["cost_m"], "o-", color=COLORS[0], linewidth=2, markersize=5,
-            label="Pareto-optimal plans")
+    ax.plot(table["risk_m"], table["money_and_penalties_m"], "o-", color=_color(0), linewidth=2, markersize=5,
+            label="money spent + penalties (Pareto-optimal plans)")
+    if "money_m" in table:
+        ax.plot(table["risk_m"], table["money_m"], "s:", color=_color(2), linewidth=1.5, markersize=4,
+                label="money spent")
     ax.set_xlabel(f"risk: {risk_label}")
-    ax.set_ylabel(f"cost without risk charge ({currency} million, discounted)")
+    ax.set_ylabel(f"{currency} million, discounted")
     ax.set_title("Cost against supply risk (Pareto frontier)", fontsize=13, fontweight="bold")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)

@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.core import cli as C
+from optimizer.core import outputs as O
 from optimizer.core.issues import InputError
+from optimizer.core.solver import OPTIMAL
 from optimizer.pooling.load import load_pool_workbook
 from optimizer.pooling.report import write_pool_result
 from optimizer.pooling.run import METHODS, allocation_table, run_pool
@@ -31,7 +33,7 @@ def register(subparsers) -> None:
                     "core and Owen's dual prices, and check a proposed split against the core.")
     p.add_argument("workbook", nargs="?", default=None,
                    help=f"pool workbook (default: the bundled sample {SAMPLE.name})")
-    p.add_argument("-o", "--output", default=None, help="result workbook (default: outputs/<name>_pool.xlsx)")
+    p.add_argument("-o", "--output", default=None, help="result workbook (default: outputs/<name>_pool[_game].xlsx)")
     p.add_argument("--mga-slack", type=float, default=None,
                    help="near-optimal plans within this fraction of the optimal cost (default: the "
                         "workbook's mga_slack setting, 0.03); 0 = none")
@@ -42,8 +44,9 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_pool)
 
 
-def default_output(path) -> Path:
-    return C.default_output(path, "pool")
+def default_output(path, game: bool = False, mga_slack: float | None = None) -> Path:
+    """``outputs/<stem>_pool[_game][_mga..].xlsx`` (:mod:`optimizer.core.outputs`)."""
+    return C.default_output(path, "pool", O.qualifier("game", game), O.qualifier("mga", mga_slack))
 
 
 def cmd_pool(args) -> int:
@@ -59,7 +62,7 @@ def cmd_pool(args) -> int:
         print("error: --mga-slack must be between 0 and 1 (e.g. 0.03 for 3 %)", file=sys.stderr)
         return C.EXIT_USAGE
     workbook = args.workbook or str(SAMPLE)
-    output = args.output or default_output(workbook)
+    output = args.output or default_output(workbook, args.game, args.mga_slack)
     if Path(output).resolve() == Path(workbook).resolve():
         print(f"error: refusing to overwrite the input workbook {workbook}", file=sys.stderr)
         return C.EXIT_USAGE
@@ -82,7 +85,7 @@ def cmd_pool(args) -> int:
 
 def summary_text(res, out_path) -> str:
     """The terminal summary: status, pooled vs stand-alone, the allocation table, the verdict."""
-    lines = [f"Status: {res.status}"]
+    lines = [f"Status: {'proven optimal' if res.status == OPTIMAL else res.status}"]
     warn = [w for w in res.data.warnings if w.severity != "error"]
     if warn:
         lines.append(f"{len(warn)} warning(s) in the workbook:")
@@ -96,6 +99,11 @@ def summary_text(res, out_path) -> str:
         lines.append(f"Pooled cost c(N): {res.grand:,.3f} {unit}; stand-alone total {alone.sum():,.3f}; "
                      f"savings {alone.sum() - res.grand:,.3f} ({(alone.sum() - res.grand) / alone.sum():.2%})"
                      if alone.sum() else f"Pooled cost c(N): {res.grand:,.3f} {unit}")
+        if res.grand_money is not None:
+            pen = res.grand_penalty
+            lines.append(f"  of c(N): money spent {res.grand_money:,.3f} {unit}" +
+                         (f"; unmet-demand penalty {pen:,.3f} (not money: some demand is left unmet)"
+                          if pen > 5e-4 else "; every member's demand met (no penalty)"))
     else:
         lines.append(f"Grand-coalition savings v(N): {-res.grand:,.3f} ({unit})")
     if res.least_core_epsilon is not None:

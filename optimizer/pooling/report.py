@@ -47,7 +47,7 @@ def _summary(ws, res: PoolResult) -> None:
     word = "cost" if res.kind == "cost" else "savings"
     alone = res.standalone
     items = [
-        ("Status", res.status + ("" if res.status == "optimal" else "  -- NOT every solve is proven optimal")),
+        ("Status", "proven optimal" if res.status == "optimal" else f"{res.status}  -- NOT every solve is proven optimal"),
         ("Analysis", "joint model (every coalition optimised)" if d.mode == "model"
          else f"typed game from the CoalitionCosts sheet ({res.data.game_kind} values)"),
         ("Members (player order)", ", ".join(f"{m} ({d.member_names.get(m, m)})" for m in res.members)),
@@ -55,7 +55,11 @@ def _summary(ws, res: PoolResult) -> None:
     ]
     if res.kind == "cost" and alone is not None:
         grand = res.grand
-        items += [("Pooled cost c(N)", grand), ("Sum of stand-alone costs", float(alone.sum())),
+        items += [("Pooled cost c(N)", grand)]
+        if res.grand_money is not None:
+            items += [("  of which money spent", res.grand_money),
+                      ("  of which unmet-demand penalty (not money)", res.grand_penalty)]
+        items += [("Sum of stand-alone costs", float(alone.sum())),
                   ("Savings from pooling", float(alone.sum()) - grand),
                   ("Savings, % of stand-alone", (float(alone.sum()) - grand) / float(alone.sum())
                    if alone.sum() else None)]
@@ -86,7 +90,8 @@ def _summary(ws, res: PoolResult) -> None:
     items += [("Input file", d.source_file), ("Input SHA-256", d.source_sha256),
               ("Written at (UTC)", _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()),
               ("Timings (s)", ", ".join(f"{k} {v:.3f}" for k, v in res.timings.items()))]
-    fmt = {k: MONEY_3 for k in ("Pooled cost c(N)", "Sum of stand-alone costs", "Savings from pooling",
+    fmt = {k: MONEY_3 for k in ("Pooled cost c(N)", "  of which money spent", "  of which unmet-demand penalty (not money)",
+                                "Sum of stand-alone costs", "Savings from pooling",
                                "Grand-coalition savings v(N)")}
     fmt["Savings, % of stand-alone"] = SHARE_2
     r = _pairs(ws, 3, items, fmt)

@@ -58,11 +58,24 @@ class PoolResult:
     shapley_text: str = ""
     concave: bool | None = None
     grand_status: str = ""
+    grand_parts: dict = field(default_factory=dict)    # the grand plan's cost parts (currency M, discounted)
     mip: bool = False
     plan: dict = field(default_factory=dict)
     alternatives: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+
+    @property
+    def grand_money(self) -> float | None:
+        """Money the pool spends in its joint plan (pooled and stand-alone purchases, currency M)."""
+        if not self.grand_parts:
+            return None
+        return float(sum(v for k, v in self.grand_parts.items() if k.endswith("purchases")))
+
+    @property
+    def grand_penalty(self) -> float:
+        """The unmet-demand penalty inside c(N) (not money; 0 when every member's demand is met)."""
+        return float(self.grand_parts.get("unmet demand penalty", 0.0))
 
     @property
     def grand(self) -> float:
@@ -128,6 +141,7 @@ def run_pool(data: PoolData, mga_slack: float | None = None) -> PoolResult:
         res.game = res.table.game()
     if grand.has_solution:
         res.plan = plan_tables(model, grand.x)
+        res.grand_parts = {k: to_millions(v) for k, v in model.lp.part_values(grand.x).items()}
     volumes = data.demand.groupby("member")["demand"].sum().reindex(list(data.member_ids)).fillna(0.0).to_numpy()
     usage = _pay_as_you_take(res, model, grand)
     owen = J.owen_allocation(model, grand)

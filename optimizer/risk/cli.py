@@ -18,19 +18,28 @@ from optimizer.core.issues import InputError
 from optimizer.core.solver import OPTIMAL
 from optimizer.risk import ph
 from optimizer.risk.load import read_risk_scenarios
-from optimizer.risk.report import write_risk_workbook
+from optimizer.risk.report import expected_split, write_risk_workbook
 from optimizer.risk.run import default_output, run_risk
 
 
 def summary_text(res, ranking, out, currency="USD") -> str:
-    f = lambda v: "n/a" if v is None else f"{v:,.3f}"
+    f = lambda v: "n/a" if v is None else f"{v:,.3f}"    # noqa: E731
+    tail = 1.0 - res.alpha
     lines = [f"Status: {res.message or res.status}",
-             f"Scenarios: {len(res.scenarios)}; alpha {res.alpha:g}, beta {res.beta:g}"]
+             f"Scenarios: {len(res.scenarios)}; alpha {res.alpha:g} (CVaR = mean cost of the worst {tail:.0%} "
+             f"of scenarios), beta {res.beta:g} (CVaR's weight in the objective)"]
     if res.objective is not None:
-        lines += [f"Objective (E[cost] + beta x CVaR): {f(res.objective)} {currency} M",
-                  f"  expected cost {f(res.expected)}, VaR {f(res.var)}, CVaR {f(res.cvar)}",
-                  f"  VSS {f(res.vss)}, EVPI {f(res.evpi)}",
-                  "Cost per scenario (M):"]
+        split = expected_split(res)
+        lines += [f"Expected cost: {f(res.expected)} {currency} M (money spent {f(split.get('money'))}, penalties of "
+                  f"missed targets {f(split.get('penalties'))} (not money), risk charge {f(split.get('risk charge'))} "
+                  "(a weight))",
+                  f"CVaR {res.alpha:g}: {f(res.cvar)} {currency} M; VaR {res.alpha:g}: {f(res.var)} {currency} M "
+                  f"(the cost exceeded with probability at most {tail:.0%})",
+                  f"Objective minimised: {f(res.objective)} {currency} M = expected cost + {res.beta:g} x CVaR "
+                  "(a weighted sum, not a cost)",
+                  f"Value of planning for the scenarios (VSS): {f(res.vss)} {currency} M; value of knowing the "
+                  f"scenario in advance (EVPI): {f(res.evpi)} {currency} M",
+                  f"Cost per scenario ({currency} M: money + penalties + risk charge):"]
         lines += [f"  {s:<24} p={p:6.3f}  {c:,.3f}" for s, p, c in zip(res.scenarios, res.prob, res.scenario_costs)]
     if ranking is not None and len(ranking):
         lines.append("Risk exposure ranking (top 5): " + ", ".join(
@@ -47,7 +56,7 @@ def cmd_risk(args) -> int:
         return C.EXIT_USAGE
     if args.mpi:
         return cmd_risk_mpi(args)
-    output = args.output or default_output(args.workbook)
+    output = args.output or default_output(args.workbook, args.alpha, args.beta, args.tts_weeks)
     try:
         res, tts, ranking, out = run_risk(args.workbook, output, args.alpha, args.beta, args.tts_weeks)
     except InputError as err:
@@ -96,7 +105,7 @@ def cmd_risk_mpi(args) -> int:
         return C.EXIT_INPUT
     if rank != 0:
         return C.EXIT_OK
-    output = args.output or default_output(args.workbook)
+    output = args.output or default_output(args.workbook, args.alpha, args.beta, args.tts_weeks, "ph")
     notes = [ph.ph_note(info, comm.Get_size())]
     res, tts, ranking, _ = run_risk(args.workbook, None, args.alpha, args.beta, args.tts_weeks,
                                     first_stage=first, notes=notes)
@@ -119,7 +128,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("risk", help="two-stage stochastic plan with CVaR, VSS/EVPI, time-to-survive")
     p.add_argument("workbook", help="input workbook with RiskScenarios and Disruptions sheets "
                                     "(e.g. inputs/korea_2024_2030_risk.xlsx)")
-    p.add_argument("-o", "--output", default=None, help="risk workbook (default outputs/<name>_risk.xlsx)")
+    p.add_argument("-o", "--output", default=None, help="risk workbook (default outputs/<name>_risk[_alpha..][_beta..].xlsx: the parameters that differ "
+                        "from their defaults)")
     p.add_argument("--alpha", type=float, default=0.95, help="CVaR level (default 0.95)")
     p.add_argument("--beta", type=float, default=1.0, help="CVaR weight; 0 = risk neutral (default 1)")
     p.add_argument("--tts-weeks", type=float, default=None,

@@ -64,6 +64,11 @@ def cvar_lp(losses, probs, alpha: float) -> tuple[float, float]:
 
 @dataclass
 class RiskResult:
+    """One risk run (money in currency M).  A scenario's cost is what its plan spends plus the
+    penalties of the targets it misses plus the risk charge (``split`` has the three apart);
+    ``expected`` is their probability-weighted mean, ``cvar`` the mean of the worst 1 - alpha of
+    them, ``objective`` = expected + beta x CVaR (a weighted sum, not a cost)."""
+
     status: str
     message: str
     scenarios: list[str]
@@ -81,6 +86,7 @@ class RiskResult:
     ws_costs: np.ndarray | None = None
     vss: float | None = None
     evpi: float | None = None
+    split: dict = field(default_factory=dict)  # "money" | "penalties" | "risk charge" -> per scenario, currency M
     first_stage: dict = field(default_factory=dict)
     model: StochasticModel | None = None
     x: np.ndarray | None = None
@@ -105,7 +111,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     """Solve RP and (optionally) EV/EEV/WS; never raises for solver outcomes.
 
     ``tts_weeks``: optional constraint time-to-survive >= N weeks, as year-end stock floors
-    (:func:`models.sourcing.add_survival_floor`) in every scenario.
+    (:func:`models.survival.add_survival_floor`) in every scenario.
     ``first_stage``: contract and build fixed at these values (e.g. progressive hedging's
     consensus, clipped into their bounds) and only the recourse optimised: the "RP" figures
     are then those of that plan, evaluated exactly in every scenario.
@@ -131,6 +137,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     res.scenario_costs = costs
     res.expected = float(prob @ costs)
     res.var, res.cvar = var_cvar(costs, prob, alpha)
+    res.split = {k: to_millions(v) for k, v in model.scenario_cost_split(sol.x).items()}
     res.first_stage = model.first_stage(sol.x)
     if not with_vss:
         return res

@@ -15,28 +15,69 @@ from optimizer.core.workbook.layout import sheet_title
 from optimizer.sourcing.report_tts import add_tts_sheets
 from optimizer.core.workbook.writer import MONEY_3, save_atomic, write_table
 
+GLOSSARY = {
+    "expected": "probability-weighted mean of the scenario costs",
+    "money": "purchases on contract and spot, holding, capex, opex",
+    "penalties": "what the optimiser charges for unmet demand and stock below target: not money paid",
+    "risk charge": "lambda x risk score x reference value x tonnes: a weight, not money paid",
+    "cvar": "CVaR (conditional value at risk): the mean cost of the worst {tail:.0%} of scenarios",
+    "var": "VaR (value at risk): the cost exceeded with probability at most {tail:.0%}",
+    "objective": "expected cost + beta x CVaR: what the optimiser minimised (a weighted sum, not a cost)",
+    "alpha": "the CVaR level: the worst 1 - alpha share of scenarios is averaged",
+    "beta": "the weight of CVaR in the objective; 0 = risk neutral",
+    "rp": "RP (recourse problem): this plan, chosen for every scenario at once",
+    "ev": "EV (expected-value problem): a plan made for the average scenario",
+    "eev": "EEV: that average plan's objective when every scenario happens as it does",
+    "ws": "WS (wait-and-see): the objective if each scenario were known before planning",
+    "vss": "VSS (value of the stochastic solution) = EEV - RP: what planning for every scenario saves "
+           "over planning for the average one",
+    "evpi": "EVPI (expected value of perfect information) = RP - WS: what knowing the scenario in "
+            "advance would be worth",
+}
+
+
+def expected_split(res) -> dict:
+    """Expected money spent, penalties and risk charge (currency M) of the plan."""
+    if not res.split or res.prob is None:
+        return {}
+    return {k: float(np.asarray(res.prob) @ v) for k, v in res.split.items()}
+
+
 def summary_frame(res, currency: str = "USD") -> pd.DataFrame:
+    """Expected cost and CVaR first (with the expected money, penalties and risk charge apart),
+    then the objective and the value of planning for risk, every term glossed."""
+    tail = 1.0 - res.alpha
+    g = {k: v.format(tail=tail) for k, v in GLOSSARY.items()}
+    split = expected_split(res)
+    m = f"{currency} M"
     rows = [
-        ("status", res.status, ""),
-        ("alpha (CVaR level)", res.alpha, ""),
-        ("beta (CVaR weight)", res.beta, ""),
-        ("objective = E[cost] + beta x CVaR (RP)", res.objective, f"{currency} M"),
-        ("expected cost", res.expected, f"{currency} M"),
-        ("VaR at alpha", res.var, f"{currency} M"),
-        ("CVaR at alpha", res.cvar, f"{currency} M"),
-        ("expected-value problem (EV)", res.ev_objective, f"{currency} M"),
-        ("EV first stage in all scenarios (EEV)", res.eev, f"{currency} M"),
-        ("wait-and-see (WS)", res.ws, f"{currency} M"),
-        ("VSS = EEV - RP", res.vss, f"{currency} M"),
-        ("EVPI = RP - WS", res.evpi, f"{currency} M"),
+        ("status", res.status, "", ""),
+        ("expected cost", res.expected, m, g["expected"]),
+        ("  of which money spent", split.get("money"), m, g["money"]),
+        ("  of which penalties of missed targets", split.get("penalties"), m, g["penalties"]),
+        ("  of which risk charge", split.get("risk charge"), m, g["risk charge"]),
+        (f"CVaR at alpha = {res.alpha:g}", res.cvar, m, g["cvar"]),
+        (f"VaR at alpha = {res.alpha:g}", res.var, m, g["var"]),
+        ("objective minimised (RP)", res.objective, m, g["objective"] + "; " + g["rp"]),
+        ("alpha", res.alpha, "", g["alpha"]),
+        ("beta", res.beta, "", g["beta"]),
+        ("VSS", res.vss, m, g["vss"]),
+        ("EVPI", res.evpi, m, g["evpi"]),
+        ("EV objective", res.ev_objective, m, g["ev"]),
+        ("EEV", res.eev, m, g["eev"]),
+        ("WS", res.ws, m, g["ws"]),
     ]
-    rows += [("note", n, "") for n in res.notes]
-    return pd.DataFrame(rows, columns=["measure", "value", "unit"])
+    rows += [("note", n, "", "") for n in res.notes]
+    return pd.DataFrame(rows, columns=["measure", "value", "unit", "meaning"])
 
 
 def scenario_frame(res, risk=None) -> pd.DataFrame:
     out = pd.DataFrame({"scenario": res.scenarios, "probability": res.prob,
                         "cost (M)": res.scenario_costs})
+    for kind in ("money", "penalties", "risk charge"):
+        if kind in (res.split or {}):
+            out[{"money": "money spent (M)", "penalties": "penalties (M, not money)",
+                 "risk charge": "risk charge (M, a weight)"}[kind]] = res.split[kind]
     if res.ws_costs is not None:
         out["wait-and-see cost (M)"] = res.ws_costs
         out["regret (M)"] = out["cost (M)"] - out["wait-and-see cost (M)"]
@@ -59,22 +100,36 @@ def add_risk_sheets(wb, res, tts: pd.DataFrame | None = None, ranking: pd.DataFr
                     risk=None, currency: str = "USD") -> None:
     ws = wb.create_sheet("RiskSummary")
     top = sheet_title(ws, "Disruption risk: two-stage stochastic plan",
-                 "Money in currency millions (discounted). RP = stochastic optimum; VSS and EVPI "
-                 "are measured with the same objective (expected cost + beta x CVaR).")
+                      f"Money in {currency} millions (discounted). A scenario's cost = money spent + penalties "
+                      "of missed targets + risk charge; VSS and EVPI use the same objective (expected cost + "
+                      "beta x CVaR).")
     write_table(ws, top, summary_frame(res, currency), formats={"value": MONEY_3},
-                widths={"measure": 44, "value": 16})
+                widths={"measure": 40, "value": 16, "unit": 10, "meaning": 90})
     if res.scenario_costs is not None:
         ws = wb.create_sheet("ScenarioCosts")
-        top = sheet_title(ws, "Cost per scenario", "Cost of the stochastic plan in each scenario (currency M).")
+        top = sheet_title(ws, "Cost per scenario", f"Cost of the stochastic plan in each scenario ({currency} "
+                          "millions, discounted): money spent + penalties of missed targets + risk charge.")
+        alpha = f"{1 - res.alpha:.0%}" if getattr(res, "alpha", None) is not None else "tail"
         write_table(ws, top, scenario_frame(res, risk),
-                    formats={"probability": "0.00%", "cost (M)": MONEY_3,
-                             "wait-and-see cost (M)": MONEY_3, "regret (M)": MONEY_3})
+                    formats={"probability": "0.00%", "cost (M)": MONEY_3, "money spent (M)": MONEY_3,
+                             "penalties (M, not money)": MONEY_3, "risk charge (M, a weight)": MONEY_3,
+                             "wait-and-see cost (M)": MONEY_3, "regret (M)": MONEY_3},
+                    headers={"cost (M)": f"cost ({currency} M: money + penalties + risk charge)",
+                             "money spent (M)": f"money spent ({currency} M)",
+                             "penalties (M, not money)": f"penalties ({currency} M, not money)",
+                             "risk charge (M, a weight)": f"risk charge ({currency} M, a weight)",
+                             "wait-and-see cost (M)": f"wait-and-see cost ({currency} M: the scenario known "
+                                                      "in advance)",
+                             "regret (M)": f"regret ({currency} M: cost - wait-and-see cost)",
+                             "above VaR": f"above VaR (among the worst {alpha})"})
         ws = wb.create_sheet("Contracts")
         top = sheet_title(ws, "First stage: volumes contracted in advance",
                      "Paid at the contract price on delivery; what a scenario needs beyond them is "
                      "bought spot.")
-        write_table(ws, top, contracts_frame(res), formats={"contracted (t)": "#,##0.00"})
-    add_tts_sheets(wb, tts, ranking)
+        write_table(ws, top, contracts_frame(res), formats={"contracted (t)": "#,##0.00", "capacity": "#,##0.0",
+                                                           "unit_cost": "#,##0.00"},
+                    headers={"capacity": "capacity (t)", "unit_cost": f"contract price ({currency}/kg)"})
+    add_tts_sheets(wb, tts, ranking, currency=currency)
 
 
 def write_risk_workbook(path, res, tts=None, ranking=None, risk=None, currency: str = "USD",

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from models.sourcing import build_model
-from optimizer.core import cli as C
+from optimizer.core import outputs as O
+from optimizer.core.outputs import default_output as default_output_name
 from optimizer.core.solver import OPTIMAL
 from optimizer.risk.load import read_risk_scenarios, scenario_factors
 from optimizer.risk.metrics import expected_values, solve_stochastic
@@ -15,8 +16,11 @@ from optimizer.sourcing.tts import exposure_ranking, time_to_survive
 from optimizer.sourcing.validate import load_and_validate
 
 
-def default_output(path) -> Path:
-    return C.default_output(path, "risk")
+def default_output(path, alpha: float = 0.95, beta: float = 1.0, tts_weeks=None, method: str | None = None) -> Path:
+    """``outputs/<stem>_risk[_alpha..][_beta..][_tts..w][_<method>].xlsx``: the parameters that
+    differ from their defaults (:mod:`optimizer.core.outputs`)."""
+    return default_output_name(path, "risk", O.qualifier("alpha", alpha, 0.95), O.qualifier("beta", beta, 1.0),
+                               O.qualifier("tts", tts_weeks) and O.qualifier("tts", tts_weeks) + "w", method)
 
 
 def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_weeks=None,

@@ -23,6 +23,8 @@ DISRUPTIONS = S.Sheet(
     ),
     key=("event", "source", "material", "year"),
     required=True,
+    missing_hint="the risk command reads it: 'sourcing template --risk' writes a workbook with both "
+                 "risk sheets to copy from",
     doc="Disruption events (supply lost per source, material and year).",
 )
 
@@ -39,6 +41,8 @@ RISK_SCENARIOS = S.Sheet(
     ),
     key=("scenario",),
     required=True,
+    missing_hint="the risk command reads it: 'sourcing template --risk' writes a workbook with both "
+                 "risk sheets to copy from",
     min_rows=1,
     doc="Scenarios = combinations of disruption events, with probabilities summing to 1.",
 )

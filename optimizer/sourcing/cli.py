@@ -1,4 +1,4 @@
-"""``sourcing validate | solve``: the spine's commands and its terminal summary (``template`` is
+"""``sourcing solve``: the spine's commands and its terminal summary (``template`` is
 in :mod:`optimizer.cli`, which knows every feature's sheets).
 
 Exit codes as :mod:`optimizer.core.cli`: 0 solved to proven optimality (unmet demand is
@@ -17,7 +17,6 @@ from optimizer.core.solver import BACKEND_NAMES, SOLVER_NAMES
 from optimizer.sourcing import views
 from optimizer.sourcing.result import RunResult
 from optimizer.sourcing.run import RunOptions, default_output, solve_workbook
-from optimizer.sourcing.validate import load_and_validate
 
 SAMPLE = C.sample("korea_2024_2030.xlsx")
 
@@ -37,26 +36,52 @@ def _tts_lines(res: RunResult) -> list[str]:
     return lines
 
 
-def summary_text(res: RunResult, out_path: Path | None) -> str:
+def headline_lines(res: RunResult) -> list[str]:
+    """The outcome, every missed target, the money spent, then what the objective adds that is not
+    money (penalties, the risk weight) -- in that order."""
     cur = res.currency
-    lines = [f"Status: {res.status_message}" + ("" if res.proven_optimal else "  [NOT proven optimal]")]
-    if res.objective is not None:
-        lines.append(f"Total objective: {res.objective:,.2f} {cur} M (discounted)")
-        parts = ", ".join(f"{k} {v:,.2f}" for k, v in res.objective_parts.items() if abs(v) > 5e-3)
-        lines.append(f"  of which: {parts}")
+    h = views.headline(res)
+    lines = [h.outcome + ("" if res.proven_optimal else "  [NOT proven optimal]")]
+    if res.status_message and not res.proven_optimal:
+        lines.append(f"  solver: {res.status_message}")
+    if h.money.empty:
+        return lines
+    un, st = h.missed_unmet, h.missed_stock
+    lines.append("Targets missed:" if (un or st) else "Targets missed: none (all demand met, every stock target reached)")
+    if un or st:
+        lines.append("  Unmet demand: " + ("none" if not un else
+                     f"{views.tonnes(sum(m.short_t for m in un))} in {len(un)} material-year(s), penalty "
+                     f"{sum(m.penalty_m for m in un):,.2f} {cur} M (not money spent)"))
+        for m in un[:10]:
+            lines.append(f"    {m.text}")
+        lines.append("  Stock below target: " + ("none" if not st else
+                     f"{len(st)} material-year(s), {views.tonnes(sum(m.short_t for m in st))} short in all, penalty "
+                     f"{sum(m.penalty_m for m in st):,.2f} {cur} M (not money spent)"))
+        for m in st[:10]:
+            lines.append(f"    {m.text}")
+        if len(st) > 10:
+            lines.append(f"    ... {len(st) - 10} more on the Stockpile sheet")
+    undisc = ("" if h.money_total_undiscounted_m is None
+              else f" ({h.money_total_undiscounted_m:,.2f} M undiscounted)")
+    lines.append(f"Money spent: {h.money_total_m:,.2f} {cur} M discounted{undisc}")
+    lines.append("  " + ", ".join(f"{r.part} {r.discounted_m:,.2f}" for r in h.money.itertuples()
+                                  if abs(r.discounted_m) > 5e-3))
+    risk = float(h.weights["value_m"].sum()) if not h.weights.empty else 0.0
+    if abs(risk) > 5e-3:
+        lines.append(f"Risk charge: {risk:,.2f} {cur} M-equivalent ({views.RISK_GLOSS})")
+    lines.append(f"Objective minimised: {h.objective_m:,.2f} {cur} M = money spent + penalties + risk charge "
+                 "(a weighted sum, not a cost)")
+    return lines
+
+
+def summary_text(res: RunResult, out_path: Path | None) -> str:
+    lines = headline_lines(res)
     if res.shares is not None and len(res.shares):
         lines.append("China share by year (value-weighted) vs target:")
         for _, r in res.shares.iterrows():
             tgt = "  (no cap)" if math.isnan(r["target"]) else f"  target {r['target']:6.1%}"
             flag = "" if r["within_target"] else "  OVER TARGET"
             lines.append(f"  {int(r['year'])}  {r['scope']:<16} {r['china_share']:6.1%}{tgt}{flag}")
-    unmet = views.unmet_rows(res)
-    if len(unmet):
-        lines.append("Unmet demand:")
-        for _, r in unmet.iterrows():
-            lines.append(f"  {r['material']} {int(r['year'])}: {r['unmet']:,.2f} t ({r['unmet_share']:.1%})")
-    elif res.objective is not None:
-        lines.append("Unmet demand: none")
     for s in res.explanation:
         lines.append(f"  - {s}")
     lines += _tts_lines(res)
@@ -66,21 +91,6 @@ def summary_text(res: RunResult, out_path: Path | None) -> str:
     if out_path is not None:
         lines.append(f"Result workbook: {out_path}")
     return "\n".join(lines)
-
-
-def cmd_validate(args) -> int:
-    try:
-        data = load_and_validate(args.workbook, scenario=args.scenario)
-    except InputError as err:
-        C.print_issues(err)
-        return C.EXIT_INPUT
-    print(f"{args.workbook}: no errors, {len(data.warnings)} warning(s); "
-          f"{len(data.materials)} materials, {len(data.suppliers)} suppliers, "
-          f"{len(data.supply)} supply offers, years {data.settings.first_year}-{data.settings.last_year}; "
-          f"scenarios: {', '.join(data.scenario_names()) or 'none'}")
-    for w in data.warnings:
-        print(f"  {w}")
-    return 0
 
 
 def cmd_solve(args) -> int:
@@ -101,14 +111,10 @@ def cmd_solve(args) -> int:
 
 
 def register(sub) -> None:
-    v = sub.add_parser("validate", help="list every problem in an input workbook")
-    v.add_argument("workbook")
-    v.add_argument("--scenario", default=None, help="also apply and check this named scenario")
-    v.set_defaults(func=cmd_validate)
     s = sub.add_parser("solve", help="solve a workbook and write the result workbook")
     s.add_argument("workbook", nargs="?", default=None,
                    help=f"input workbook (default: the bundled sample {SAMPLE.name})")
-    s.add_argument("-o", "--output", default=None, help="result workbook (default: outputs/<name>_result.xlsx)")
+    s.add_argument("-o", "--output", default=None, help="result workbook (default: outputs/<name>_solve[_<scenario>].xlsx)")
     s.add_argument("--backend", choices=BACKEND_NAMES, default=None)
     s.add_argument("--solver", choices=SOLVER_NAMES, default=None)
     s.add_argument("--time-limit", type=float, default=None, help="seconds")

@@ -26,6 +26,7 @@ from models.lp import Terms, reaches
 from models.sourcing import SourcingModel, build_model
 from models.units import PP_PER_SHARE
 from optimizer.sourcing import result as R
+from optimizer.sourcing.labels import Labels
 from optimizer.core.solver import SolveOptions, solve_lp
 
 TOL = 1e-6
@@ -46,6 +47,7 @@ def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOpt
     cap_pos = lp.row_blocks["china_cap"].positions
     needed = required_china_share(model, options)
     plan = res.plan
+    hard = model.data.settings.stock_targets == "hard"
     sentences, diag = [], []
     for _, u in res.unmet.iterrows():
         m, t = u["material"], int(u["year"])
@@ -68,6 +70,9 @@ def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOpt
                 if reaches(act[i], ru[i]):
                     causes.append(f"the ramp limit of {ri.at[j, 'source']} (+{ru[i]:,.1f} t on {t - 1}) binds")
         stock = res.stockpile[(res.stockpile["material"] == m) & (res.stockpile["year"] == t)]
+        if hard and len(stock) and (stock["target"].fillna(0.0).iloc[0] > TOL):
+            causes.append(f"the hard stock target of {_fmt_t(stock['target'].iloc[0])} at the end of {t} must "
+                          "be held (stock_targets = hard: demand goes unmet before the stock does)")
         if len(stock) and stock["closing"].iloc[0] <= TOL and stock["opening"].iloc[0] > TOL:
             causes.append(f"the stock is drawn down to zero (from {_fmt_t(stock['opening'].iloc[0])})")
         text = (f"{m} {t}: {_fmt_t(u['unmet'])} of demand ({u['unmet_share']:.1%}) cannot be met"
@@ -136,12 +141,14 @@ ELASTIC_ROWS = ("china_cap", "single_source", "ramp", "capex_budget", "capex_tot
 
 
 def explain_infeasible(model: SourcingModel, options: SolveOptions) -> tuple[list[str], pd.DataFrame]:
-    """Elastic filter: relax caps, ramps, budgets and minimum volumes with priced slacks.
+    """Elastic filter: relax caps, ramps, budgets, minimum volumes and hard stock targets with
+    priced slacks.
 
     min sum_i (slack_i / scale_i)   where scale_i = 1 + |bound_i|
     Each slack used is a constraint that has to give way, by the amount shown.
     """
     data = model.data
+    names = Labels(data)
     diag = build_model(data)
     lp = diag.lp
     for fam, block in lp.var_blocks.items():
@@ -168,6 +175,13 @@ def explain_infeasible(model: SourcingModel, options: SolveOptions) -> tuple[lis
         terms = Terms().add(np.arange(has_min.size), buy.positions[has_min], 1.0)
         terms.add(np.arange(has_min.size), short, 1.0)
         lp.add_constraints("min_volume", idx, terms, lower=mins[has_min])
+    # hard stock targets (stock_targets = hard): the shortfall column, held at 0, may grow again
+    short_block = lp.var_blocks.get("shortfall")
+    hard_stock = data.settings.stock_targets == "hard" and short_block is not None and short_block.size > 0
+    if hard_stock:
+        target = rl[lp.row_blocks["stock_target"].positions]
+        lp.set_bounds("shortfall", upper=np.full(short_block.size, np.inf))
+        lp.set_costs("shortfall", 1.0 / (1.0 + np.abs(target)))
     sol = solve_lp(lp, replace(options, ranging=False, want_duals=False))
     rows, sentences = [], []
     if sol.x is None:
@@ -185,7 +199,7 @@ def explain_infeasible(model: SourcingModel, options: SolveOptions) -> tuple[lis
                 wd = cr["weighted_demand"]
                 extra = (f" (from {cr['max_china_share']:.1%} to "
                          f"{cr['max_china_share'] + v[k] / wd:.1%} of demand)") if wd > 0 else ""
-            text = f"{labels[k]} must be exceeded by {v[k]:,.4g} ({what}){extra}"
+            text = f"{names.with_code(labels[k])} must be exceeded by {v[k]:,.4g} ({what}){extra}"
             rows.append(("explanation", labels[k], text))
             sentences.append(text + ".")
     if has_min.size:
@@ -193,12 +207,21 @@ def explain_infeasible(model: SourcingModel, options: SolveOptions) -> tuple[lis
         labels = lp.var_blocks["relax_min_volume"].labels()
         for k in np.flatnonzero(short_v > TOL):
             lab = labels[k].replace("relax_min_volume", "min_volume")
-            text = f"{lab}: the minimum contract volume must be cut by {_fmt_t(short_v[k])}"
+            text = f"{names.with_code(lab)}: the minimum contract volume must be cut by {_fmt_t(short_v[k])}"
             rows.append(("explanation", lab, text))
             sentences.append(text + ".")
+    if hard_stock:
+        short_v = sol.x[short_block.positions]
+        codes = lp.row_blocks["stock_target"].labels()
+        for k in np.flatnonzero(short_v > TOL):
+            text = (f"{names.with_code(codes[k])}: the hard stock target of {_fmt_t(target[k])} cannot be held; "
+                    f"it must be lowered by {_fmt_t(short_v[k])} (or set stock_targets = soft to price the "
+                    "shortfall instead)")
+            rows.append(("explanation", codes[k], text))
+            sentences.append(text + ".")
     if not sentences:
-        sentences.append("The solver reported infeasibility, but relaxing caps, ramps, budgets and "
-                         "minimum volumes was not needed: the model may be numerically difficult.")
+        sentences.append("The solver reported infeasibility, but relaxing caps, ramps, budgets, "
+                         "minimum volumes and hard stock targets was not needed: the model may be numerically difficult.")
     head = ("The plan is infeasible: these constraints conflict. The smallest changes that make it "
             "feasible are:")
     return [head] + sentences, pd.DataFrame(rows, columns=["kind", "item", "detail"])

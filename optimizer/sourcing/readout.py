@@ -10,25 +10,36 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.lp import at_bound, lookup, reaches
 from models import expressions as E
+from models.lp import at_bound, lookup, reaches
 from models.sourcing import SourcingModel
 from models.units import PP_PER_SHARE, to_millions
-from optimizer.core.solver import OPTIMAL
+from optimizer.core.solver import OPTIMAL, Solution, SolveOptions
 from optimizer.sourcing import result as R
-from optimizer.core.solver import Solution
+from optimizer.sourcing.labels import Labels
+from optimizer.sourcing.sensitivity import cap_table, demand_marginals
 
 TOL = 1e-6
-BLOCS = ("china", "ally", "domestic", "other")
 
 
 def _vals(model: SourcingModel, family: str, x: np.ndarray) -> pd.DataFrame:
     return model.lp.values(family, x)
 
 
-def objective_parts(model: SourcingModel, x: np.ndarray) -> dict[str, float]:
-    """Discounted objective split into its parts (currency millions), as the model declares them."""
-    return {k: to_millions(v) for k, v in E.objective_parts(model, x).items()}
+def objective_parts(model: SourcingModel, x: np.ndarray, undiscounted: bool = False) -> dict[str, float]:
+    """The objective split into its parts (currency millions, discounted unless asked), as the
+    model declares them."""
+    return {k: to_millions(v) for k, v in E.objective_parts(model, x, undiscounted).items()}
+
+
+def part_per_row(model: SourcingModel, family: str, x: np.ndarray) -> pd.DataFrame:
+    """The key table of ``family`` with ``value`` (the column's value) and ``money_m`` (its
+    objective coefficient times the value, currency M, discounted)."""
+    cost = model.lp.arrays()[0]
+    b = model.lp.var_blocks[family]
+    out = model.lp.values(family, x)
+    out["money_m"] = to_millions(cost[b.positions] * x[b.positions])
+    return out
 
 
 def plan_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
@@ -102,31 +113,12 @@ def share_tables(model: SourcingModel, plan: pd.DataFrame):
     return shares, mix.sort_values(["year", "material", "bloc"]).reset_index(drop=True)
 
 
-def sensitivity_tables(model: SourcingModel, sol: Solution, shares: pd.DataFrame):
+def sensitivity_tables(model: SourcingModel, sol: Solution, shares: pd.DataFrame, options: SolveOptions):
+    """The China caps (:func:`optimizer.sourcing.sensitivity.cap_table`), supplier capacities and
+    the marginal cost of demand (:func:`optimizer.sourcing.sensitivity.demand_marginals`)."""
     lp, x = model.lp, sol.x
-    act = sol.row_activity
-    duals, rc, rg = sol.row_duals, sol.col_duals, sol.ranging
-    cap_block = lp.row_blocks["china_cap"]
-    cap = model.cap_rows.reset_index(drop=True)
-    pos = cap_block.positions
-    cs = cap[["year", "scope", "max_china_share"]].rename(columns={"max_china_share": "target"})
-    cs = cs.merge(shares[["year", "scope", "china_share"]], on=["year", "scope"], how="left")
-    wd = cap["weighted_demand"].to_numpy(dtype=float)
-    rhs = cap["max_china_share"].to_numpy(dtype=float) * wd
-    cs["binding"] = at_bound(act[pos], rhs) if len(pos) else []
-    if duals is not None and len(pos):
-        # dual: k-currency per weighted unit; +1 pp of share = wd/100 weighted units; -> currency M
-        cs["shadow_price_per_pp"] = to_millions(duals[pos] * wd / PP_PER_SHARE)
-    else:
-        cs["shadow_price_per_pp"] = np.nan
-    if rg is not None and len(pos):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cs["rhs_share_low"] = np.where(wd > 0, rg.row_bound_low[pos] / wd, np.nan)
-            cs["rhs_share_high"] = np.where(wd > 0, rg.row_bound_high[pos] / wd, np.nan)
-    else:
-        cs["rhs_share_low"] = np.nan
-        cs["rhs_share_high"] = np.nan
-
+    rc, rg = sol.col_duals, sol.ranging
+    cs = cap_table(model, sol, shares, options)
     buy = lp.var_blocks["buy"]
     o = model.offers
     bp = buy.positions
@@ -152,14 +144,7 @@ def sensitivity_tables(model: SourcingModel, sol: Solution, shares: pd.DataFrame
         cap_sens["cost_high"] = np.nan
     cap_sens = cap_sens.sort_values(["at_capacity", "value_per_t"], ascending=[False, False]).reset_index(drop=True)
 
-    bal = lp.row_blocks["balance"]
-    dem = bal.index.copy()
-    dem["demand"] = np.nan_to_num(lookup(dem, model.demand, ["material", "year"], "demand"))
-    if duals is not None:
-        df = dem["year"].map(model.discount).to_numpy()
-        dem["marginal_cost"] = duals[bal.positions] / df
-    else:
-        dem["marginal_cost"] = np.nan
+    dem = demand_marginals(model, sol)
     return cs, cap_sens, dem
 
 
@@ -188,11 +173,13 @@ def stockpile_table(model: SourcingModel, x: np.ndarray, plan: pd.DataFrame) -> 
     t["target"] = t["target_days"] / 365.0 * t["demand"]
     with np.errstate(divide="ignore", invalid="ignore"):
         t["cover_days"] = np.where(t["demand"] > 0, t["closing"] / t["demand"] * 365.0, np.nan)
-    sh = _vals(model, "shortfall", x)
+    sh = part_per_row(model, "shortfall", x)
     t["shortfall"] = lookup(t, sh, ["material", "year"], "value") if len(sh) else np.nan
     t["shortfall"] = t["shortfall"].fillna(0.0)
+    t["shortfall_penalty_m"] = (lookup(t, sh, ["material", "year"], "money_m") if len(sh) else np.nan)
+    t["shortfall_penalty_m"] = t["shortfall_penalty_m"].fillna(0.0)
     return t[["material", "year", "opening", "purchases", "project_output", "demand", "unmet",
-              "closing", "target", "cover_days", "shortfall"]]
+              "closing", "target", "target_days", "cover_days", "shortfall", "shortfall_penalty_m"]]
 
 
 def investment_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
@@ -218,8 +205,29 @@ def investment_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def binding_diagnostics(model: SourcingModel, sol: Solution) -> pd.DataFrame:
-    """Binding rows (with non-zero duals) and bounds, labelled with the naming grammar."""
+def _price_text(model: SourcingModel, family: str, j: int, dual: float) -> str:
+    """A row's shadow price in the row's own units (currency M per percentage point for a China
+    cap, currency/kg per tonne for tonne rows, M per M of budget)."""
+    block = model.lp.row_blocks[family]
+    cur = model.data.settings.currency
+    if family == "china_cap":
+        wd = float(model.cap_rows["weighted_demand"].iloc[j])
+        return f"{to_millions(dual * wd / PP_PER_SHARE):,.4g} {cur} M per +1 percentage point"
+    if family in ("capex_budget", "capex_total"):
+        return f"{to_millions(dual):,.4g} {cur} M per +1 {cur} M of budget"
+    if family == "build_once":
+        return f"{to_millions(dual):,.4g} {cur} M per project"
+    year = block.index["year"].iloc[j] if "year" in block.index.columns else None
+    df = model.discount.get(int(year), 1.0) if year is not None else 1.0
+    return f"{dual / df:,.4g} {cur}/kg per +1 t ({year} money)"
+
+
+def binding_diagnostics(model: SourcingModel, sol: Solution, labels: Labels,
+                        caps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows that bind with a non-zero price: each as a sentence with its code, its limit and its
+    shadow price in its own units; a China cap in shares and the re-solved prices of ``caps``
+    (:func:`optimizer.sourcing.sensitivity.cap_table`, rows in the model's cap order)."""
+    cur = model.data.settings.currency
     lp = model.lp
     _, cl, cu, rl, ru, _ = lp.arrays()
     out = []
@@ -227,22 +235,32 @@ def binding_diagnostics(model: SourcingModel, sol: Solution) -> pd.DataFrame:
     for fam, block in lp.row_blocks.items():
         if fam == "balance" or not block.size:
             continue
-        p = block.positions
-        labels = block.labels()
-        for k, i in enumerate(p):
+        codes = block.labels()
+        for k, i in enumerate(block.positions):
             at_hi = np.isfinite(ru[i]) and at_bound(act[i], ru[i])
             at_lo = np.isfinite(rl[i]) and at_bound(act[i], rl[i])
-            if at_hi or at_lo:
-                d = sol.row_duals[i] if sol.row_duals is not None else np.nan
-                if sol.row_duals is not None and abs(d) <= 1e-9:
-                    continue
-                out.append(("binding", labels[k], f"{block.doc}: at {'upper' if at_hi else 'lower'} "
-                            f"limit {ru[i] if at_hi else rl[i]:,.4g}; dual {d:,.6g} (k-currency per unit)"))
+            if not (at_hi or at_lo):
+                continue
+            d = sol.row_duals[i] if sol.row_duals is not None else np.nan
+            if sol.row_duals is not None and abs(d) <= 1e-9:
+                continue
+            limit = ru[i] if at_hi else rl[i]
+            if fam == "china_cap" and caps is not None and k < len(caps):
+                c = caps.iloc[k]
+                out.append(("binding", labels.with_code(codes[k]),
+                            f"China share {c['china_share']:.1%} at its target {c['target']:.1%}: one point "
+                            f"tighter costs {c['cost_per_pp_tighter']:,.2f} {cur} M, one point looser saves "
+                            f"{c['saving_per_pp_looser']:,.2f} {cur} M (Sensitivity sheet)"))
+                continue
+            price = _price_text(model, fam, k, d) if np.isfinite(d) else "price not available"
+            out.append(("binding", labels.with_code(codes[k]),
+                        f"{block.doc}: at its {'upper' if at_hi else 'lower'} limit {limit:,.4g}; shadow price {price}"))
     return pd.DataFrame(out, columns=["kind", "item", "detail"])
 
 
-def build_result(model: SourcingModel, sol: Solution) -> R.RunResult:
+def build_result(model: SourcingModel, sol: Solution, options: SolveOptions | None = None) -> R.RunResult:
     data = model.data
+    labels = Labels(data)
     res = R.RunResult(status=sol.status, status_message=sol.message,
                       proven_optimal=sol.status == OPTIMAL, currency=data.settings.currency,
                       duals_indicative=sol.duals_indicative, years=list(data.years))
@@ -257,6 +275,7 @@ def build_result(model: SourcingModel, sol: Solution) -> R.RunResult:
     x = sol.x
     res.objective = to_millions(float(np.dot(model.lp.arrays()[0], x)))
     res.objective_parts = objective_parts(model, x)
+    res.objective_parts_undiscounted = objective_parts(model, x, undiscounted=True)
     res.plan = plan_table(model, x)
     res.shares, res.bloc_mix = share_tables(model, res.plan)
     res.stockpile = stockpile_table(model, x, res.plan)
@@ -264,16 +283,19 @@ def build_result(model: SourcingModel, sol: Solution) -> R.RunResult:
     un = res.stockpile[["material", "year", "demand", "unmet"]]
     un = un[un["unmet"] > TOL].copy()
     un["unmet_share"] = un["unmet"] / un["demand"].replace(0, np.nan)
+    pen = part_per_row(model, "unmet", x)
+    un["penalty_m"] = lookup(un, pen, ["material", "year"], "money_m")
     res.unmet = un.reset_index(drop=True)
     if sol.row_duals is not None:
         res.cap_sensitivity, res.capacity_sensitivity, res.demand_sensitivity = \
-            sensitivity_tables(model, sol, res.shares)
-        bind = binding_diagnostics(model, sol)
+            sensitivity_tables(model, sol, res.shares, options or SolveOptions())
+        bind = binding_diagnostics(model, sol, labels, res.cap_sensitivity)
         diag += list(bind.itertuples(index=False, name=None))
     short = res.stockpile[res.stockpile["shortfall"] > TOL]
     for _, r in short.iterrows():
-        diag.append(("slack", f"stock_target[{r['material']},{r['year']}]",
+        code = f"stock_target[{r['material']},{r['year']}]"
+        diag.append(("missed target", labels.with_code(code),
                      f"stock {r['closing']:,.1f} t is {r['shortfall']:,.1f} t below the target "
-                     f"{r['target']:,.1f} t ({r['cover_days']:,.0f} of the target days)"))
+                     f"{r['target']:,.1f} t ({r['cover_days']:,.0f} days of cover against {r['target_days']:,.0f})"))
     res.diagnostics = pd.DataFrame(diag, columns=["kind", "item", "detail"])
     return res

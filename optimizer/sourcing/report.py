@@ -25,6 +25,7 @@ plain ranges of numbers, so the charts keep working when a reader filters a tabl
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +34,6 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
-from optimizer.core.solver import OPTIMAL, TIME_LIMIT_FEASIBLE
 from optimizer.core import values as V
 from optimizer.core.workbook import layout as L
 from optimizer.core.workbook.writer import (BOLD, GOOD_FILL, MONEY, NOTE_FONT, ORANGE_FILL, PRICE, SECONDS, SHARE, SUBTITLE_FONT, TONNES, WARN_FILL, YEAR, save_atomic)
@@ -58,41 +58,71 @@ MANIFEST_LABELS = {"tool_version": "tool version", "input_file": "input file",
 
 # ----------------------------------------------------------------------------- sheets
 
+SUMMARY_WIDTHS = (34, 14, 14, 12, 44, 16, 12)     # columns A-G; every table on the sheet keeps to them
+
+
 def _summary(ws, result: R.RunResult, names: L.TableNames) -> None:
     cur = result.currency or "USD"
     ws.sheet_view.showGridLines = False
-    for letter, w in zip("ABCDEFG", (34, 16, 14, 16, 14, 14, 14)):
+    for letter, w in zip("ABCDEFG", SUMMARY_WIDTHS):
         ws.column_dimensions[letter].width = w
     scen = result.manifest.get("scenario") if isinstance(result.manifest, dict) else None
     title = "Sourcing optimisation result" + (f": scenario {scen}" if isinstance(scen, str) and scen.strip() else "")
     r = L.sheet_title(ws, title, f"Money in {cur} millions (discounted unless a column says otherwise); "
                           f"masses in tonnes (t); shares in % of value.")
-    L.put(ws, r, 1, "Status", font=BOLD)
-    fill = STATUS_OK_FILL if views.all_clear(result) else STATUS_WARN_FILL
-    msg = result.status_message or result.status
-    unmet = views.unmet_rows(result)
-    if not unmet.empty and result.status in (OPTIMAL, TIME_LIMIT_FEASIBLE):
-        total = pd.to_numeric(unmet["unmet"], errors="coerce").sum()
-        msg = f"{msg}; demand NOT fully met ({total:,.1f} t unmet, see below)"
-    L.paragraph(ws, r, msg, 2, 7, font=BOLD, fill=fill)
+    h = views.headline(result)
+    L.put(ws, r, 1, "Outcome", font=BOLD)
+    fill = STATUS_OK_FILL if (views.all_clear(result) and not h.missed) else STATUS_WARN_FILL
+    L.paragraph(ws, r, h.outcome, 2, 6, font=BOLD, fill=fill)
     r += 1
-    L.put(ws, r, 1, "Status code", font=NOTE_FONT)
-    L.put(ws, r, 2, result.status, font=NOTE_FONT)
-    r += 1
-    if result.objective is not None and V.num(result.objective) is not None:
-        L.put(ws, r, 1, f"Total objective ({cur} M, discounted)", font=BOLD)
-        L.put(ws, r, 2, result.objective, MONEY, font=BOLD)
-        r += 1
-    r += 1
+    L.put(ws, r, 1, "Solver status", font=NOTE_FONT)
+    L.put(ws, r, 2, f"{result.status_message or result.status} ({result.status})", font=NOTE_FONT)
+    r += 2
 
-    if result.objective_parts:
-        r = L.section(ws, r, "Objective parts")
-        parts = pd.DataFrame([{"part": k, "value": v} for k, v in result.objective_parts.items()])
-        if result.objective is not None:
-            parts = pd.concat([parts, pd.DataFrame([{"part": "total objective", "value": result.objective}])],
-                              ignore_index=True)
-        area = L.table(ws, r, 1, parts, [L.Col("part", "part", None, 34), L.Col("value", f"{cur} M (discounted)", MONEY, 16)],
-                      bold_rows=lambda rec: rec["part"] == "total objective")
+    if h.missed or views.has_plan(result):
+        r = L.section(ws, r, "Targets missed")
+        if not h.missed:
+            L.put(ws, r, 1, "none: all demand is met and every stock target is reached")
+            r += 2
+        else:
+            missed = pd.DataFrame([{"kind": m.kind, "material": m.material, "year": m.year, "short_t": m.short_t,
+                                    "detail": m.text.split(": ", 1)[1], "penalty_m": m.penalty_m} for m in h.missed])
+            area = L.table(ws, r, 1, missed, [
+                L.Col("kind", "target missed", None, 34), L.Col("material", "material", None, 14),
+                L.Col("year", "year", YEAR, 14, "left"), L.Col("short_t", "missing (t)", TONNES, 12),
+                L.Col("detail", "detail", None, 44),
+                L.Col("penalty_m", f"penalty in the objective ({cur} M, not money spent)", MONEY, 16)],
+                row_fill=lambda rec: WARN_FILL, wrap_cols=("detail",))
+            r = L.note(ws, area.last_row + 2, "Stock targets are soft (a shortfall is penalised) unless the "
+                       "stock_targets setting is 'hard'. The Stockpile sheet has every year.") + 1
+
+    if not h.money.empty:
+        r = L.section(ws, r, "Money spent")
+        money = pd.concat([h.money, pd.DataFrame([{"part": "total money spent", "discounted_m": h.money_total_m,
+                                                   "undiscounted_m": h.money_total_undiscounted_m}])],
+                          ignore_index=True)
+        area = L.table(ws, r, 1, money, [L.Col("part", "part", None, 34),
+                                         L.Col("discounted_m", f"{cur} M, discounted", MONEY, 16),
+                                         L.Col("undiscounted_m", f"{cur} M, undiscounted", MONEY, 16)],
+                       bold_rows=lambda rec: rec["part"] == "total money spent")
+        r = area.last_row + 2
+        r = L.section(ws, r, "In the objective but not money")
+        extra = pd.concat([h.penalties.assign(meaning=views.PENALTY_GLOSS),
+                           h.weights.assign(meaning=views.RISK_GLOSS),
+                           pd.DataFrame([{"part": "objective minimised", "value_m": h.objective_m,
+                                          "meaning": "money spent + penalties + risk charge: a weighted sum, "
+                                                     "not a cost"}])],
+                          ignore_index=True)
+        area = L.table(ws, r, 1, extra, [L.Col("part", "part", None, 34),
+                                         L.Col("value_m", f"{cur} M, discounted", MONEY, 14),
+                                         L.Col("meaning", "meaning", None, 14)],
+                       bold_rows=lambda rec: str(rec["part"]).startswith("objective"), wrap_cols=("meaning",))
+        span = sum(SUMMARY_WIDTHS[2:6])
+        for row in range(area.header_row, area.last_row + 1):      # the meaning spreads over C-F
+            ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=6)
+            text = str(ws.cell(row=row, column=3).value or "")
+            if row > area.header_row:                               # the header keeps its own height
+                ws.row_dimensions[row].height = max(15.0, 15.0 * math.ceil(len(text) * 1.1 / span))
         r = area.last_row + 2
 
     shares = views.china_shares(result)
@@ -103,17 +133,6 @@ def _summary(ws, result: R.RunResult, names: L.TableNames) -> None:
         r = L.note(ws, r, "Rows in orange are above their target. Headroom = target - share, in percentage "
                          "points. 'ALL (uncapped)': years without an ALL cap.")
         r += 1
-
-    if views.has_plan(result) or not V.frame(result.unmet).empty:
-        r = L.section(ws, r, "Unmet demand")
-        if unmet.empty:
-            L.put(ws, r, 1, "none: all demand is met")
-            r += 2
-        else:
-            area = L.table(ws, r, 1, unmet, [L.Col("material", "material", None, 34), L.Col("year", "year", YEAR, None, "left"),
-                                            L.Col("demand", "demand (t)", TONNES), L.Col("unmet", "unmet (t)", TONNES),
-                                            L.Col("unmet_share", "unmet share", SHARE)], row_fill=lambda rec: WARN_FILL)
-            r = area.last_row + 2
 
     if result.explanation:
         r = L.section(ws, r, "Explanation")
@@ -256,7 +275,8 @@ def build_result_workbook(result: R.RunResult) -> Workbook:
         add_tts_sheets(wb, result.time_to_survive if len(result.time_to_survive) else None,
                        result.exposure if len(result.exposure) else None,
                        ttr_from="no disruption scenarios here: the whole year is assumed (see "
-                                "'sourcing risk' for scenario-based times to recover)")
+                                "'sourcing risk' for scenario-based times to recover)",
+                       currency=result.currency or "USD")
     wb.active = 0
     return wb
 

@@ -143,13 +143,24 @@ def _sensitivity_tables(ws, result: R.RunResult, names: L.TableNames, r: int) ->
         r = L.note(ws, r, "No China caps in the input (or no prices for this run).") + 1
     else:
         caps = views.sorted_shares(caps)
+        caps = caps.assign(rhs_share_high=caps["rhs_share_high"].where(caps["rhs_share_high"] < 1e12))
         area = L.table(ws, r, 1, caps, [
             L.Col("year", "year", YEAR), L.Col("scope", "scope"), L.Col("target", "target", SHARE),
-            L.Col("china_share", "China share", SHARE), L.Col("binding", "binding"),
+            L.Col("china_share", "China share", SHARE), L.Col("binding", "binds"),
+            L.Col("cost_per_pp_tighter", f"cost of 1 pp tighter ({cur} M)", MONEY),
+            L.Col("rhs_share_low", "that cost holds down to the target", SHARE),
+            L.Col("tightening_free_pp", "points of tightening at no cost (pp)", PP),
+            L.Col("saving_per_pp_looser", f"saving of 1 pp looser ({cur} M)", MONEY),
+            L.Col("rhs_share_high", "that saving holds up to the target", SHARE),
             L.Col("shadow_price_per_pp", f"shadow price ({cur} M per +1 pp)", MONEY),
-            L.Col("rhs_share_low", "price holds for target from", SHARE),
-            L.Col("rhs_share_high", "price holds for target to", SHARE)], names, "CapSensitivity")
-        r = L.note(ws, area.last_row + 2, "Blank range = unknown or unbounded.") + 2
+            L.Col("range_exact", "range exact")], names, "CapSensitivity")
+        exact = [V.truthy(v) for v in caps.get("range_exact", pd.Series([False] * len(caps)))]
+        checked = ("Each price was checked by re-solving: it holds over its range and changes just beyond it."
+                   if all(exact) else
+                   f"{sum(exact)} of {len(exact)} prices were checked by re-solving (range exact = yes); the "
+                   "others are the solver's dual and ranging, which can understate a range at a degenerate plan.")
+        r = L.note(ws, area.last_row + 2, checked + " Tightening and loosening prices differ where the target "
+                   "sits at a kink of the cost curve. Blank 'up to' = loosening never changes the price.") + 2
 
     r = L.section(ws, r, "Supplier capacities (binding first)")
     if capacity.empty:
@@ -176,9 +187,13 @@ def _sensitivity_tables(ws, result: R.RunResult, names: L.TableNames, r: int) ->
         return L.note(ws, r, "No demand prices for this run.")
     area = L.table(ws, r, 1, demand, [L.Col("material", "material"), L.Col("year", "year", YEAR),
                                      L.Col("demand", "demand (t)", TONNES),
-                                     L.Col("marginal_cost", f"marginal cost of +1 t demand ({cur}/kg)", PRICE)],
+                                     L.Col("total_marginal_cost", f"cost of +1 t demand, all effects ({cur}/kg)",
+                                           PRICE),
+                                     L.Col("marginal_cost", f"balance-row dual alone ({cur}/kg)", PRICE)],
                   names, "DemandSensitivity")
-    return area.last_row + 1
+    return L.note(ws, area.last_row + 2, "One more tonne of demand also raises the China caps (target x "
+                  "value), the single-source caps and the stock target that are written against demand; the "
+                  "first column counts them all. In that year's money (undiscounted).") + 1
 
 
 def _simple_sheet(ws, result: R.RunResult, names: L.TableNames, title: str, df, cols: list[L.Col], table: str,
@@ -212,8 +227,10 @@ def stockpile_sheet(ws, result, names) -> None:
         L.Col("material", "material"), L.Col("year", "year", YEAR), L.Col("opening", "opening (t)", TONNES),
         L.Col("purchases", "purchases (t)", TONNES), L.Col("project_output", "project output (t)", TONNES),
         L.Col("demand", "demand (t)", TONNES), L.Col("unmet", "unmet (t)", TONNES), L.Col("closing", "closing (t)", TONNES),
-        L.Col("target", "target (t)", TONNES), L.Col("cover_days", "cover (days)", DAYS),
-        L.Col("shortfall", "shortfall vs target (t)", TONNES)],
+        L.Col("target_days", "target (days of demand)", DAYS), L.Col("target", "target (t)", TONNES),
+        L.Col("cover_days", "cover (days)", DAYS), L.Col("shortfall", "shortfall vs target (t)", TONNES),
+        L.Col("shortfall_penalty_m", f"shortfall penalty ({result.currency or 'USD'} M, in the objective, "
+              "not money spent)", MONEY)],
         "Stockpile", "No stockpile in this result.",
         "closing = opening + purchases + project output - (demand - unmet). Orange: unmet demand or stock "
         "below target.", row_fill=fill)

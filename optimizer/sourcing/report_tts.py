@@ -10,7 +10,8 @@ import pandas as pd
 from openpyxl.styles import Font, PatternFill
 
 from optimizer.core.workbook.layout import sheet_title
-from optimizer.core.workbook.writer import write_cell, write_table
+from models.units import to_millions
+from optimizer.core.workbook.writer import MONEY_3, RATIO, TONNES, WEEKS, write_cell, write_table
 
 # heat-map fills by time-to-survive (weeks): < 4, < 13, < 26, < 52, whole year
 HEAT = ((4.0, "C00000"), (13.0, "FF7C80"), (26.0, "FFC000"), (52.0 - 1e-9, "FFEB9C"), (np.inf, "C6EFCE"))
@@ -51,8 +52,30 @@ def heatmap(ws, tts: pd.DataFrame, top: int) -> int:
 TTS_SHEET_MAX_ROWS = 20_000   # larger tables (e.g. synthetic 100k instances) get only the ranking
 
 
+TTS_HEADERS = {
+    "source": "source", "material": "material", "year": "year", "demand": "demand (t)",
+    "capacity": "capacity of the source (t)", "alt_capacity": "capacity of the other sources (t)",
+    "start_stock": "stock at the start of the year (t)", "tts_weeks": "time to survive (weeks)",
+    "ttr_weeks": "time to recover (weeks)", "critical": "critical (recovery slower than survival)",
+    "lost_t": "demand lost (t)", "impact_m": "value of demand lost ({cur} M)", "rank": "rank",
+    "min_tts_weeks": "shortest time to survive (weeks)", "rei": "risk exposure index (0-1)",
+}
+TTS_FORMATS = {"demand": TONNES, "capacity": TONNES, "alt_capacity": TONNES, "start_stock": TONNES,
+               "tts_weeks": WEEKS, "ttr_weeks": WEEKS, "lost_t": TONNES, "impact_m": MONEY_3,
+               "min_tts_weeks": WEEKS, "rei": RATIO, "year": "0", "rank": "0"}
+
+
+def _in_millions(df: pd.DataFrame) -> pd.DataFrame:
+    """The impact (thousands of currency inside the model) as currency millions."""
+    if "impact" not in df.columns:
+        return df
+    out = df.copy()
+    out.insert(list(df.columns).index("impact"), "impact_m", to_millions(out.pop("impact")))
+    return out
+
+
 def add_tts_sheets(wb, tts: pd.DataFrame | None, ranking: pd.DataFrame | None,
-                   ttr_from: str = "the Disruptions sheet") -> None:
+                   ttr_from: str = "the Disruptions sheet", currency: str = "USD") -> None:
     """TimeToSurvive (table), TTSHeatMap and RiskExposure sheets, where given.  A table of more
     than TTS_SHEET_MAX_ROWS rows is left out (the ranking says so)."""
     too_big = tts is not None and len(tts) > TTS_SHEET_MAX_ROWS
@@ -62,18 +85,18 @@ def add_tts_sheets(wb, tts: pd.DataFrame | None, ranking: pd.DataFrame | None,
                      "Weeks demand is met if the source stops at the start of the year, from stock "
                      f"and the other sources' capacity (52 = the whole year). TTR from {ttr_from}; "
                      "critical = TTR > TTS.")
-        write_table(ws, top, tts, formats={"tts_weeks": "0.0", "ttr_weeks": "0.0", "lost_t": "#,##0.00",
-                                           "impact": "#,##0.0"})
+        headers = {k: v.format(cur=currency) for k, v in TTS_HEADERS.items()}
+        write_table(ws, top, _in_millions(tts), formats=TTS_FORMATS, headers=headers)
         ws = wb.create_sheet("TTSHeatMap")
         top = sheet_title(ws, "Time-to-survive heat map (weeks): rows source x material, columns years")
         heatmap(ws, tts, top)
     if ranking is not None:
         ws = wb.create_sheet("RiskExposure")
-        note = ("impact = value of demand lost over the time to recover (k-currency); "
-                "REI = impact / largest impact.")
+        note = (f"value of demand lost = tonnes lost over the time to recover x reference value ({currency} M); "
+                "risk exposure index = that value / the largest one.")
         if too_big:
             note += (f" The time-to-survive table has {len(tts):,} rows (over {TTS_SHEET_MAX_ROWS:,}) "
                      "and is not written.")
         top = sheet_title(ws, "Risk exposure ranking of sources", note)
-        write_table(ws, top, ranking, formats={"impact": "#,##0.0", "rei": "0.00", "min_tts_weeks": "0.0",
-                                               "lost_t": "#,##0.00"})
+        headers = {k: v.format(cur=currency) for k, v in TTS_HEADERS.items()}
+        write_table(ws, top, _in_millions(ranking), formats=TTS_FORMATS, headers=headers)

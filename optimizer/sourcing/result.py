@@ -13,12 +13,14 @@ import pandas as pd
 UNCAPPED = "ALL (uncapped)"   # scope of the shares rows for planning years without an ALL cap
 
 SIGN_CONVENTION = (
-    "Shadow prices are the change in total objective (discounted, currency millions) per unit "
-    "increase of the constraint's right-hand side, all else fixed. For a China cap they are "
-    "quoted per +1 percentage point of allowed China share: a negative number is money saved "
-    "by relaxing the cap by one point (equivalently, the cost of tightening it by one point is "
-    "the same number with the sign flipped). Duals may not be unique when the LP is degenerate; "
-    "the allowable ranges say how far the right-hand side can move before the price changes."
+    "Prices are changes in the objective the optimiser minimises (money spent plus the penalties of "
+    "missed targets plus the risk charge; discounted, currency millions) when one constraint moves, "
+    "all else fixed. For each China cap the sheet gives two prices, both positive: the cost of one "
+    "percentage point tighter and the saving of one point looser, each with the range of the target "
+    "over which it holds; they differ where the target sits at a kink of the cost curve. They are "
+    "checked by re-solving the model (column 'range exact'), so they hold even where the solver's "
+    "dual alone would not (a degenerate plan, a cap that does not bind). The shadow price column is the solver's sign "
+    "convention: the change per +1 point of allowed China share (negative = relaxing saves)."
 )
 
 
@@ -27,9 +29,12 @@ class RunResult:
     """Everything a report needs about one solve.
 
     status / status_message / proven_optimal: outcome in plain words.
-    objective: total objective in currency millions (discounted, incl. penalties).
-    objective_parts: {"purchases", "holding", "capex", "project opex", "risk charge",
-        "unmet demand penalty", "stock shortfall penalty"} -> currency millions (discounted).
+    objective: what the optimiser minimised, currency millions (discounted): money spent plus
+        the penalties of missed targets plus the risk charge (a weight).  Reports never show it as
+        "cost": see :mod:`optimizer.sourcing.views` for money, missed targets and weights apart.
+    objective_parts: {"purchases", "risk charge", "holding", "capex", "project opex",
+        "unmet demand penalty", "stock shortfall penalty"} -> currency millions (discounted);
+        objective_parts_undiscounted the same without discounting.
     plan: material, source, source_name, bloc, year, tonnes, unit_cost (currency/kg),
         cost (currency M, undiscounted), capacity (t), min_volume (t), utilisation (0-1).
     shares: one row per Policy row and year: year, scope, china_share, target,
@@ -38,20 +43,27 @@ class RunResult:
     bloc_mix: year, material ("ALL" = value-weighted over capped materials), bloc,
         tonnes, share (value share within that material/year).
     cap_sensitivity: year, scope, target, china_share, binding (bool),
-        shadow_price_per_pp (currency M per +1 pp), rhs_share_low, rhs_share_high
-        (range of the target, as shares, over which that price holds; NaN = unknown/unbounded).
+        cost_per_pp_tighter (currency M for one percentage point tighter, >= 0), valid for the
+        target down to rhs_share_low; saving_per_pp_looser (currency M for one point looser, >= 0)
+        valid up to rhs_share_high (inf = no limit); shadow_price_per_pp = -saving_per_pp_looser;
+        tightening_free_pp (points the target can tighten before it costs anything);
+        range_exact (False: the range is at least this wide).
     capacity_sensitivity: material, source, year, capacity, tonnes, at_capacity (bool),
         value_per_t (currency/kg saved per extra tonne of capacity, >= 0),
         cost_low, cost_high (unit-cost range over which the purchase plan stays optimal;
         NaN = unknown/unbounded).
-    demand_sensitivity: material, year, demand, marginal_cost (currency/kg per +1 t demand).
+    demand_sensitivity: material, year, demand, marginal_cost (currency/kg: the balance row's
+        dual alone), total_marginal_cost (currency/kg per +1 t of demand, with the China caps,
+        single-source caps and stock target that move with demand).
     investments: project, name, material, source, capacity, capex (currency M),
         built_share (0-1), first_output_year (or None), capex_year (or None),
         total_output (t).
     stockpile: material, year, opening, purchases, project_output, demand, unmet, closing,
-        target (t), cover_days, shortfall (t).
-    unmet: material, year, demand, unmet (t), unmet_share.
-    diagnostics: kind, item, detail   (kind in: binding, slack, warning, explanation, check).
+        target (t), target_days, cover_days, shortfall (t), shortfall_penalty_m (currency M,
+        discounted: the penalty charged in the objective, not money paid).
+    unmet: material, year, demand, unmet (t), unmet_share, penalty_m (currency M, discounted).
+    diagnostics: kind, item, detail   (kind in: binding, missed target, warning, explanation,
+        check; item is a sentence with its code in the naming grammar).
     explanation: plain-language sentences explaining unmet demand / infeasibility.
     time_to_survive: source, material, year, demand, capacity, alt_capacity, start_stock,
         tts_weeks, ttr_weeks, critical, lost_t, impact -- weeks demand is met if the source
@@ -69,6 +81,7 @@ class RunResult:
     proven_optimal: bool
     objective: float | None = None
     objective_parts: dict = field(default_factory=dict)
+    objective_parts_undiscounted: dict = field(default_factory=dict)
     plan: pd.DataFrame = field(default_factory=pd.DataFrame)
     shares: pd.DataFrame = field(default_factory=pd.DataFrame)
     bloc_mix: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from models.data import SourcingData
 from models.sourcing import SourcingModel, build_model
-from optimizer.core import cli as C
+from optimizer.core.outputs import default_output as default_output_name
 from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, Solution, SolveOptions, solve_lp
 from optimizer.sourcing import result as R
 from optimizer.sourcing.explain import explain_infeasible, explain_unmet
@@ -95,7 +95,7 @@ def solve_data(data: SourcingData, opts: RunOptions | None = None,
     sol = solve_lp(model.lp, options)
     timings["solve"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = build_result(model, sol)
+    res = build_result(model, sol, options)
     if sol.status in (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED):
         sentences, rows = explain_infeasible(model, options)
         res.explanation = sentences
@@ -142,4 +142,5 @@ def solve_workbook(path: str | Path, output: str | Path | None = None,
 
 
 def default_output(path: str | Path, scenario: str | None = None) -> Path:
-    return C.default_output(path, "result", scenario)
+    """``outputs/<stem>_solve[_<scenario>].xlsx`` (:mod:`optimizer.core.outputs`)."""
+    return default_output_name(path, "solve", scenario)

@@ -43,6 +43,9 @@ SETTING_SPECS: tuple[Setting, ...] = (
     Setting("stock_shortfall_penalty", NUMBER, None, 0.0, None,
             doc="Penalty per kg per year below the stockpile target (currency/kg) for every material "
                 "without its own value on Materials. Default: per material, 1.5 x its highest unit cost."),
+    Setting("stock_targets", CHOICE, "soft", choices=("soft", "hard"),
+            doc="soft = a stock below its target is allowed at the shortfall penalty and reported as a "
+                "missed target; hard = every stock target must be met (an impossible one is explained)."),
     Setting("max_single_source_share", FRACTION, None, 0.0, 1.0,
             doc="Optional cap on any one supplier's share of a material's demand in any year."),
     Setting("investment_budget_total", NUMBER, None, 0.0, None,

@@ -23,7 +23,7 @@ Risk exposure:  lost[n,m,t] = max(0, (d - a_n) * T - I) tonnes over T = TTR (or 
 where no TTR is given), impact Z_n = sum_{m,t} lost * reference_value[m] (k-currency),
 REI_n = Z_n / max_k Z_k.
 
-The constraint "TTS >= N weeks" is the model's (:func:`models.sourcing.add_survival_floor`):
+The constraint "TTS >= N weeks" is the model's (:func:`models.survival.add_survival_floor`):
 stock[m,t-1] >= N/52 * max_n (demand[m,t] - sum_{s != n} capacity[m,s,t]) for every year t
 after the first (the first year's opening stock is data; a shortfall there is reported, not
 enforced).

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from models.sourcing import PENALTY_PARTS, SPENDING_PARTS, WEIGHT_PARTS
 from optimizer.core import values as V
 from optimizer.core.solver import (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SOLVER_ERROR, SOLVER_MISSING, TIME_LIMIT_FEASIBLE, TIME_LIMIT_NO_SOLUTION, UNBOUNDED)
 from optimizer.sourcing.result import UNCAPPED, RunResult
@@ -187,3 +188,123 @@ def most_exposed(res: RunResult, limit: int = 3) -> pd.DataFrame:
     if ex.empty or "impact" not in ex.columns:
         return pd.DataFrame()
     return ex[ex["impact"] > 0].head(limit)
+
+
+# --------------------------------------------------------------------------- the headline
+def tonnes(v: float) -> str:
+    """A mass for a sentence: whole tonnes when large, decimals when small."""
+    v = float(v)
+    if abs(v) < 5e-3:
+        return "0 t"
+    if abs(v) >= 100:
+        return f"{v:,.0f} t"
+    if abs(v) >= 1:
+        return f"{v:,.1f} t"
+    return f"{v:,.2f} t"
+
+
+@dataclass
+class Missed:
+    """One target the plan does not meet, in its own units."""
+
+    kind: str               # "unmet demand" | "stock below target"
+    material: str
+    year: int
+    short_t: float          # tonnes missing
+    text: str               # the line a person reads
+    penalty_m: float        # what the objective charged for it (currency M, discounted; not money)
+
+
+@dataclass
+class Headline:
+    """What a person is told first, in this order: the outcome, the targets missed, the money
+    spent, then what the objective adds that is not money (penalties, the risk weight)."""
+
+    outcome: str                                   # status in words, with the missed targets
+    missed: list[Missed] = field(default_factory=list)
+    money: pd.DataFrame = field(default_factory=pd.DataFrame)       # part, discounted_m, undiscounted_m
+    penalties: pd.DataFrame = field(default_factory=pd.DataFrame)   # part, value_m
+    weights: pd.DataFrame = field(default_factory=pd.DataFrame)     # part, value_m
+    money_total_m: float | None = None
+    money_total_undiscounted_m: float | None = None
+    objective_m: float | None = None
+
+    @property
+    def missed_unmet(self) -> list[Missed]:
+        return [m for m in self.missed if m.kind == "unmet demand"]
+
+    @property
+    def missed_stock(self) -> list[Missed]:
+        return [m for m in self.missed if m.kind == "stock below target"]
+
+
+def missed_targets(res: RunResult) -> list[Missed]:
+    """Unmet demand first, then stock below its target, each largest first."""
+    out = []
+    un = unmet_rows(res)
+    for _, r in un.sort_values("unmet", ascending=False).iterrows() if len(un) else []:
+        out.append(Missed("unmet demand", str(r["material"]), int(r["year"]), float(r["unmet"]),
+                          f"{r['material']} {int(r['year'])}: {tonnes(r['unmet'])} of {tonnes(r['demand'])} demand "
+                          f"unmet ({r['unmet_share']:.1%})", float(V.num(r.get("penalty_m")) or 0.0)))
+    st = V.frame(res.stockpile)
+    if not st.empty and "shortfall" in st.columns:
+        short = st[pd.to_numeric(st["shortfall"], errors="coerce").fillna(0.0) > 1e-6]
+        for _, r in short.sort_values("shortfall", ascending=False).iterrows():
+            days = V.num(r.get("target_days"))
+            cover = V.num(r.get("cover_days"))
+            out.append(Missed(
+                "stock below target", str(r["material"]), int(r["year"]), float(r["shortfall"]),
+                f"{r['material']} {int(r['year'])}: {tonnes(r['shortfall'])} short ({tonnes(r['closing'])} held "
+                f"against {tonnes(r['target'])}; {cover or 0:,.0f} days of cover against {days or 0:,.0f})",
+                float(V.num(r.get("shortfall_penalty_m")) or 0.0)))
+    return out
+
+
+def _years_count(items: list[Missed]) -> str:
+    n = len(items)
+    return f"{n} material-year{'s' if n != 1 else ''}"
+
+
+def outcome_sentence(res: RunResult, missed: list[Missed]) -> str:
+    """"Proven optimal, but stock targets are missed in 12 material-years (largest: MAG 2027,
+    2,181 t short, 38 days of cover against 132)."  The status first, then every missed target."""
+    base = "Proven optimal" if res.proven_optimal and res.status == OPTIMAL else status_words(res).rstrip(".")
+    if not missed:
+        if res.objective is None:
+            return base + "."
+        return base + ": all demand met and every stock target reached."
+    parts = []
+    un = [m for m in missed if m.kind == "unmet demand"]
+    st = [m for m in missed if m.kind == "stock below target"]
+    if un:
+        top = un[0]
+        parts.append(f"demand is not met in {_years_count(un)} (largest: {top.material} {top.year}, "
+                     f"{tonnes(top.short_t)} unmet)")
+    if st:
+        top = st[0]
+        detail = top.text.split(": ", 1)[1].replace(" (", ", ").replace("; ", ", ").rstrip(")")
+        parts.append(f"stock targets are missed in {_years_count(st)} (largest: {top.material} {top.year}, "
+                     f"{detail})")
+    return f"{base}, but " + " and ".join(parts) + "."
+
+
+RISK_GLOSS = ("the risk charge is lambda x risk score x reference value x tonnes: a weight the optimiser "
+              "trades against money, not money paid")
+PENALTY_GLOSS = "penalties are what the optimiser charges for a missed target: not money paid"
+
+
+def headline(res: RunResult) -> Headline:
+    missed = missed_targets(res)
+    h = Headline(outcome_sentence(res, missed), missed, objective_m=V.num(res.objective))
+    parts, undisc = res.objective_parts or {}, res.objective_parts_undiscounted or {}
+    if not parts:
+        return h
+    # a result without undiscounted parts (an older result) shows blanks, never zeros
+    h.money = pd.DataFrame([{"part": p, "discounted_m": parts.get(p, 0.0),
+                             "undiscounted_m": undisc.get(p, 0.0) if undisc else None}
+                            for p in SPENDING_PARTS])
+    h.money_total_m = float(h.money["discounted_m"].sum())
+    h.money_total_undiscounted_m = float(h.money["undiscounted_m"].sum()) if undisc else None
+    h.penalties = pd.DataFrame([{"part": p, "value_m": parts.get(p, 0.0)} for p in PENALTY_PARTS])
+    h.weights = pd.DataFrame([{"part": p, "value_m": parts.get(p, 0.0)} for p in WEIGHT_PARTS])
+    return h

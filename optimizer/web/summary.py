@@ -65,6 +65,24 @@ def weak_points(res: RunResult, limit: int = 8) -> list[dict]:
              "tts_weeks": _num(r.tts_weeks), "lost_t": _num(r.lost_t)} for r in top.itertuples()]
 
 
+def headline(res: RunResult) -> dict:
+    """The outcome sentence, the targets missed, money spent, and what the objective adds that is
+    not money (:func:`optimizer.sourcing.views.headline`)."""
+    h = views.headline(res)
+    out = {"outcome": h.outcome, "missed": [{"kind": m.kind, "material": m.material, "year": m.year,
+                                             "short_t": _num(m.short_t), "text": m.text, "penalty": _num(m.penalty_m)}
+                                            for m in h.missed],
+           "money_total": _num(h.money_total_m), "money_total_undiscounted": _num(h.money_total_undiscounted_m),
+           "money": [], "penalties": [], "weights": [], "objective": _num(h.objective_m),
+           "penalty_gloss": views.PENALTY_GLOSS, "risk_gloss": views.RISK_GLOSS}
+    if not h.money.empty:
+        out["money"] = [{"part": r.part, "discounted": _num(r.discounted_m), "undiscounted": _num(r.undiscounted_m)}
+                        for r in h.money.itertuples()]
+        out["penalties"] = [{"part": r.part, "value": _num(r.value_m)} for r in h.penalties.itertuples()]
+        out["weights"] = [{"part": r.part, "value": _num(r.value_m)} for r in h.weights.itertuples()]
+    return out
+
+
 def summarize(res: RunResult) -> dict:
     """JSON-able key results of one run."""
     unmet_rows = [{"material": str(r["material"]), "year": int(r["year"]), "demand": _num(r["demand"]),
@@ -80,6 +98,7 @@ def summarize(res: RunResult) -> dict:
         "china_share": shares, "glide_path": glide_path(res),
         "unmet": unmet_rows, "explanation": [str(s) for s in res.explanation],
         "mix": bloc_mix(res), "suppliers": top_suppliers(res), "weak_points": weak_points(res),
+        "headline": headline(res),
     }
 
 

@@ -47,7 +47,7 @@ def test_time_limit_without_a_solution(tmp_path, capsys):
     code, text = run(capsys, F.write_valid(tmp_path), "--time-limit", "0")
     assert code == 3
     assert "time limit reached: no feasible solution found" in text and "NOT proven optimal" in text
-    assert "Total objective" not in text
+    assert "Objective minimised" not in text and "Money spent" not in text
 
 
 def _at_time_limit(monkeypatch, gap):
@@ -66,7 +66,8 @@ def test_time_limit_with_a_feasible_lp_solution(tmp_path, capsys, monkeypatch):
     _at_time_limit(monkeypatch, None)
     code, text = run(capsys, F.write_valid(tmp_path))
     assert code == 3
-    assert "feasible solution, NOT proven optimal" in text and "Total objective" in text
+    assert "a plan was found, but it is not proven optimal" in text and "NOT proven optimal" in text
+    assert "Objective minimised" in text
 
 
 def test_time_limit_with_a_mip_incumbent_reports_the_gap(tmp_path, capsys, monkeypatch):
@@ -114,7 +115,7 @@ def test_presolve_infeasible_or_unbounded_is_resolved_without_presolve(tmp_path,
     got, text = run(capsys, path, "--backend", backend, "--solver", "highs")
     assert got == code
     assert "infeasible or unbounded" not in text
-    assert ("proven optimal" if verdict == "optimal" else "infeasible: the hard constraints") in text
+    assert ("Proven optimal" if verdict == "optimal" else "infeasible: the hard constraints") in text
     assert f"presolve verdict 'infeasible_or_unbounded' re-checked with presolve off: '{verdict}'" \
         in diagnostics(path)
 

@@ -76,8 +76,13 @@ def test_summary_side_by_side(batch):
     runs, tables = batch
     s = tables["summary"].set_index("measure")
     assert list(s.columns) == [BASE, "cn_cut", "demand_up", "tight_2027"]
-    obj = s.loc["total objective (M, discounted)"]
+    obj = s.loc["objective (M: money + penalties + risk charge)"]
     assert obj["cn_cut"] > obj[BASE] and obj["tight_2027"] > obj[BASE] and obj["demand_up"] > obj[BASE]
+    money = s.loc["money spent (M, discounted)"]
+    assert list(s.index[1:3]) == ["money spent (M, discounted)", "money spent (M, undiscounted)"]
+    # nothing is given up in this instance: the objective is the money spent plus the risk charge
+    risk = s.loc["risk charge (M, a weight in the objective)"]
+    assert (money + risk).astype(float).to_numpy() == pytest.approx(obj.astype(float).to_numpy())
     assert s.loc["unmet demand (t)"].astype(float).max() == 0.0
 
 
@@ -94,8 +99,8 @@ def test_cli_compare(tmp_path, capsys):
     assert code == 0, text
     assert "cn_cut" in text and "Comparison workbook" in text
     book = openpyxl.load_workbook(out)
-    assert {"Summary", "Shares", "China tonnes", "Changes", "Overrides", "Curves"} <= set(book.sheetnames)
-    chart = book["Curves"]._charts[0]
+    assert {"Summary", "Shares", "China tonnes", "Changes", "Overrides", "Chart", "Curves"} <= set(book.sheetnames)
+    chart = book["Chart"]._charts[0]
     assert len(chart.series) >= 4                 # one series per scenario (+ target lines)
     assert png.exists()
     assert main(["compare", str(wb), "--scenarios", "nope", "-o", str(tmp_path / "x.xlsx")]) == 2

@@ -42,8 +42,8 @@ def test_breakpoints_of_a_hand_solved_instance(mode, method):
     assert [s.dual_slope for s in curve.segments] == pytest.approx([-1000.0, -500.0, 0.0], abs=1e-6)
     # at 0.7 JP's capacity becomes binding as the target tightens
     becomes, stops = T.changes_at(curve, 1)
-    assert "buy[A,JP,2030] at upper" in becomes
-    assert "buy[A,JP,2030] at upper" not in stops
+    assert "JP capacity for A, 2030" in becomes
+    assert "JP capacity for A, 2030" not in stops
 
 
 def test_lowest_share_and_what_holds_it_up():

@@ -147,6 +147,9 @@ def fake_result(**overrides) -> R.RunResult:
     parts = {"purchases": purchases, "holding": 0.0214, "capex": 18.0 * disc[2025],
              "project opex": 0.4 * (disc[2026] + disc[2027]), "risk charge": 1.25,
              "unmet demand penalty": 2.0 * 1000.0 / 1000.0, "stock shortfall penalty": 0.0}
+    undiscounted = {"purchases": float(plan["cost"].sum()), "holding": 0.0225, "capex": 18.0,
+                    "project opex": 0.8, "risk charge": 1.32, "unmet demand penalty": 2.0,
+                    "stock shortfall penalty": 0.0}
 
     caps = shares[shares["scope"] != "ALL (uncapped)"]
     cap_sens = pd.DataFrame({
@@ -158,6 +161,14 @@ def fake_result(**overrides) -> R.RunResult:
     cap_sens["shadow_price_per_pp"] = [prices[(y, s)] for y, s in zip(cap_sens["year"], cap_sens["scope"])]
     cap_sens["rhs_share_low"] = [math.nan if not b else t - 0.04 for b, t in zip(cap_sens["binding"], cap_sens["target"])]
     cap_sens["rhs_share_high"] = [math.nan if not b else t + 0.025 for b, t in zip(cap_sens["binding"], cap_sens["target"])]
+    # 2027 sits at a kink: one point tighter costs more than one point looser saves
+    cap_sens["saving_per_pp_looser"] = [-p for p in cap_sens["shadow_price_per_pp"]]
+    cap_sens["cost_per_pp_tighter"] = [0.4102 if (y, sc) == (2027, "ALL") else -p
+                                       for y, sc, p in zip(cap_sens["year"], cap_sens["scope"],
+                                                           cap_sens["shadow_price_per_pp"])]
+    cap_sens["tightening_free_pp"] = [0.0 if b else (t - c) * 100.0 for b, t, c in
+                                      zip(cap_sens["binding"], cap_sens["target"], cap_sens["china_share"])]
+    cap_sens["range_exact"] = True
 
     at_cap = (plan["tonnes"] >= plan["capacity"] - 1e-6)
     capacity_sens = pd.DataFrame({
@@ -170,7 +181,8 @@ def fake_result(**overrides) -> R.RunResult:
                       for a, m, c in zip(at_cap, plan["material"], plan["unit_cost"])],
     })
     demand_sens = pd.DataFrame([{"material": m, "year": y, "demand": DEMAND[m][i],
-                                 "marginal_cost": {"GA": 1000.0 if y == 2024 else 430.0, "NGR": 0.80}[m]}
+                                 "marginal_cost": {"GA": 1000.0 if y == 2024 else 430.0, "NGR": 0.80}[m],
+                                 "total_marginal_cost": {"GA": 1000.0 if y == 2024 else 310.0, "NGR": 0.80}[m]}
                                 for m in MATERIALS for i, y in enumerate(YEARS)])
     investments = pd.DataFrame([{
         "project": "P-GA-REC", "name": "Onsan gallium recovery line (fictional)", "material": "GA",
@@ -182,7 +194,8 @@ def fake_result(**overrides) -> R.RunResult:
         {"kind": "binding", "item": "china_cap[ALL,2026]", "detail": "China share 72.0 % = target 72.0 %"},
         {"kind": "binding", "item": "china_cap[ALL,2027]", "detail": "China share 65.0 % = target 65.0 %"},
         {"kind": "binding", "item": "capacity[GA,JP1,2024]", "detail": "JP1 delivers its full 10.0 t"},
-        {"kind": "slack", "item": "unmet[GA,2024]", "detail": "2.0 t of GA demand unmet in 2024"},
+        {"kind": "missed target", "item": "GA demand, 2024 (unmet[GA,2024])",
+         "detail": "2.0 t of GA demand unmet in 2024"},
         {"kind": "warning", "item": "Materials!C3", "detail": "NGR reference value is an assumption (A)"},
         {"kind": "explanation", "item": "GA 2024", "detail": EXPLANATION},
         {"kind": "check", "item": "feasibility", "detail": "independent check: max violation 0 (tol 1e-06)"},
@@ -197,7 +210,8 @@ def fake_result(**overrides) -> R.RunResult:
     }
     fields = dict(
         status=OPTIMAL, status_message="proven optimal", proven_optimal=True,
-        objective=float(sum(parts.values())), objective_parts=parts, plan=plan, shares=shares,
+        objective=float(sum(parts.values())), objective_parts=parts,
+        objective_parts_undiscounted=undiscounted, plan=plan, shares=shares,
         bloc_mix=bloc_mix, cap_sensitivity=cap_sens, capacity_sensitivity=capacity_sens,
         demand_sensitivity=demand_sens, investments=investments, stockpile=stockpile, unmet=unmet,
         diagnostics=diagnostics, explanation=[EXPLANATION], manifest=manifest, currency="USD",

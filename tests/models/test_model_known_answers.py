@@ -130,6 +130,51 @@ def test_infeasible_min_contract_is_explained():
     assert ("min_volume[A,CN,2030]" in text and "20.0 t" in text) or "china_cap[ALL,2030]" in text
 
 
+def _stock_data(capacity: float, stock_targets: str):
+    # 365 t a year of A: a 10-day target is 10 t; China at 10 USD/kg; a shortfall costs 5 USD/kg
+    return make_data(materials=[("A", 10.0, 0.0, 0.0)], suppliers=[("CN", "china", 0.0)],
+                     supply=[("A", "CN", 2030, capacity, 10.0, np.nan, np.nan)],
+                     demand=[("A", 2030, 365.0)], stockpile=[("A", 2030, 10.0)],
+                     stock_shortfall_penalty=5.0, stock_targets=stock_targets)
+
+
+def test_soft_stock_target_is_given_up_when_its_penalty_is_cheaper():
+    res, _, _ = solve_data(_stock_data(1000.0, "soft"))
+    st = res.stockpile.iloc[0]
+    # 10 t bought at 10 USD/kg would cost 0.1 M; the shortfall penalty is 0.05 M: the target is missed
+    assert st["closing"] == pytest.approx(0.0, abs=1e-9) and st["shortfall"] == pytest.approx(10.0)
+    assert res.objective_parts["stock shortfall penalty"] == pytest.approx(0.05)
+    assert res.objective_parts["purchases"] == pytest.approx(3.65)
+
+
+def test_hard_stock_target_is_met_at_its_cost():
+    res, _, _ = solve_data(_stock_data(1000.0, "hard"))
+    st = res.stockpile.iloc[0]
+    assert st["closing"] == pytest.approx(10.0) and st["shortfall"] == pytest.approx(0.0, abs=1e-9)
+    assert res.objective_parts["purchases"] == pytest.approx(3.75)          # 375 t x 10 USD/kg
+    assert res.objective_parts["stock shortfall penalty"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_hard_stock_target_that_cannot_be_held_is_explained():
+    # 200 t of capacity for 365 t of demand: even leaving demand unmet, the year-end stock is at most... the
+    # balance closing = buy - (demand - unmet) <= 200 - 365 + 365 = 200 t -> a 10-day target is reachable by
+    # leaving demand unmet; a 365-day target (365 t) is not: it must be lowered by 165 t.
+    data = _stock_data(200.0, "hard")
+    data = data.__class__(**{**data.__dict__, "stockpile": data.stockpile.assign(target_days=365.0)})
+    res, _, _ = solve_data(data)
+    assert res.status == INFEASIBLE
+    text = " ".join(res.explanation)
+    assert "A stockpile target, end of 2030 (stock_target[A,2030])" in text
+    assert "must be lowered by 165.0 t" in text
+
+
+def test_hard_stock_target_leaves_demand_unmet_and_says_why():
+    res, _, _ = solve_data(_stock_data(360.0, "hard"))
+    # 360 t bought, 10 t must stay in stock: 15 t of demand is unmet
+    assert res.unmet["unmet"].sum() == pytest.approx(15.0)
+    assert "the hard stock target of 10.0 t at the end of 2030 must be held" in " ".join(res.explanation)
+
+
 def _project_data(integer: bool):
     # cap 0 % in 2030: JP at 20/kg, or project P (capacity 50 t/yr, capex 0.05 M, opex 12/kg).
     return make_data(
@@ -191,7 +236,7 @@ def test_stockpile_target_is_met_or_its_shortfall_priced():
     )
     res, _, _ = solve_data(short)
     assert res.stockpile.iloc[0]["shortfall"] == pytest.approx(5.0)
-    assert any(k == "slack" for k in res.diagnostics["kind"])
+    assert any(k == "missed target" for k in res.diagnostics["kind"])
 
 
 def test_shares_never_exceed_targets_on_random_instances():
@@ -236,3 +281,17 @@ def test_default_penalties_scale_with_the_horizon():
     top = data.supply.groupby("material")["unit_cost"].max()
     assert pen["unmet_penalty"].to_numpy() == pytest.approx(24.0 * top[pen.index].to_numpy())  # 2 x 12 years
     assert pen["shortfall_penalty"].to_numpy() == pytest.approx(1.5 * top[pen.index].to_numpy())
+
+
+def test_unmet_demand_never_creates_stock():
+    """A stock target worth more than unmet demand (shortfall 5,000/kg vs unmet 1,000/kg) with 1 t of
+    capacity for 365 t of demand: at most the 365 t of demand go unmet, and the year-end stock is
+    the 1 t bought; "unmet" beyond demand would conjure the 10 t target out of nothing."""
+    data = make_data(materials=[("A", 10.0, 0.0, 0.0)], suppliers=[("CN", "china", 0.0)],
+                     supply=[("A", "CN", 2030, 1.0, 10.0, np.nan, np.nan)],
+                     demand=[("A", 2030, 365.0)], stockpile=[("A", 2030, 10.0)],
+                     unmet_penalty=1000.0, stock_shortfall_penalty=5000.0)
+    res, _, _ = solve_data(data)
+    assert res.unmet["unmet"].sum() == pytest.approx(365.0)
+    st = res.stockpile.iloc[0]
+    assert st["closing"] == pytest.approx(1.0) and st["shortfall"] == pytest.approx(9.0)

@@ -34,7 +34,7 @@ def test_add_first_stage_contracts(lp):
 def test_add_scenario_copies(lp):
     # the scenario's purchases carry only the risk term (0 here): the price is paid on contract or spot
     same(columns(lp, "buy"), {"buy[w1,A,CN,2030]": (0.0, 100.0, 0.0), "buy[w2,A,CN,2030]": (0.0, 50.0, 0.0)})
-    same(columns(lp, "unmet"), {"unmet[w1,A,2030]": (0.0, INF, 75.0), "unmet[w2,A,2030]": (0.0, INF, 25.0)})
+    same(columns(lp, "unmet"), {"unmet[w1,A,2030]": (0.0, 60.0, 75.0), "unmet[w2,A,2030]": (0.0, 60.0, 25.0)})
     same(columns(lp, "stock"), {"stock[w1,A,2030]": (0.0, INF, 0.0), "stock[w2,A,2030]": (0.0, INF, 0.0)})
 
 

@@ -415,3 +415,21 @@ def test_template_pool_is_the_pool_template(tmp_path, capsys):
     for name in wa.sheetnames:
         assert [[c.value for c in r] for r in wa[name].iter_rows()] == \
             [[c.value for c in r] for r in wb[name].iter_rows()]
+
+
+def test_no_solver_banner_reaches_the_terminal(tmp_path, capfd):
+    """pool --game (nucleolus and least-core LPs) and the joint model print no HiGHS banner or log,
+    at the file-descriptor level where a C library writes."""
+    rows = [("A", 46125), ("A+B", 69187.5), ("A+B+C", 90000), ("A+C", 53812.5), ("B", 17437.5),
+            ("B+C", 30750), ("C", 5812.5)]
+    game = tmp_path / "game.xlsx"
+    write_pool_workbook(game, {"Settings": {"members": "A, B, C"},
+                               "CoalitionCosts": [{"coalition": c, "savings": v} for c, v in rows]})
+    assert main(["pool", str(game), "--game", "-o", str(tmp_path / "g.xlsx")]) == 0
+    src = tmp_path / "pool.xlsx"
+    write_pool_workbook(src, _tables())
+    assert main(["pool", str(src), "-o", str(tmp_path / "p.xlsx")]) == 0
+    out, err = capfd.readouterr()
+    assert "nucleolus" in out
+    for text in (out, err):
+        assert "HiGHS" not in text and "Running" not in text and "Presolving" not in text

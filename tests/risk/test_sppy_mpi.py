@@ -89,7 +89,8 @@ def test_risk_command_under_mpiexec_writes_the_risk_workbook(tmp_path):
     assert text.count("Status: given first stage; recourse proven optimal") == 1   # rank 0 only
     assert "progressive hedging (mpi-sppy) on 2 MPI ranks, 30 iterations" in text
     assert "PH lower bound" in text and f"Risk workbook: {out}" in text
-    ph = float(text.split("Objective (E[cost] + beta x CVaR): ")[1].split()[0].replace(",", ""))
+    ph = float(text.split("Objective minimised: ")[1].split()[0].replace(",", ""))
+    assert "Expected cost: " in text and "money spent" in text.split("Expected cost: ")[1].split("\n")[0]
     ef, *_ = run_risk(sample, None, 0.95, 1.0, with_vss=False)
     assert ef.objective - 1e-6 <= ph <= ef.objective * 1.01
     wb = openpyxl.load_workbook(out, read_only=True)

@@ -53,7 +53,7 @@ def test_template_fill_validate_solve_round_trip(tmp_path, capsys):
     code = main(["solve", str(filled), "-o", str(out)])
     text = capsys.readouterr().out
     assert code == 0, text
-    assert "proven optimal" in text and "Result workbook" in text
+    assert "Proven optimal" in text and "Result workbook" in text
     assert out.exists() and sha(filled) == before
     res = openpyxl.load_workbook(out)
     assert "Summary" in res.sheetnames and "Plan" in res.sheetnames
@@ -92,7 +92,7 @@ def test_backend_and_solver_flags(tmp_path, capsys, backend, solver):
     out = tmp_path / "r.xlsx"
     assert main(["solve", str(path), "-o", str(out), "--backend", backend, "--solver", solver]) == 0
     text = capsys.readouterr().out
-    assert "proven optimal" in text
+    assert "Proven optimal" in text
     wb = openpyxl.load_workbook(out)
     values = [c.value for row in wb["Summary"].iter_rows() for c in row]
     assert backend in values and solver in values
@@ -162,7 +162,7 @@ def test_result_workbook_has_time_to_survive_by_hand(tmp_path, capsys):
             stock[int(r[cols.index("year")])] = float(r[cols.index("closing (t)")])
     rows = list(wb["TimeToSurvive"].iter_rows(values_only=True))
     head = next(i for i, r in enumerate(rows) if r and r[0] == "source")
-    tts = {(r[0], int(r[2])): float(r[rows[head].index("tts_weeks")]) for r in rows[head + 1:] if r and r[0]}
+    tts = {(r[0], int(r[2])): float(r[rows[head].index("time to survive (weeks)")]) for r in rows[head + 1:] if r and r[0]}
     demand, other = {2025: 13.0, 2026: 14.0, 2027: 15.1}, 4.0          # BEDE's capacity without CN
     start = {2025: 2.0, 2026: stock[2025], 2027: stock[2026]}            # opening stock, then closings
     for y in (2025, 2026, 2027):

@@ -102,15 +102,30 @@ def test_sheets_in_order_and_key_cells(tmp_path):
     assert wb.sheetnames == list(SHEETS)
 
     s = wb["Summary"]
-    status = _right(s, _find(s, "Status", col=1))
-    assert status.value.startswith("proven optimal")
-    assert "NOT fully met" in status.value                       # 2 t of GA unmet in the fake
-    assert _fill(status) == STATUS_WARN_FILL.fgColor.rgb[-6:]     # orange: unmet demand
-    total = _right(s, _find(s, "Total objective (USD M, discounted)"))
-    assert total.value == pytest.approx(res.objective)
-    assert total.number_format == "#,##0.00"
-    parts_total = _right(s, _find(s, "total objective"))
-    assert parts_total.value == pytest.approx(sum(res.objective_parts.values()))
+    outcome = _right(s, _find(s, "Outcome", col=1))
+    assert outcome.row == 4                                       # the first thing on the page
+    assert outcome.value == "Proven optimal, but demand is not met in 1 material-year (largest: GA 2024, 2.0 t unmet)."
+    assert _fill(outcome) == STATUS_WARN_FILL.fgColor.rgb[-6:]    # orange: unmet demand
+    assert _right(s, _find(s, "Solver status", col=1)).value.startswith("proven optimal")
+    # missed targets come before any money
+    missed = _find(s, "Targets missed", col=1)
+    assert missed.row < _find(s, "Money spent", col=1).row
+    # money spent: the spending parts only, discounted and undiscounted
+    money = _find(s, "total money spent", col=1)
+    parts = res.objective_parts
+    spent = parts["purchases"] + parts["holding"] + parts["capex"] + parts["project opex"]
+    assert _right(s, money).value == pytest.approx(spent)
+    assert _right(s, money).number_format == "#,##0.00"
+    undisc = res.objective_parts_undiscounted
+    assert _right(s, money, 2).value == pytest.approx(
+        undisc["purchases"] + undisc["holding"] + undisc["capex"] + undisc["project opex"])
+    # what is in the objective but not money, each with its meaning
+    risk = _find(s, "risk charge", col=1)
+    assert _right(s, risk).value == pytest.approx(1.25) and "not money paid" in _right(s, risk, 2).value
+    assert _right(s, _find(s, "unmet demand penalty", col=1)).value == pytest.approx(2.0)
+    obj = _right(s, _find(s, "objective minimised", col=1))
+    assert "money spent + penalties + risk charge" in _right(s, obj, 1).value
+    assert obj.value == pytest.approx(res.objective) and obj.value > _right(s, money).value
 
     p = wb["Plan"]
     rows = _rows_below(p, _find(p, "material", col=1))
@@ -139,19 +154,21 @@ def test_green_status_when_optimal_and_all_demand_met(tmp_path):
     _, wb = _write(tmp_path, fake_result(unmet=pd.DataFrame(columns=["material", "year", "demand", "unmet",
                                                                      "unmet_share"])))
     s = wb["Summary"]
-    status = _right(s, _find(s, "Status", col=1))
-    assert status.value == "proven optimal"
-    assert _fill(status) == STATUS_OK_FILL.fgColor.rgb[-6:]
-    assert _find(s, "none: all demand is met").row == _find(s, "Unmet demand").row + 1
+    outcome = _right(s, _find(s, "Outcome", col=1))
+    assert outcome.value == "Proven optimal: all demand met and every stock target reached."
+    assert _fill(outcome) == STATUS_OK_FILL.fgColor.rgb[-6:]
+    none = _find(s, "none: all demand is met and every stock target is reached")
+    assert none.row == _find(s, "Targets missed").row + 1
 
 
 def test_time_limit_result_is_orange_even_without_unmet(tmp_path):
     res = fake_result(status=TIME_LIMIT_FEASIBLE, proven_optimal=False, unmet=pd.DataFrame(),
                       status_message="time limit reached: feasible solution, NOT proven optimal")
     _, wb = _write(tmp_path, res)
-    status = _right(wb["Summary"], _find(wb["Summary"], "Status", col=1))
-    assert status.value.startswith("time limit reached")
-    assert _fill(status) == STATUS_WARN_FILL.fgColor.rgb[-6:]
+    outcome = _right(wb["Summary"], _find(wb["Summary"], "Outcome", col=1))
+    assert outcome.value.startswith("Stopped at the time limit: a plan was found, but it is not proven optimal")
+    assert _fill(outcome) == STATUS_WARN_FILL.fgColor.rgb[-6:]
+    assert _right(wb["Summary"], _find(wb["Summary"], "Solver status", col=1)).value.startswith("time limit")
 
 
 def test_summary_share_table_highlights_rows_above_target(tmp_path):
@@ -176,9 +193,10 @@ def test_summary_unmet_explanation_and_manifest(tmp_path):
     res = fake_result()
     _, wb = _write(tmp_path, res)
     s = wb["Summary"]
-    unmet = _rows_below(s, _find(s, "Unmet demand").offset(row=1))
-    assert [(r["material"].value, r["year"].value) for r in unmet] == [("GA", 2024)]
-    assert unmet[0]["unmet (t)"].value == pytest.approx(2.0)
+    unmet = _rows_below(s, _find(s, "Targets missed").offset(row=1))
+    assert [(r["target missed"].value, r["material"].value, r["year"].value) for r in unmet] == \
+        [("unmet demand", "GA", 2024)]
+    assert unmet[0]["missing (t)"].value == pytest.approx(2.0)
     assert _find(s, EXPLANATION).column == 1
     assert _right(s, _find(s, "input file SHA-256")).value == "ab" * 32
     assert _right(s, _find(s, "input file")).value == "/data/korea_sourcing_2024.xlsx"
@@ -260,8 +278,16 @@ def test_sensitivity_sheet(tmp_path):
     assert caps_hdr.row > merged[0].max_row                        # tables below the paragraph
     caps = _rows_below(ws, caps_hdr)
     assert "shadow price (USD M per +1 pp)" in caps[0]
-    price = {(r["year"].value, r["scope"].value): r["shadow price (USD M per +1 pp)"].value for r in caps}
-    assert price[(2026, "ALL")] == pytest.approx(-0.3125)
+    by = {(r["year"].value, r["scope"].value): r for r in caps}
+    assert by[(2026, "ALL")]["shadow price (USD M per +1 pp)"].value == pytest.approx(-0.3125)
+    # a kink: tightening costs more than loosening saves, both shown positive
+    assert by[(2027, "ALL")]["cost of 1 pp tighter (USD M)"].value == pytest.approx(0.4102)
+    assert by[(2027, "ALL")]["saving of 1 pp looser (USD M)"].value == pytest.approx(0.2871)
+    assert by[(2027, "ALL")]["that cost holds down to the target"].value == pytest.approx(0.61)
+    # a cap that does not bind: nothing to pay for the first points of tightening
+    assert by[(2025, "ALL")]["binds"].value == "no"
+    assert by[(2025, "ALL")]["points of tightening at no cost (pp)"].value == pytest.approx(13.6956, rel=1e-4)
+    assert "checked by re-solving" in _find(ws, "China share caps").offset(row=len(caps) + 3).value
     cap_rows = _rows_below(ws, _find(ws, "Supplier capacities (binding first)").offset(row=1))
     flags = [r["at capacity"].value for r in cap_rows]
     assert flags == sorted(flags, key=lambda f: f != "yes") and flags[0] == "yes"
@@ -269,7 +295,10 @@ def test_sensitivity_sheet(tmp_path):
     assert cap_rows[0]["value of +1 t capacity (USD/kg)"].value == pytest.approx(90.0)
     dem = _rows_below(ws, _find(ws, "Demand", col=1).offset(row=1))
     assert len(dem) == len(res.demand_sensitivity)
-    assert "marginal cost of +1 t demand (USD/kg)" in dem[0]
+    assert "cost of +1 t demand, all effects (USD/kg)" in dem[0]
+    ga25 = [r for r in dem if (r["material"].value, r["year"].value) == ("GA", 2025)][0]
+    assert ga25["cost of +1 t demand, all effects (USD/kg)"].value == pytest.approx(310.0)
+    assert ga25["balance-row dual alone (USD/kg)"].value == pytest.approx(430.0)
 
 
 def test_investments_stockpile_diagnostics(tmp_path):
@@ -468,13 +497,15 @@ def test_infeasible_result(tmp_path):
     path, wb = _write(tmp_path, res)
     assert wb.sheetnames == list(SHEETS)
     s = wb["Summary"]
-    status = _right(s, _find(s, "Status", col=1))
-    assert status.value == res.status_message
-    assert _fill(status) == STATUS_WARN_FILL.fgColor.rgb[-6:]
+    outcome = _right(s, _find(s, "Outcome", col=1))
+    assert outcome.value.startswith("No plan can meet every hard rule of this workbook (infeasible)")
+    assert _fill(outcome) == STATUS_WARN_FILL.fgColor.rgb[-6:]
+    assert _right(s, _find(s, "Solver status", col=1)).value.startswith(res.status_message)
     for line in res.explanation:
         assert _find(s, line).column == 1
-    with pytest.raises(AssertionError):
-        _find(s, "Objective parts")
+    for absent in ("Money spent", "Targets missed", "objective minimised"):
+        with pytest.raises(AssertionError):
+            _find(s, absent)
     for name in ("Plan", "Shares", "Investments", "Stockpile", "Charts"):
         texts = [c.value for row in wb[name].iter_rows() for c in row if isinstance(c.value, str)]
         assert any(t.startswith("No plan exists for this run") for t in texts), name
@@ -487,7 +518,8 @@ def test_completely_empty_result(tmp_path):
     res = R.RunResult(status=SOLVER_MISSING, status_message="solver not available", proven_optimal=False)
     path, wb = _write(tmp_path, res)
     assert wb.sheetnames == list(SHEETS)
-    assert _right(wb["Summary"], _find(wb["Summary"], "Status", col=1)).value == "solver not available"
+    assert _right(wb["Summary"], _find(wb["Summary"], "Solver status", col=1)).value.startswith("solver not available")
+    assert _right(wb["Summary"], _find(wb["Summary"], "Outcome", col=1)).value
 
 
 # ----------------------------------------------------------------------------- structure

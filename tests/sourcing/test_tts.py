@@ -7,7 +7,7 @@ from model_fixtures import make_data, random_data
 from models.lp import LinearProgram, Terms
 from optimizer.core.solver import OPTIMAL
 from optimizer.risk.load import make_risk
-from models.sourcing import survival_stock_floor as tts_stock_floor
+from models.survival import survival_stock_floor as tts_stock_floor
 from optimizer.sourcing.tts import exposure_ranking, time_to_survive
 from optimizer.core.solver import SolveOptions, solve_lp
 

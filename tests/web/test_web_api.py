@@ -145,7 +145,16 @@ def test_sample_done_and_numbers_match_solve_data(sample_job, client, tmp_path):
 
 def test_results_page_shows_summary_and_charts(sample_job, client):
     html = client.get(f"/jobs/{sample_job['id']}").get_data(as_text=True)
-    assert "Solved: the plan is proven optimal." in html
+    from optimizer.sourcing import views
+    ref, _, _ = solve_data(load_and_validate(str(SAMPLE)), RunOptions())
+    h = views.headline(ref)
+    # the page leads with the same outcome the terminal prints: proven optimal, but stock missed
+    assert h.outcome.startswith("Proven optimal, but stock targets are missed in")
+    assert f'id="status-text">{h.outcome}</p>' in html.replace("&#39;", "'")
+    missed = html[html.index('id="missed"'):html.index('id="total-cost"')]
+    assert missed.count('<tr class="over">') == len(h.missed) and "MAG 2027" in missed
+    assert f"{h.money_total_m:,.1f} USD M" in html
+    assert "objective minimised (money + penalties + risk charge)" in html
     assert 'id="china-share"' in html and "79.8 %" in html      # 2024 share and target
     assert 'id="mix-chart"' in html and 'id="share-chart"' in html
     assert 'data-tip="2024 China share 79.8 %, target 79.8 %"' in html

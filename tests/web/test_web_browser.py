@@ -99,7 +99,9 @@ def test_sample_summary_charts_and_download(browser, server, downloads, tmp_path
     year, share, target = expected_first_year
     _upload(browser, server, SAMPLE)
     assert "/jobs/" in browser.current_url
-    assert _wait_status(browser) == "Solved: the plan is proven optimal."
+    status = _wait_status(browser)
+    assert status.startswith("Proven optimal, but stock targets are missed in 12 material-years")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#missed tbody tr")) == 12
     rows = browser.find_elements(By.CSS_SELECTOR, "#china-share tbody tr")
     first = [td.text for td in rows[0].find_elements(By.TAG_NAME, "td")]
     assert len(rows) == 7 and first[:4] == [year, "ALL", share, target]
@@ -138,7 +140,7 @@ def test_broken_workbook_shows_cell_addressed_error(browser, server, tmp_path):
 
 def test_workbook_text_is_shown_not_run(browser, server, tmp_path):
     _upload(browser, server, write_small(tmp_path / "xss.xlsx"))
-    assert _wait_status(browser).startswith("Solved")
+    assert _wait_status(browser).startswith("Proven optimal")
     names = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#suppliers tbody td:nth-child(2)")]
     assert XSS in names
     assert _no_alert(browser)

@@ -38,6 +38,12 @@ class Column:
     canonical: tuple[str, ...] = ()   # spellings a text is matched to, case-insensitively ("all" -> "ALL")
 
 
+# Every sheet name any workbook declares (filled as the schemas are defined): a "did you mean"
+# hint never proposes renaming one known sheet onto another (Scenarios is not a misspelt
+# RiskScenarios).
+DECLARED_SHEETS: set[str] = set()
+
+
 @dataclass(frozen=True)
 class Sheet:
     name: str
@@ -46,6 +52,10 @@ class Sheet:
     required: bool = True    # the sheet must exist (it may be empty unless min_rows)
     min_rows: int = 0
     doc: str = ""
+    missing_hint: str = "copy it from the template"   # what to do when a required sheet is missing
+
+    def __post_init__(self) -> None:
+        DECLARED_SHEETS.add(self.name)
 
     def column(self, key: str) -> Column:
         for c in self.columns:

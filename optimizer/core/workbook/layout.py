@@ -22,7 +22,8 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from optimizer.core.values import frame
-from optimizer.core.workbook.writer import (BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, SUBTITLE_FONT, TITLE_FONT, YEAR, write_cell)
+from optimizer.core.workbook.writer import (BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, SUBTITLE_FONT, TITLE_FONT, YEAR,
+                                            mark_header_row, write_cell)
 
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 
@@ -162,6 +163,7 @@ def table(ws, top: int, left: int, df: pd.DataFrame, cols: list[Col], names: Tab
     the header on one line (for a table whose header row is a data row of a table beside it);
     ``wrap_cols``: keys of text columns to wrap (their rows are made tall enough).
     """
+    mark_header_row(ws, top)
     df = frame(df)
     if extras:
         cols = with_extras(df, cols)

@@ -424,9 +424,10 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
             title = _find_title(sheet, titles)
             if title is None:
                 if sheet.required:
-                    close = did_you_mean(sheet.name, titles)
+                    others = {norm(n) for n in S.DECLARED_SHEETS if n != sheet.name}
+                    close = did_you_mean(sheet.name, [t for t in titles if norm(t) not in others])
                     hint = f" (did you mean '{close}'? rename it to '{sheet.name}')" if close else \
-                        " (copy it from the template)"
+                        f" ({sheet.missing_hint})"
                     issues.append(Issue(sheet.name, "", None, f"required sheet '{sheet.name}' is missing{hint}"))
                 continue
             ws = wb[title]

@@ -18,6 +18,7 @@ import datetime as _dt
 import math
 import os
 import tempfile
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 
 # Fonts name their face: a font without a name renders in a serif fallback in LibreOffice.
 FONT = "Calibri"
@@ -80,8 +82,19 @@ def clean_value(value):
     return value
 
 
+def default_format(value) -> str:
+    """A number format for a number written without one: a year-like integer as a year, other
+    integers with thousands separators, small fractions with three decimals, the rest with two."""
+    if isinstance(value, int):
+        return YEAR if 1900 <= value <= 2200 else WHOLE
+    if value != 0 and abs(value) < 1:
+        return "0.000"
+    return MONEY
+
+
 def write_cell(ws, row: int, col: int, value, number_format: str | None = None) -> Cell:
-    """Write one value; strings are forced to text type so they can never be formulas."""
+    """Write one value; strings are forced to text type so they can never be formulas.  A number
+    gets ``number_format`` or, without one, :func:`default_format` (no number prints raw)."""
     cell = ws.cell(row=row, column=col)
     value = clean_value(value)
     if isinstance(value, str):
@@ -89,13 +102,35 @@ def write_cell(ws, row: int, col: int, value, number_format: str | None = None) 
         cell.data_type = "s"      # openpyxl would otherwise treat a leading '=' as a formula
     else:
         cell.value = value
-    if number_format:
+    if number_format and number_format != "General":
         cell.number_format = number_format
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        cell.number_format = default_format(value)
     return cell
+
+
+def mark_header_row(ws, row: int) -> None:
+    """Remember the sheet's first table header row: it is repeated on every printed page."""
+    if getattr(ws, "_print_header_row", None) is None:
+        ws._print_header_row = row
+
+
+def header_width(header: str, values=()) -> int:
+    """A column width that fits a header wrapped on at most three lines and the values below it."""
+    text = str(header)
+    longest_word = max((len(w) for w in text.split()), default=0)
+    width = max(10, longest_word + 2, min(len(text) + 2, math.ceil(len(text) / 3) + 4))
+    for v in list(values)[:200]:
+        if isinstance(v, float):
+            width = max(width, len(f"{v:,.2f}") + 2)
+        elif v is not None and not isinstance(v, bool):
+            width = max(width, min(60, len(str(v)) + 2))
+    return int(min(width, 60))
 
 
 def write_header(ws, row: int, headers: list[str], docs: list[str] | None = None,
                  widths: list[int] | None = None) -> None:
+    mark_header_row(ws, row)
     for j, h in enumerate(headers, start=1):
         cell = write_cell(ws, row, j, h)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
@@ -104,6 +139,15 @@ def write_header(ws, row: int, headers: list[str], docs: list[str] | None = None
             cell.comment = Comment(docs[j - 1], "sourcing")
         if widths:
             ws.column_dimensions[get_column_letter(j)].width = widths[j - 1]
+    # tall enough for the longest wrapped header (Excel and LibreOffice do not grow a row on open)
+    lines = 1
+    for j, h in enumerate(headers, start=1):
+        dim = ws.column_dimensions.get(get_column_letter(j))
+        width = int((dim.width if dim is not None and dim.width else 8.43) - 1)
+        lines = max(lines, len(textwrap.wrap(str(h), max(4, width))) or 1)
+    if lines > 1:
+        current = ws.row_dimensions[row].height or 0
+        ws.row_dimensions[row].height = max(current, 15.0 * lines + 2)
     ws.freeze_panes = ws.cell(row=row + 1, column=1)
 
 
@@ -112,8 +156,12 @@ def write_table(ws, top: int, frame, formats: dict[str, str] | None = None,
     """Write a DataFrame with a styled header at row ``top``; returns the last row written."""
     formats, widths, headers = formats or {}, widths or {}, headers or {}
     cols = list(frame.columns)
-    write_header(ws, top, [headers.get(c, c) for c in cols],
-                 widths=[widths.get(c, max(10, min(40, len(str(headers.get(c, c))) + 2))) for c in cols])
+    sized = []
+    for j, c in enumerate(cols, start=1):
+        current = ws.column_dimensions[get_column_letter(j)].width if get_column_letter(j) in ws.column_dimensions \
+            else 0
+        sized.append(widths.get(c, max(current or 0, header_width(headers.get(c, c), frame[c].tolist()))))
+    write_header(ws, top, [headers.get(c, c) for c in cols], widths=sized)
     r = top
     for r, values in enumerate(frame.itertuples(index=False, name=None), start=top + 1):
         for j, (c, v) in enumerate(zip(cols, values), start=1):
@@ -141,6 +189,8 @@ def save_atomic(wb, path: str | os.PathLike, protect: tuple[str | os.PathLike, .
         if callable(wb):
             wb(tmp)
         else:
+            if isinstance(wb, Workbook):
+                prepare_for_print(wb)
             wb.save(tmp)
             if isinstance(wb, Workbook):
                 _escape_carriage_returns(tmp)
@@ -177,3 +227,30 @@ def _escape_carriage_returns(filename) -> None:
             if _cell_text_part(info.filename):
                 data = data.replace(b"\r", b"&#13;")
             z.writestr(info, data)
+
+
+def _used_width(ws) -> float:
+    """Sum of the column widths (characters) of the used columns."""
+    total = 0.0
+    for j in range(1, (ws.max_column or 1) + 1):
+        dim = ws.column_dimensions.get(get_column_letter(j))
+        total += (dim.width if dim is not None and dim.width else 8.43)
+    return total
+
+
+def prepare_for_print(wb: Workbook) -> None:
+    """Every sheet prints: fit to one page wide (as many pages tall as needed), portrait or
+    landscape by the width of what is on it, A4, the first table header repeated on every page.
+    A sheet the report already set up (orientation chosen) keeps its choice."""
+    for ws in wb.worksheets:
+        if ws.page_setup.orientation is None:
+            ws.page_setup.orientation = "landscape" if _used_width(ws) > 95 else "portrait"
+        if ws.sheet_properties.pageSetUpPr is None or not ws.sheet_properties.pageSetUpPr.fitToPage:
+            ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        if not ws.page_setup.fitToWidth:
+            ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        row = getattr(ws, "_print_header_row", None)
+        if row is not None and not ws.print_title_rows:
+            ws.print_title_rows = f"{row}:{row}"
