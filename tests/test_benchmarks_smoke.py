@@ -268,3 +268,9 @@ def test_bench_stochastic_smoke(capsys):
     assert "end-to-end ratio for any solve needing >= 5 s of run(): <=" in out
     assert bound > 0
     assert "peak RSS after our path" in out
+
+
+def test_sensitivity_benchmark_runs_on_the_sample():
+    import bench_sensitivity as BS
+    r = BS.measure("sample")
+    assert r["rows"] == 7 and r["exact"] == 7 and r["resolves"] >= 2 * r["rows"] and r["auto"] == "exact"

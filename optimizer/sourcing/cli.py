@@ -97,7 +97,7 @@ def cmd_solve(args) -> int:
     workbook = args.workbook or str(SAMPLE)
     output = args.output or default_output(workbook, args.scenario)
     opts = RunOptions(backend=args.backend, solver=args.solver, time_limit=args.time_limit,
-                      scenario=args.scenario)
+                      scenario=args.scenario, sensitivity=args.sensitivity)
     try:
         res, out = solve_workbook(workbook, output, opts)
     except InputError as err:
@@ -119,4 +119,9 @@ def register(sub) -> None:
     s.add_argument("--solver", choices=SOLVER_NAMES, default=None)
     s.add_argument("--time-limit", type=float, default=None, help="seconds")
     s.add_argument("--scenario", default=None, help="named scenario from the Scenarios sheet")
+    s.add_argument("--sensitivity", choices=("auto", "exact", "dual"), default="auto",
+                   help="China caps' prices and ranges: exact = re-solve each cap (right at kinks, for "
+                        "caps that do not bind, at degenerate plans); dual = the solver's dual and ranging "
+                        "only (fast, flagged 'range exact = no'); auto (default) = exact up to 50,000 "
+                        "variables")
     s.set_defaults(func=cmd_solve)

@@ -158,7 +158,9 @@ def _sensitivity_tables(ws, result: R.RunResult, names: L.TableNames, r: int) ->
         checked = ("Each price was checked by re-solving: it holds over its range and changes just beyond it."
                    if all(exact) else
                    f"{sum(exact)} of {len(exact)} prices were checked by re-solving (range exact = yes); the "
-                   "others are the solver's dual and ranging, which can understate a range at a degenerate plan.")
+                   "others are the solver's dual and ranging (a large model: 'sourcing solve --sensitivity "
+                   "exact' re-solves every cap), which can miss a kink or understate a range at a degenerate "
+                   "plan.")
         r = L.note(ws, area.last_row + 2, checked + " Tightening and loosening prices differ where the target "
                    "sits at a kink of the cost curve. Blank 'up to' = loosening never changes the price.") + 2
 

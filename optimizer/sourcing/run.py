@@ -52,6 +52,7 @@ class RunOptions:
     time_limit: float | None = None
     scenario: str | None = None
     ranging: bool = True
+    sensitivity: str = "auto"        # China caps' prices: auto | exact (re-solves) | dual (sensitivity.py)
 
 
 def apply_run_options(data: SourcingData, opts: RunOptions) -> SourcingData:
@@ -95,7 +96,7 @@ def solve_data(data: SourcingData, opts: RunOptions | None = None,
     sol = solve_lp(model.lp, options)
     timings["solve"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = build_result(model, sol, options)
+    res = build_result(model, sol, options, opts.sensitivity)
     if sol.status in (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED):
         sentences, rows = explain_infeasible(model, options)
         res.explanation = sentences

@@ -39,6 +39,17 @@ from optimizer.core.solver import OPTIMAL, Solution, SolveOptions, open_resolver
 SLOPE_RTOL = 1e-7        # two slopes are the same price within this (relative to 1 + |slope|)
 MAX_STEPS = 40           # basis changes walked on one side before the range is reported as a bound
 EXACT_ROWS = 400         # rows analysed by re-solves in one run; beyond, dual and ranging only
+# mode "auto": re-solves up to this many columns (the sample: 288; re-solving 50 caps of a
+# 111 k-column model takes ~30 raw solves, see benchmarks/bench_sensitivity.py); beyond it the
+# dual and HiGHS's ranging, flagged "range exact = no" -- ask for "exact" to re-solve anyway
+EXACT_MAX_COLUMNS = 50_000
+MODES = ("auto", "exact", "dual")
+
+
+def exact_wanted(lp: LinearProgram, mode: str) -> bool:
+    if mode not in MODES:
+        raise ValueError(f"sensitivity mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode == "exact" or (mode == "auto" and lp.num_cols <= EXACT_MAX_COLUMNS)
 
 
 @dataclass
@@ -186,10 +197,43 @@ def row_ranges(lp: LinearProgram, sol: Solution, rows: np.ndarray, options: Solv
     return out
 
 
-def cap_table(model: SourcingModel, sol: Solution, shares: pd.DataFrame, options: SolveOptions) -> pd.DataFrame:
+def dual_ranges(lp: LinearProgram, sol: Solution, rows: np.ndarray) -> list[RowRange]:
+    """Without re-solves: what the dual and HiGHS's bound ranging say, every row flagged not exact.
+
+    A row that does not bind: loosening saves nothing, at any bound (exact: the plan stays
+    optimal); tightening is free at least down to the activity (further if another optimal plan
+    has less).  A binding row: the dual as both prices (one side of a kink), valid at least over
+    the current basis's bound range.
+    """
+    _, cl, cu, rl, ru, _ = lp.arrays()
+    act, duals = sol.row_activity, sol.row_duals
+    rg = sol.ranging
+    out = []
+    for i in rows:
+        i = int(i)
+        upper_row = np.isfinite(ru[i])
+        b0 = float(ru[i] if upper_row else rl[i])
+        a = float(act[i])
+        slack = (b0 - a) if upper_row else (a - b0)
+        if slack > 1e-9 * (1.0 + abs(b0)):
+            low, high = (a, np.inf) if upper_row else (-np.inf, a)
+            out.append(RowRange(i, b0, a, 0.0, 0.0, low, high, a, False))
+            continue
+        price = abs(float(duals[i])) if duals is not None else np.nan
+        low = float(rg.row_bound_low[i]) if rg is not None else np.nan
+        high = float(rg.row_bound_high[i]) if rg is not None else np.nan
+        out.append(RowRange(i, b0, a, price, price, low, high, b0 if price > 0 else (low if upper_row else high),
+                            False))
+    return out
+
+
+def cap_table(model: SourcingModel, sol: Solution, shares: pd.DataFrame, options: SolveOptions,
+              mode: str = "auto") -> pd.DataFrame:
     """The China caps: share against target, the cost of one point tighter and the saving of one
     point looser (currency M, >= 0), the range of the target over which each holds, and how many
-    points the target can tighten before it costs anything."""
+    points the target can tighten before it costs anything.  ``mode``: "exact" re-solves every
+    cap (:func:`row_ranges`), "dual" reads the dual and ranging (:func:`dual_ranges`), "auto"
+    re-solves up to :data:`EXACT_MAX_COLUMNS` columns."""
     lp = model.lp
     cap = model.cap_rows.reset_index(drop=True)
     pos = lp.row_blocks["china_cap"].positions
@@ -198,7 +242,13 @@ def cap_table(model: SourcingModel, sol: Solution, shares: pd.DataFrame, options
     wd = cap["weighted_demand"].to_numpy(dtype=float)
     rhs = cap["max_china_share"].to_numpy(dtype=float) * wd
     cs["binding"] = at_bound(sol.row_activity[pos], rhs) if len(pos) else []
-    ranges = row_ranges(lp, sol, pos, options) if len(pos) else []
+    if not len(pos):
+        ranges = []
+    elif exact_wanted(lp, mode):
+        ranges = row_ranges(lp, sol, pos, options)
+        ranges += dual_ranges(lp, sol, pos[EXACT_ROWS:])
+    else:
+        ranges = dual_ranges(lp, sol, pos)
     get = lambda attr: np.array([getattr(r, attr) for r in ranges], dtype=float)  # noqa: E731
     per_pp = wd / PP_PER_SHARE / K_PER_M     # objective units per weighted unit -> currency M per point
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -207,3 +207,49 @@ def test_every_cap_row_of_random_instances(seed):
     res, _, _ = solve_data(data)
     for year, scope in zip(res.cap_sensitivity["year"], res.cap_sensitivity["scope"]):
         check_cap_row(data, int(year), scope)
+
+
+def test_dual_mode_is_flagged_and_right_where_it_can_be():
+    """Without re-solves: a cap that does not bind saves nothing when loosened and is free at least
+    down to its share; a binding cap away from a kink gets the re-solved price; every row says
+    'range exact = no'."""
+    from optimizer.sourcing.run import RunOptions
+    data = load_and_validate(str(SAMPLE), scenario="korea_targeted_ban_2026")
+    exact, _, _ = solve_data(data)
+    dual, _, _ = solve_data(data, RunOptions(sensitivity="dual"))
+    e, d = exact.cap_sensitivity, dual.cap_sensitivity
+    assert not d["range_exact"].any() and e["range_exact"].all()
+    slack = d[(d["year"] == 2026) & (d["scope"] == "ALL")].iloc[0]
+    assert slack["saving_per_pp_looser"] == 0 and slack["cost_per_pp_tighter"] == 0
+    assert slack["rhs_share_low"] == pytest.approx(slack["china_share"], abs=1e-9)
+    assert slack["tightening_free_pp"] == pytest.approx((slack["target"] - slack["china_share"]) * 100, abs=1e-6)
+    no_kink = e[e["binding"] & np.isclose(e["cost_per_pp_tighter"], e["saving_per_pp_looser"], rtol=1e-9)]
+    assert len(no_kink)
+    for _, row in no_kink.iterrows():
+        got = d[(d["year"] == row["year"]) & (d["scope"] == row["scope"])].iloc[0]
+        assert got["cost_per_pp_tighter"] == pytest.approx(row["cost_per_pp_tighter"], rel=1e-6)
+
+
+def test_auto_re_solves_small_models_and_reads_duals_of_large_ones(monkeypatch, sample):
+    from optimizer.sourcing import sensitivity as SENS
+    from optimizer.sourcing.run import RunOptions
+    res, model, _ = solve_data(sample)
+    assert model.lp.num_cols <= SENS.EXACT_MAX_COLUMNS and res.cap_sensitivity["range_exact"].all()
+    monkeypatch.setattr(SENS, "EXACT_MAX_COLUMNS", 100)
+    big, _, _ = solve_data(sample)
+    assert not big.cap_sensitivity["range_exact"].any()
+    forced, _, _ = solve_data(sample, RunOptions(sensitivity="exact"))
+    assert forced.cap_sensitivity["range_exact"].all()
+
+
+def test_sensitivity_flag_on_the_command_line(tmp_path, capsys):
+    from optimizer.cli import main
+    out = tmp_path / "dual.xlsx"
+    assert main(["solve", str(SAMPLE), "-o", str(out), "--sensitivity", "dual"]) == 0
+    import openpyxl
+    ws = openpyxl.load_workbook(out)["Sensitivity"]
+    notes = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("0 of 7 prices were checked by re-solving" in t and "--sensitivity exact" in t for t in notes)
+    with pytest.raises(SystemExit) as err:
+        main(["solve", str(SAMPLE), "-o", str(out), "--sensitivity", "guess"])
+    assert err.value.code == 2
