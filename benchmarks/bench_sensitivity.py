@@ -41,14 +41,12 @@ def case_data(name: str, seed: int):
 def measure(name: str, seed: int = 0) -> dict:
     from models.sourcing import build_model
     from optimizer.core.solver import SolveOptions, persistent, solve_lp
-    from optimizer.sourcing.readout import plan_table, share_tables
     from optimizer.sourcing.sensitivity import cap_table, exact_wanted
 
     data = case_data(name, seed)
     model = build_model(data)
     raw = raw_highspy(prepare_raw(model.lp))
     sol = solve_lp(model.lp, SolveOptions(ranging=False))
-    shares, _ = share_tables(model, plan_table(model, sol.x))
     runs = {"n": 0}
     real = persistent.HighsResolver.run
 
@@ -58,12 +56,12 @@ def measure(name: str, seed: int = 0) -> dict:
     persistent.HighsResolver.run = counted
     try:
         t0 = time.perf_counter()
-        table = cap_table(model, sol, shares, SolveOptions(), mode="exact")
+        table = cap_table(model, sol, SolveOptions(), mode="exact")
         elapsed = time.perf_counter() - t0
     finally:
         persistent.HighsResolver.run = real
     t0 = time.perf_counter()
-    cap_table(model, sol, shares, SolveOptions(), mode="dual")
+    cap_table(model, sol, SolveOptions(), mode="dual")
     dual_s = time.perf_counter() - t0
     return {"case": name, "rows": len(table), "exact": int(table["range_exact"].sum()),
             "resolves": runs["n"], "raw_s": raw["raw"], "ranges_s": elapsed, "dual_s": dual_s,

@@ -59,11 +59,12 @@ EVENTS = [
     ("KR_BAN", "CN", "DYTB", 2027, 12, 0.7, 3.0, "Korea-targeted ban: Dy/Tb x0.3", "TL2024; TL2026; DF37"),
     ("KR_BAN", "CN", "MAG", 2027, 12, 0.7, 3.0, "Korea-targeted ban: magnets x0.3", "TL2024; TL2026; DF37"),
 ]
-OCT25 = ("OCT25", "the Oct-2025 package reactivates after 10 Nov 2026 (x0.7 incl. Chinese content)",
-         "TL2025O; DF37")
-for src in ("CN", "PH", "EE", "JP", "BEDE", "VN"):
-    EVENTS.append((OCT25[0], src, "ALL", 2026, 1.7, 0.3, 1.75, OCT25[1], OCT25[2]))
-    EVENTS.append((OCT25[0], src, "ALL", 2027, 10.3, 0.3, 1.75, OCT25[1], OCT25[2]))
+OCT25 = ("OCT25", "the Oct-2025 package reactivates after 10 Nov 2026: x0.7 on Chinese-separated content, "
+         "whoever sells it (the 0.1 % rule)", "TL2025O; DF37; A26")
+# content-based (country CN at the refining stage): hits China's own offers and the Chinese-separated
+# share of Japanese, Philippine, Vietnamese, Estonian and Belgian products alike (Origins sheet)
+CONTENT_EVENTS = [(OCT25[0], "ALL", "ALL", 2026, 1.7, 0.3, 1.75, OCT25[1], OCT25[2], "CN", "refining"),
+                  (OCT25[0], "ALL", "ALL", 2027, 10.3, 0.3, 1.75, OCT25[1], OCT25[2], "CN", "refining")]
 EVENTS += [
     ("MYANMAR", "CN", "DYTB", 2027, 6, 0.2, 1.3, "Myanmar heavy-rare-earth feed disruption", "W17; DF37"),
     ("LYNAS", "AUMY", "ALL", 2027, 3, 0.3, 1.1, "ally plant outage (Lynas Dec-Q 2025 analogue)", "C9; DF37"),
@@ -85,19 +86,24 @@ SCENARIOS = [
 ]
 
 
-def _sheet(wb, decl, rows):
+def _sheet(wb, decl, rows, keys):
+    """Rows are tuples in the order of ``keys`` (column keys); other columns are left blank."""
     ws = wb.create_sheet(decl.name)
     write_header(ws, 1, decl.headers, [c.doc for c in decl.columns], [c.width for c in decl.columns])
+    col = {c.key: j for j, c in enumerate(decl.columns, start=1)}
     for r, row in enumerate(rows, start=2):
-        for j, v in enumerate(row, start=1):
-            write_cell(ws, r, j, v)
+        for k, v in zip(keys, row):
+            write_cell(ws, r, col[k], v)
 
 
 def build(out: Path = OUT) -> Path:
     assert abs(sum(s[1] for s in SCENARIOS) - 1.0) < 1e-9
     wb = openpyxl.load_workbook(MAIN)
-    _sheet(wb, RISK_SCENARIOS, SCENARIOS)
-    _sheet(wb, DISRUPTIONS, EVENTS)
+    _sheet(wb, RISK_SCENARIOS, SCENARIOS, ("scenario", "probability", "events", "base_spot_multiplier",
+                                           "description", "basis"))
+    keys = ("event", "source", "material", "year", "months", "fraction_lost", "spot_multiplier", "description",
+            "basis", "country", "stage")
+    _sheet(wb, DISRUPTIONS, EVENTS + CONTENT_EVENTS, keys)
     src = wb["Sources"]
     have = {r[0] for r in src.iter_rows(min_row=2, values_only=True)}
     row = src.max_row + 1

@@ -54,6 +54,9 @@ DATA_FACTS_REFS = [
     ('K5', 'S', 'B', '84.7 / 14.3 % (2023)',
      'NdFeB magnet imports by origin: China 84.7% (87.5% in 2022); Philippines 14.3% (11% in 2022)',
      'http://www.businesskorea.co.kr/news/articleView.html?idxno=213017'),
+    ('K8', 'S', 'A', 'China $6.522M of $7.799M (Jan–Sep 2022)',
+     "Korea's rare-earth metal imports Jan–Sep 2022: $7.799M, of which China $6.522M (84 %); NdFeB magnet imports $394.53M, China $343.79M",
+     'https://cm.asiae.co.kr/en/article/2022102408554268431'),
     ('K11', 'S', 'B', '11.3 % of 52,576 t (2023)',
      "China's magnet exports to Korea. China's total magnet exports were 52,576 t; Korea is a top-3 destination with an 11.3% share",
      'https://newsbell.co.kr/economy/article/671578'),
@@ -117,6 +120,9 @@ DATA_FACTS_REFS = [
     ('W1', 'S', 'B–C (restating USGS)', '390,000 t REO (2024e)',
      'World rare-earth mine production 2024 (USGS MCS 2025): 390,000 t REO. China 270,000 (69.2%), US 45,000, Myanmar 31,000, Australia 13,000, Nigeria 13,000, Thailand 13,000, India 2,900, Russia 2,500, Madagascar 2,000, Malaysia 130, Vietnam 300, Brazil 20',
      'https://nai500.com/blog/2025/03/usgs-latest-data-top-10-rare-earth-producers-in-2024/ ; https://upstx.gustya.com/news/business-news/latest-updates/worlds-rare-earth-giants-top-8-producing-nations/webstory-185721 ; https://castbox.fm/episode/Visualizing-30-Years-of-Rare-Earth-Production%2C-by-Country-id2656454-id861037817 . Primary: https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-rare-earths.pdf ; data release doi:10.5066/P13XCP3R (https://data.usgs.gov/datacatalog/metadata/USGS.6798f088d34ea8c18376e7f9.xml)'),
+    ('W3', 'S', 'B (IEA via SEAISI)', '92 → 77 % (2023→2030)',
+     "IEA GCMO 2024: China's share of rare-earth refining 92% in 2023, falling to 77% in 2030; Malaysia 5% → 12%; Australia 3% in 2030. Mining: China 62% → 54% in 2030",
+     'https://seaisi.org/details/24787?type=news-rooms'),
     ('W5', 'S', 'B (Statista chart of IEA)', '+45 % (2024–30)',
      'IEA GCMO 2025 base case: rare-earth demand +45% over 2024–2030, ≈ 6.4%/yr (D)',
      'https://www.statista.com/chart/35397/global-demand-for-critical-minerals-lithium-cobalt-graphite-ree-by-technology-type'),
@@ -219,6 +225,9 @@ DATA_FACTS_REFS = [
     ('J3', 'S', 'B', '200 AUD M (Mar-2023)',
      "A further A$200M (≈ $134.7M) for heavy rare earths, with up to 65% of Mt Weld Dy/Tb going to Japan, about 30% of Japan's heavy-rare-earth demand",
      'https://www.firstpost.com/business/japan-to-acquire-first-stake-in-heavy-rare-earth-elements-industry-to-reduce-reliance-on-china-12262572.html'),
+    ('J4', 'S', 'B', '90 → 58–60 % (2010→2020s)',
+     "Japan cut China's share of its rare-earth imports from over 90% to 58% within a decade (UN Comtrade); about 60% today",
+     'https://qz.com/1998773/japans-rare-earths-strategy-has-lessons-for-us-europe'),
     ('J5', 'S', 'A', '— (27-Feb-2025)',
      'First Korea–Japan Mineral Resources Cooperation Dialogue (MOTIE–METI): cooperation on critical-minerals stockpiling and joint development in third countries; coordination in the MSP and IEA',
      'https://www.korea.net/Government/Briefing-Room/Press-Releases/view?articleId=7865&type=O'),
@@ -417,6 +426,29 @@ ASSUMPTION_REFS = [
             "unconfirmed 47.5% is the baseline_policy_47_5 scenario."),
     ("A23", "Scenario magnitudes and timing (see each scenario's note) are A, anchored to the analogues "
             "named there (DF37, timeline TL…)."),
+    ("A24", "Country ids: each supplier sells from one country; Lynas (AUMY) sells the oxide and magnets "
+            "it makes in Kuantan, so its country is MY and its mining stage AU (C8); the Belgian/German "
+            "gallium refiners (BEDE) are booked to BE; Korean magnet makers and Korea Zinc to KR."),
+    ("A25", "Stages: magnets go through mining, refining (separation), metal/alloy and magnet making; "
+            "NdPr and Dy/Tb oxide through mining and separation; for gallium and germanium 'refining' is "
+            "the primary (low-purity) metal and 'metal' the high-purity refining of the supplier."),
+    ("A26", "Origins of allied products (shares of the stage by country): Japanese magnets and Dy/Tb "
+            "from feed ≈60% Chinese, the rest Lynas (J4: Japan's rare earths about 60% from China; J2/J3: "
+            "Lynas supplies Japan); Philippine magnets from Chinese feed at mining, separation and metal "
+            "(PH rationale, K5, TL2025O); Vietnamese products China-linked at 70% of separation and 50% "
+            "of mining and metal (W1: 300 t REO in 2024; know-how China-linked); Silmet's Dy/Tb mined "
+            "50/50 in China and Russia and separated in Estonia (K15); gallium refined in Belgium from "
+            "98% Chinese primary gallium (W8); Japanese gallium 57% Chinese primary (W11); the pooled SG "
+            "channel carries the origins of its underlying ally source (A7); the Seonglim expansion's "
+            "magnets use feed 90% Chinese at mining and separation and 84% Chinese metal (K8: 84% of "
+            "Korea's rare-earth metal imports by value from China). Splits are A, anchored to those rows."),
+    ("A27", "Korean magnet lines as conversion (Conversion sheet): NdFeB holds about 30% rare earths "
+            "(DF32), taken as 0.31 t NdPr oxide and 0.015 t Dy+Tb oxide per t of magnet (heavy-rare-earth "
+            "grade assumed); capacity = the Korean magnet makers' capacity used before (500/700/1,000 t, "
+            "C2, A16); conversion cost = the 60 USD/kg delivered price less the feed at China prices "
+            "(0.31 × 75 + 0.015 × 375 = 28.9 USD/kg), i.e. 31.1 USD/kg (D). NdPr and Dy/Tb demand are the "
+            "former feed-based series (DF32) less the lines' feed at capacity, so the feed is not counted "
+            "twice."),
 ]
 
 
@@ -485,8 +517,13 @@ SUPPLIERS = [
 # ============================================================================ Demand (t)
 DEMAND = {
     "MAG": ([7000, 7450, 7925, 8430, 8970, 9545, 10155], "DF32; K11d; K5; W5"),
-    "NDPR": ([400, 450, 550, 650, 800, 900, 1000], "DF32; C2; G15"),
-    "DYTB": ([35, 38, 42, 46, 51, 55, 60], "DF32; K15"),
+    # the former feed-based series (DF32) less the Korean magnet lines' feed at capacity (A27)
+    "NDPR": ([round(d - 0.31 * c, 1) for d, c in zip([400, 450, 550, 650, 800, 900, 1000],
+                                                      [500, 700, 1000, 1000, 1000, 1000, 1000])],
+             "DF32; C2; G15; A27"),
+    "DYTB": ([round(d - 0.015 * c, 2) for d, c in zip([35, 38, 42, 46, 51, 55, 60],
+                                                       [500, 700, 1000, 1000, 1000, 1000, 1000])],
+             "DF32; K15; A27"),
     "GA": ([12.0, 13.0, 14.0, 15.1, 16.3, 17.6, 19.0], "DF32; K18d"),
     "GE": ([round(3.1 * 1.03 ** i, 2) for i in range(len(YEARS))], "K18; D1; D10; A14"),
 }
@@ -505,7 +542,6 @@ OFFERS = [
     ("MAG", "VN", [100, 150, 200, 300, 400, 500, 600], 58.0, {}, "DF34; DF35; A6; A8"),
     ("MAG", "AUMY", [0, 0, 0, 500, 1500, 2500, 3000], 62.0, {}, "DF34; C3; DF35; A6; A8"),
     ("MAG", "US", [0, 0, 0, 100, 200, 300, 300], 80.0, {}, "DF34; C10; DF35; A6; A8"),
-    ("MAG", "KR", [500, 700, 1000, 1000, 1000, 1000, 1000], 60.0, {}, "C2; DF34; DF35; A6; A16"),
     # ---- NDPR: NdPr oxide
     ("NDPR", "CN", [600, 700, 800, 900, 1000, 1100, 1200], 75.0, {}, "DF34; DF35; P5; P7; A6"),
     ("NDPR", "AUMY", [100, 150, 200, 300, 400, 500, 600], 80.0, {}, "DF34; C8; DF35; X2; A6; A8"),
@@ -573,10 +609,71 @@ def _r(x: float, nd: int = 4) -> float:
     return round(float(x), nd)
 
 
+STAGES = {"MAG": "mining, refining, metal, magnet", "NDPR": "mining, refining", "DYTB": "mining, refining",
+          "GA": "refining, metal", "GE": "refining, metal"}                                # A25
+
+
 def materials_table() -> list[dict]:
     return [dict(material=m, name=n, group=g, china_cap_applies=True, reference_value=v,
-                 holding_cost=_r(HOLDING_RATE * v, 2), opening_stock=s, basis=b)
+                 holding_cost=_r(HOLDING_RATE * v, 2), opening_stock=s, stages=STAGES[m], basis=b + "; A25")
             for m, n, g, v, s, b in MATERIALS]
+
+
+# ============================================================================ Origins (A26)
+# (material, source): {stage: {country: share}}; stages not listed happen in the supplier's country
+JP_FEED = {"CN": 0.6, "MY": 0.4}
+ORIGINS = {
+    ("MAG", "JP"): ({"mining": {"CN": 0.6, "AU": 0.4}, "refining": JP_FEED}, "J4; J2; J3; W3; A26"),
+    ("MAG", "PH"): ({"mining": {"CN": 1.0}, "refining": {"CN": 1.0}, "metal": {"CN": 1.0}}, "K5; TL2025O; A26"),
+    ("MAG", "VN"): ({"mining": {"CN": 0.5, "VN": 0.5}, "refining": {"CN": 0.7, "VN": 0.3},
+                     "metal": {"CN": 0.5, "VN": 0.5}}, "W1; A26"),
+    ("MAG", "AUMY"): ({"mining": {"AU": 1.0}}, "C3; C8; A24"),
+    ("MAG", "KR"): ({"mining": {"CN": 0.9, "AU": 0.1}, "refining": {"CN": 0.9, "MY": 0.1},
+                     "metal": {"CN": 0.84, "KR": 0.16}}, "K8; C2; A26"),
+    ("NDPR", "AUMY"): ({"mining": {"AU": 1.0}}, "C8; A24"),
+    ("NDPR", "VN"): ({"refining": {"CN": 0.7, "VN": 0.3}}, "W1; A26"),
+    ("DYTB", "AUMY"): ({"mining": {"AU": 1.0}}, "C9; A24"),
+    ("DYTB", "EE"): ({"mining": {"CN": 0.5, "RU": 0.5}}, "K15; A26"),
+    ("DYTB", "JP"): ({"mining": {"CN": 0.6, "AU": 0.4}, "refining": JP_FEED}, "J4; J3; W3; A26"),
+    ("GA", "BEDE"): ({"refining": {"CN": 0.98, "BE": 0.02}}, "W8; A26"),
+    ("GA", "JP"): ({"refining": {"CN": 0.57, "JP": 0.43}}, "W11; A26"),
+}
+
+
+def origins_table() -> list[dict]:
+    table = dict(ORIGINS)
+    for m, under in SG_UNDERLYING.items():     # the pooled channel carries its underlying source's origins (A7)
+        stages, basis = ORIGINS.get((m, under), ({}, "A24"))
+        full = {st: stages.get(st, {COUNTRY_ID[under]: 1.0}) for st in STAGES[m].split(", ")}
+        table[(m, "SG")] = (full, "A7; " + basis)
+    rows = []
+    for (m, src), (stages, basis) in sorted(table.items()):
+        for stage, shares in stages.items():
+            for country, share in shares.items():
+                rows.append(dict(material=m, source=src, year=None, stage=stage, country=country,
+                                 share=share, basis=basis))
+    return rows
+
+
+# ============================================================================ Conversion (A27)
+KR_LINES_CAPACITY = [500, 700, 1000, 1000, 1000, 1000, 1000]      # C2, A16: the Korean magnet makers
+NDPR_PER_T_MAGNET, DYTB_PER_T_MAGNET = 0.31, 0.015                 # DF32, A27
+KR_LINES_COST = round(60.0 - NDPR_PER_T_MAGNET * 75.0 - DYTB_PER_T_MAGNET * 375.0, 1)   # D: 31.1 USD/kg
+
+
+def conversion_table() -> list[dict]:
+    return [dict(process="KR_MAG_LINES", name="Korean NdFeB magnet lines (Seonglim Hyeonpung and others)",
+                 material="MAG", source="KR", stages="metal, magnet", year=y, capacity=float(c),
+                 unit_cost=KR_LINES_COST, basis="C2; A16; DF32; A27") for y, c in zip(YEARS, KR_LINES_CAPACITY)]
+
+
+def conversion_inputs_table() -> list[dict]:
+    return [dict(process="KR_MAG_LINES", material="NDPR", input_per_t=NDPR_PER_T_MAGNET, basis="DF32; A27"),
+            dict(process="KR_MAG_LINES", material="DYTB", input_per_t=DYTB_PER_T_MAGNET, basis="DF32; A27")]
+
+
+COUNTRY_ID = {"CN": "CN", "JP": "JP", "SG": "SG", "US": "US", "AUMY": "MY", "AUAR": "AU", "VN": "VN",
+              "PH": "PH", "EE": "EE", "BEDE": "BE", "KR": "KR", "KRZN": "KR", "RU": "RU"}    # A24
 
 
 def suppliers_table() -> list[dict]:
@@ -586,7 +683,7 @@ def suppliers_table() -> list[dict]:
         text = (f"risk = 0.5·P + 0.3·F + 0.2·E = 0.5×{p:.2f} + 0.3×{f:.2f} + 0.2×{e:.2f} = {risk:.2f} "
                 f"(P {p:.2f}, F {f:.2f}, E {e:.2f}). {why}")
         rows.append(dict(source=sid, name=name, country=country, bloc=bloc, risk=risk, rationale=text,
-                         basis=basis))
+                         country_id=COUNTRY_ID[sid], basis=basis + "; A24"))
     return rows
 
 
@@ -664,9 +761,9 @@ def settings_rows() -> list[dict]:
 
 
 # ---------------------------------------------------------------------------- scenarios
-def _sc(name, sheet, target, op, value, note, material="", source="", year=None) -> dict:
+def _sc(name, sheet, target, op, value, note, material="", source="", year=None, country="", stage="") -> dict:
     return dict(scenario=name, sheet=sheet, material=material, source=source, year=year, target=target,
-                operation=op, value=value, note=note)
+                operation=op, value=value, note=note, country=country, stage=stage)
 
 
 def scenarios_table() -> list[dict]:
@@ -733,6 +830,25 @@ def scenarios_table() -> list[dict]:
         rows.append(_sc("korea_targeted_ban_2026", "Supply", "capacity", "multiply", f,
                         f"DF37 S2: China → Korea {m} × {f:g} in 2026 (analogues TL2024 and TL2026: "
                         "country-targeted bans on the US and Japan). A23", material=m, source="CN", year=2026))
+    # 10. the glide path on the look-through measure (CRMA: "at any relevant stage of processing")
+    for y in YEARS[1:]:
+        rows.append(_sc("lookthrough_glide", "Policy", "max_china_share", "set", GLIDE[y],
+                        "G9; G13; A26: the glide path applied to the China bloc's look-through share (its "
+                        "largest share at any stage of each product), added to the direct rows. A23",
+                        material="ALL", year=y, stage="look-through"))
+    # 11. the glide path on any single country (MOTIE: dependence on a specific country)
+    for y in YEARS[1:]:
+        rows.append(_sc("any_country_glide", "Policy", "max_china_share", "set", GLIDE[y],
+                        "G9; G13: dependence on any single country (not only China) along the glide path, "
+                        "added to the China rows. A23", material="ALL", year=y, country="ANY"))
+    # 12. content-based controls: China stops every product with Chinese-separated content
+    rows.append(_sc("content_controls_2027", "Supply", "capacity", "multiply", 0.0,
+                    "TL2025O; DF37 S3: the October 2025 rule's reach (goods with 0.1 % or more Chinese-origin "
+                    "content) applied to separation: every offer with Chinese-separated content stops in 2027, "
+                    "China's own included. A26; A23", year=2027, country="CN", stage="refining"))
+    rows.append(_sc("content_controls_2027", "Supply", "min_volume", "multiply", 0.0,
+                    "The contracts of those offers lapse with them (force majeure). A23", year=2027,
+                    country="CN", stage="refining"))
     # 9. easing (S7)
     rows.append(_sc("china_easing", "Suppliers", "risk", "set", 0.5,
                     "DF37 S7: general licences, de facto easing; China risk 0.77 → 0.5 (claimed Nov 2025, "
@@ -769,6 +885,9 @@ def tables() -> dict:
         "Investments": investments_table(),
         "Budget": [dict(r) for r in BUDGET],
         "Scenarios": scenarios_table(),
+        "Origins": origins_table(),
+        "Conversion": conversion_table(),
+        "ConversionInputs": conversion_inputs_table(),
         "Sources": sources_table(),
     }
 
@@ -784,7 +903,7 @@ def feasibility(t: dict | None = None) -> list[dict]:
     """Per year: can the value-weighted China cap (scope ALL) be met from non-China supply alone?
 
     required = (1 − θ) × Σ_m w_m D_m; available = Σ_m w_m × min(D_m, non-China capacity of m
-    [+ project capacity]).  Stock drawdown is ignored (it can close a small gap at the price of
+    (supply offers and Korean conversion lines) [+ project capacity]).  Stock drawdown is ignored (it can close a small gap at the price of
     the stockpile target).  min_share = the lowest China share the capacities allow.
     """
     t = t or tables()
@@ -798,6 +917,9 @@ def feasibility(t: dict | None = None) -> list[dict]:
         proj = {m: 0.0 for m in dem}
         for r in t["Supply"]:
             if r["year"] == y and bloc[r["source"]] != "china":
+                nonch[r["material"]] += r["capacity"]
+        for r in t.get("Conversion", []):      # Korean lines: non-China on the direct measure (their feed
+            if r["year"] == y and bloc[r["source"]] != "china":       # still needs buying)
                 nonch[r["material"]] += r["capacity"]
         for p in t["Investments"]:
             if p["earliest_year"] <= y and bloc[p["source"]] != "china":

@@ -42,15 +42,21 @@ class SourcingData:
 
     Tables (columns are schema keys):
       materials:   material, name, group, china_cap_applies, reference_value, holding_cost, opening_stock,
-                   unmet_penalty, shortfall_penalty (NaN = default)
-      suppliers:   source, name, country, bloc, risk, rationale
+                   unmet_penalty, shortfall_penalty (NaN = default), stages (optional: "" = all)
+      suppliers:   source, name, country, bloc, risk, rationale, country_id (optional: "" = source)
       supply:      material, source, year, capacity, unit_cost, min_volume, max_increase (NaN = none)
       demand:      material, year, demand
-      policy:      year, scope, max_china_share
+      policy:      year, scope, max_china_share (the cap, whatever it measures), country ("china" =
+                   the China bloc, a bloc, a country id or "ANY"), stage (a measure of
+                   models.origins.MEASURES); the last two optional (China bloc, direct)
       stockpile:   material, year, target_days
       investments: project, name, material, source, capacity, capex, opex, earliest_year, lead_time
       budget:      year, capex_budget
       scenarios:   scenario, sheet, material, source, year, target, operation, value, note
+      origins:     material, source, year (NaN = every year), stage, country, share
+      conversion:  process, name, material (output), source, stages, year (NaN = every year), capacity,
+                   unit_cost
+      conversion_inputs: process, material (input), input_per_t
     """
 
     settings: Settings
@@ -63,6 +69,9 @@ class SourcingData:
     investments: pd.DataFrame
     budget: pd.DataFrame
     scenarios: pd.DataFrame = field(default_factory=pd.DataFrame)
+    origins: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conversion: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conversion_inputs: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: tuple = ()          # validation warnings (optimizer.core.issues.Issue)
     source_file: str = ""
     source_sha256: str = ""

@@ -18,17 +18,21 @@ import pandas as pd
 
 from models.data import SourcingData
 from models.lp import INF, LinearProgram, Terms, lookup
+from models.caps import add_share_caps
+from models.conversion import (add_conversion_recipe, add_conversion_use_limit, add_conversion_variables,
+                               balance_terms)
 from models.penalties import material_penalties
 from models.survival import add_survival_floor
 from models.units import K_PER_M
 
 # The objective's parts, in report order: money spent, then the risk charge (a weight), then the
 # penalties of targets missed.  Each add_* function declares its part(s) on the LP.
-SPENDING_PARTS = ("purchases", "holding", "capex", "project opex")
+SPENDING_PARTS = ("purchases", "holding", "capex", "project opex", "conversion")
 WEIGHT_PARTS = ("risk charge",)
+OPTIONAL_PARTS = ("conversion",)   # shown only when the workbook has them (a Conversion sheet)
 PENALTY_PARTS = ("unmet demand penalty", "stock shortfall penalty")
-COST_PARTS = ("purchases", "risk charge", "holding", "capex", "project opex", "unmet demand penalty",
-              "stock shortfall penalty")
+COST_PARTS = ("purchases", "risk charge", "holding", "capex", "project opex", "conversion",
+              "unmet demand penalty", "stock shortfall penalty")
 
 
 @dataclass
@@ -39,7 +43,9 @@ class SourcingModel:
     data: SourcingData
     offers: pd.DataFrame               # buy index + capacity, unit_cost, bloc, risk, ...
     demand: pd.DataFrame               # material, year, demand
-    cap_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # scope, year, theta, weighted demand
+    cap_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # every share cap: models.caps
+    use_offer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # offer of each use column
+    shares: object = None              # models.caps.Shares: origin tables, built once by add_share_caps
     discount: dict = field(default_factory=dict)
     project_pay_year: pd.Series = field(default_factory=pd.Series)  # (project, year) -> capex year
 
@@ -60,14 +66,17 @@ def build_model(data: SourcingData, survival_weeks: float | None = None) -> Sour
     add_stock_variables(model)
     add_unmet_demand_variables(model)
     add_project_variables(model)
+    add_conversion_variables(model)
     add_material_balance(model)
-    add_china_share_cap(model)
+    add_share_caps(model)
     add_single_source_cap(model)
     add_ramp_limits(model)
     add_stockpile_target(model)
     add_project_build_once(model)
     add_project_output_limit(model)
     add_capex_budget(model)
+    add_conversion_recipe(model)
+    add_conversion_use_limit(model)
     if survival_weeks:
         add_survival_floor(model, survival_weeks)
     return model
@@ -209,8 +218,11 @@ def add_project_variables(model: SourcingModel) -> None:
 # --------------------------------------------------------------------------- constraints
 def add_material_balance(model: SourcingModel) -> None:
     """balance[m,t]:
-        stock[m,t-1] + sum_s buy[m,s,t] + sum_p make[p,t] + unmet[m,t] - stock[m,t] = demand[m,t]
+        stock[m,t-1] + sum_s buy[m,s,t] + sum_p make[p,t] + sum_q conv[q,t] - sum_{q,o} use[q,o]
+            + unmet[m,t] - stock[m,t] = demand[m,t]
 
+    conv: output of a conversion process making m; use: purchases of m a process consumes
+    (:mod:`models.conversion`).
     stock[m,first-1] is the opening stock (moved to the right-hand side).
     For each material m and planning year t (missing demand counts as 0).
     The dual is the marginal cost of one more tonne of demand (k-currency/t = currency/kg).
@@ -236,6 +248,8 @@ def add_material_balance(model: SourcingModel) -> None:
         mat = lookup(make.index, data.investments, ["project"], None)
         mat_of = data.investments["material"].to_numpy()[mat]
         terms.add(pos(mat_of, make.index["year"]), make.positions, 1.0)
+    for rows, cols, coefs in balance_terms(model, pos):
+        terms.add(rows, cols, coefs)
     dem = lookup(idx, model.demand, ["material", "year"], "demand")
     rhs = np.nan_to_num(dem)
     opening = lookup(idx, data.materials, ["material"], "opening_stock")
@@ -243,75 +257,6 @@ def add_material_balance(model: SourcingModel) -> None:
     rhs = rhs - np.where(first, np.nan_to_num(opening), 0.0)
     lp.add_constraints("balance", idx, terms, lower=rhs, upper=rhs,
                        doc="material balance (t)")
-
-
-def _scope_members(data, scope: str) -> list[str]:
-    mats = data.materials
-    if scope == "ALL":
-        return mats.loc[mats["china_cap_applies"], "material"].tolist()
-    if scope in set(mats["material"]):
-        return [scope]
-    return mats.loc[(mats["group"] == scope) & mats["china_cap_applies"], "material"].tolist()
-
-
-def add_china_share_cap(model: SourcingModel) -> None:
-    """china_cap[scope,t]:
-        sum_{m in scope} w_m * (sum_{s in china} buy[m,s,t] + sum_{p of a china source} make[p,t])
-            <= theta[scope,t] * sum_{m in scope} w_m * demand[m,t]
-
-    w_m is the material's reference value (so ALL and group caps are value-weighted; for a
-    single material it cancels).  Written against demand so theta stays a right-hand side:
-    the cost curve in theta is then convex and piecewise linear.
-    For each Policy row (scope, t) with t a planning year.  scope = ALL (materials whose cap
-    applies), a group id, or a material id.
-    """
-    lp, data = model.lp, model.data
-    pol = data.policy[data.policy["year"].isin(set(data.years))].reset_index(drop=True)
-    wmap = dict(zip(data.materials["material"], data.materials["reference_value"]))
-    dem = {(m, t): d for m, t, d in zip(model.demand["material"], model.demand["year"], model.demand["demand"])}
-    buy = lp.var_blocks["buy"]
-    o = model.offers
-    china_buy = (o["bloc"] == "china").to_numpy()
-    make = lp.var_blocks["make"]
-    china_sources = set(data.suppliers.loc[data.suppliers["bloc"] == "china", "source"])
-    terms = Terms()
-    rhs, wdem, members_txt = [], [], []
-    # China offers only (the other offers never enter a cap row), in position order
-    cpos = np.flatnonzero(china_buy)
-    c_cols = buy.positions[cpos]
-    c_coef = o["reference_value"].to_numpy()[cpos]
-    c_year = o["year"].to_numpy()[cpos]
-    c_code, c_mats = pd.factorize(np.asarray(o["material"].to_numpy()[cpos], dtype=object),
-                                  use_na_sentinel=False)
-    if make.size:
-        inv = data.investments.set_index("project")
-        m_mat = np.array([inv.at[p, "material"] for p in make.index["project"]], dtype=object)
-        m_china = np.array([inv.at[p, "source"] in china_sources for p in make.index["project"]],
-                           dtype=bool)
-        m_year = make.index["year"].to_numpy()
-        m_code, m_mats = pd.factorize(m_mat, use_na_sentinel=False)
-    scope_cache: dict = {}
-    for r, (scope, t, theta) in enumerate(zip(pol["scope"], pol["year"], pol["max_china_share"])):
-        if scope not in scope_cache:
-            scope_cache[scope] = _scope_members(data, scope)
-        members = scope_cache[scope]
-        member_set = set(members)
-        in_scope = np.array([m in member_set for m in c_mats], dtype=bool)[c_code] \
-            if c_code.size else np.zeros(0, bool)
-        sel = in_scope & (c_year == t)
-        terms.add(np.full(int(sel.sum()), r), c_cols[sel], c_coef[sel])
-        if make.size:
-            m_in = np.array([m in member_set for m in m_mats], dtype=bool)[m_code]
-            js = np.flatnonzero((m_year == t) & m_in & m_china)
-            terms.add(np.full(js.size, r), make.start + js, [wmap[m] for m in m_mat[js]])
-        wd = sum(wmap[m] * dem.get((m, t), 0.0) for m in members)
-        wdem.append(wd)
-        rhs.append(theta * wd)
-        members_txt.append(",".join(members))
-    lp.add_constraints("china_cap", pol[["scope", "year"]], terms, upper=np.array(rhs, dtype=float),
-                       doc="China-bloc purchase value, weighted by reference values")
-    model.cap_rows = pol[["scope", "year", "max_china_share"]].assign(
-        weighted_demand=np.array(wdem, dtype=float), members=members_txt)
 
 
 def add_single_source_cap(model: SourcingModel) -> None:

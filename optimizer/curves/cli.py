@@ -69,7 +69,7 @@ def cmd_curve(args) -> int:
     bar = C.Progress("curve")
     try:
         curve, _ = run_curve(args.workbook, args.mode, args.year, args.scope, share(args.start), share(args.end),
-                             args.grid, args.method, args.scenario, on_solve=bar)
+                             args.grid, args.method, args.scenario, on_solve=bar, measure=args.measure)
     finally:
         bar.close()
     out = Path(args.output) if args.output else curve_output(args)
@@ -126,7 +126,7 @@ def cmd_compare(args) -> int:
     t0 = time.perf_counter()
     try:
         cmp = run_compare(args.workbook, wanted, None if args.no_curves else args.mode, args.year,
-                          on_progress=lambda n: bar("scenario", n))
+                          on_progress=lambda n: bar("scenario", n), measure=args.measure)
     finally:
         bar.close()
     runs, cur, label = cmp.runs, cmp.currency, cmp.label
@@ -164,6 +164,7 @@ def curve_output(args) -> Path:
     """``<stem>_curve_<mode>[<year>][_<scope>][_from..][_to..][_grid..][_<method>][_<scenario>]``."""
     mode = "path" if args.mode == "path" else "year"
     return C.default_output(args.workbook, "curve", mode + (str(args.year) if args.year else ""),
+                            O.qualifier("", args.measure, "china"),
                             O.qualifier("", args.scope, "ALL"), O.qualifier("from", args.start),
                             O.qualifier("to", args.end), O.qualifier("grid", args.grid, 0),
                             O.qualifier("", args.method, "auto"), args.scenario)
@@ -178,7 +179,8 @@ def compare_output(args, wanted: list[str] | None) -> Path:
             f"{len(wanted)}scenarios-{hashlib.sha1(','.join(wanted).encode()).hexdigest()[:6]}"
     curves = "nocurves" if args.no_curves else ((args.mode if args.mode != "path" else None) or None)
     year = O.qualifier("year", args.year) if not args.no_curves else None
-    return C.default_output(args.workbook, "compare", chosen, curves, year)
+    return C.default_output(args.workbook, "compare", chosen, curves, year,
+                            None if args.no_curves else O.qualifier("", args.measure, "china"))
 
 
 # --------------------------------------------------------------------------- parsers
@@ -192,6 +194,12 @@ def _count(minimum: int):
             raise argparse.ArgumentTypeError(f"must be at least {minimum}")
         return v
     return parse
+
+
+MEASURE_HELP = ("which caps the curve moves: china (default: the China bloc's direct share), any (every single "
+                "country: the largest single country's share), a country id (CN), a bloc, each optionally with "
+                ":stage (mining, refining, metal, magnet, look-through), e.g. china:look-through, any:refining; the "
+                "Policy sheet (or --scenario) must have rows on that measure")
 
 
 def register(sub) -> None:
@@ -210,6 +218,7 @@ def register(sub) -> None:
                    help="breakpoint search: tangent intersection (auto = sandwich) or HiGHS row ranging (one row)")
     c.add_argument("--png", default=None, help="also write a PNG plot (and <name>_marginal.png)")
     c.add_argument("--scenario", default=None, help="named scenario from the Scenarios sheet")
+    c.add_argument("--measure", default="china", help=MEASURE_HELP)
     c.set_defaults(func=cmd_curve)
 
     f = sub.add_parser("frontier", help="cost-vs-risk Pareto frontier (AUGMECON)")
@@ -229,4 +238,5 @@ def register(sub) -> None:
     m.add_argument("--scenarios", default=None, help="comma-separated subset (default: all)")
     m.add_argument("--no-curves", action="store_true", help="skip the cost curves")
     m.add_argument("--png", default=None, help="also write a PNG with every scenario's curve")
+    m.add_argument("--measure", default="china", help=MEASURE_HELP)
     m.set_defaults(func=cmd_compare)

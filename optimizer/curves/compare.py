@@ -52,7 +52,7 @@ class ScenarioRun:
 
 
 def run_batch(data, names: list[str] | None = None, curve_mode: str | None = "path",
-              curve_year: int | None = None, on_progress=None) -> list[ScenarioRun]:
+              curve_year: int | None = None, on_progress=None, measure: str = "china") -> list[ScenarioRun]:
     """Solve base + each scenario (``names``: default every scenario of the workbook).
 
     ``curve_mode`` None skips the curves.  ``on_progress(name)`` is called before each run.
@@ -80,9 +80,10 @@ def run_batch(data, names: list[str] | None = None, curve_mode: str | None = "pa
         if curve_mode is None or res.status != OPTIMAL:
             continue
         try:
-            cdata = with_cap_row(run.data, curve_year) if curve_mode == "year" and curve_year else run.data
+            cdata = (with_cap_row(run.data, curve_year, "ALL", measure) if curve_mode == "year" and curve_year
+                     else run.data)
             cmodel = model if cdata is run.data else build_model(cdata)
-            direction = cap_direction(cmodel, curve_mode, curve_year)
+            direction = cap_direction(cmodel, curve_mode, curve_year, "ALL", measure)
             run.curve = compute_curve(cmodel, direction, detail=False, options=solve_options(cdata.settings, ranging=False))
         except (CurveError, CurveSolveError) as err:
             run.error = f"no curve: {err}"
@@ -219,7 +220,10 @@ def input_changes(base, scen) -> list[tuple]:
                       if c.key not in keys and c.key in fa.columns and c.kind != S.TEXT]
         m = fa.merge(fb, on=keys, how="outer", suffixes=("|a", "|b"), indicator=True)
         for _, row in m.iterrows():
-            label = ", ".join(str(row[k]) for k in keys)
+            # blank optional key parts (a Policy row's default country and stage) are left out
+            label = ", ".join(str(row[k]) for k in keys
+                              if not (sheet == "Policy" and k in ("country", "stage") and
+                                      str(row[k]) in ("", "nan", "direct", "None")))
             if row["_merge"] != "both":
                 out.append((sheet, label, "(row)", "absent" if row["_merge"] == "right_only" else "present",
                             "present" if row["_merge"] == "right_only" else "absent"))

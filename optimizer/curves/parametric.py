@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from models import expressions as E
+from models import origins as OR
+from models.caps import normal_spec, policy_rows
 from models.sourcing import PENALTY_PARTS, SPENDING_PARTS, WEIGHT_PARTS
 from models.units import CURRENCY_PER_K, CURRENCY_PER_M, PP_PER_SHARE
 from optimizer.core.errors import NoProvenOptimum, UsageError
@@ -73,33 +75,78 @@ class CapDirection:
     year: int
     scope: str
     label: str                # what t is, for axes and tables
+    measure: str = "china"    # which cap rows move (see :func:`parse_measure`)
+    share_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))   # a point's share per year:
+    share_years: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # the largest of these rows'
+    share_wd: np.ndarray = field(default_factory=lambda: np.zeros(0))               # activity / weighted demand
 
     def rhs(self, t: float) -> np.ndarray:
         return self.base + self.slope * t
 
 
-def with_cap_row(data, year: int, scope: str = "ALL"):
-    """``data`` with a Policy row (year, scope) added when there is none (target 100 %), so a
-    year without a cap can still get its curve."""
-    pol = data.policy
-    if ((pol["year"] == year) & (pol["scope"] == scope)).any():
+def parse_measure(text: str | None) -> tuple[str, str]:
+    """'china' (default: the China bloc, direct), 'any' (every single country), 'CN:refining',
+    'china:look-through', 'any:look-through' ... -> (country spec, stage)."""
+    spec, _, stage = str(text or "china").partition(":")
+    spec, stage = normal_spec(spec), (stage.strip() or OR.DIRECT)
+    if stage not in OR.MEASURES:
+        raise CurveError(f"unknown stage {stage!r} in measure {text!r}: use one of {', '.join(OR.MEASURES)}")
+    return spec, stage
+
+
+def measure_words(spec: str, stage: str) -> str:
+    """How a curve's axis names its target: "China-share", "largest single country's share ..."."""
+    who = {OR.CHINA: "China", OR.ANY: "largest single country"}.get(spec, f"{spec}-bloc" if spec in OR.BLOCS else spec)
+    what = {OR.DIRECT: "share", OR.LOOK_THROUGH: "look-through share"}.get(stage, f"share at {stage}")
+    return "China-share" if (spec, stage) == (OR.CHINA, OR.DIRECT) else f"{who} {what}"
+
+
+def _measure_rows(cap: pd.DataFrame, measure: str) -> pd.Series:
+    spec, stage = parse_measure(measure)
+    if (spec, stage) == (OR.CHINA, OR.DIRECT):
+        return cap["classic"] if "classic" in cap else pd.Series(True, index=cap.index)
+    return (cap["spec"] == spec) & (cap["stage"] == stage)
+
+
+def with_cap_row(data, year: int, scope: str = "ALL", measure: str = "china"):
+    """``data`` with a Policy row (year, scope, measure) added when there is none (target 100 %),
+    so a year without a cap can still get its curve."""
+    spec, stage = parse_measure(measure)
+    pol = policy_rows(data) if len(data.policy) else data.policy
+    same = (pol["year"] == year) & (pol["scope"] == scope)
+    if "spec" in pol:
+        same &= (pol["spec"] == spec) & (pol["stage"] == stage)
+    if same.any():
         return data
     if year not in data.years:
         raise CurveError(f"year {year} is not a planning year ({data.years[0]}-{data.years[-1]})")
+    pol = data.policy
     row = {c: [np.nan] for c in pol.columns}
     row.update(year=[int(year)], scope=[scope], max_china_share=[1.0])
+    if "country" in pol or spec != OR.CHINA:
+        row["country"] = ["" if spec == OR.CHINA else spec]
+    if "stage" in pol or stage != OR.DIRECT:
+        row["stage"] = [stage]
     new = pd.DataFrame(row)
     new = new.astype({c: pol[c].dtype for c in ("year", "scope", "max_china_share") if c in pol})
     return replace(data, policy=pd.concat([pol, new], ignore_index=True) if len(pol) else new)
 
 
-def cap_direction(model, mode: str = "path", year: int | None = None, scope: str = "ALL") -> CapDirection:
-    """The direction for ``mode`` ('year' or 'path'); ``year`` defaults to the last year with a
-    ``scope`` row (the reference row in path mode)."""
+def cap_direction(model, mode: str = "path", year: int | None = None, scope: str = "ALL",
+                  measure: str = "china") -> CapDirection:
+    """The direction for ``mode`` ('year' or 'path') over the cap rows of ``measure`` (default the
+    China bloc's direct share; 'any' = every single country, ...: :func:`parse_measure`); ``year``
+    defaults to the last year with a ``scope`` row (the reference row in path mode).  For 'any' a
+    year has one row per country, all moving together."""
+    spec, stage = parse_measure(measure)
     cap = model.cap_rows.reset_index(drop=True)
-    block = model.lp.row_blocks["china_cap"]
     if cap.empty:
-        raise CurveError("the Policy sheet has no China cap for a planning year: nothing to move")
+        raise CurveError("the Policy sheet has no cap for a planning year: nothing to move")
+    cap = cap[_measure_rows(cap, measure).to_numpy()].reset_index(drop=True)
+    words = measure_words(spec, stage)
+    if cap.empty:
+        raise CurveError(f"no Policy row measures {measure!r} (country {spec}, stage {stage}): add rows with that "
+                         "country and stage to the Policy sheet, or a scenario that adds them")
     mine = cap[cap["scope"] == scope]
     if mine.empty:
         raise CurveError(f"no Policy row with scope {scope!r}; scopes: {', '.join(map(str, cap['scope'].unique()))}")
@@ -108,20 +155,26 @@ def cap_direction(model, mode: str = "path", year: int | None = None, scope: str
     ref = mine[mine["year"] == year]
     if ref.empty:
         raise CurveError(f"no Policy row for {scope} in {year}; years with one: "
-                         f"{', '.join(str(int(y)) for y in sorted(mine['year']))}")
-    k = int(ref.index[0])
+                         f"{', '.join(str(int(y)) for y in sorted(mine['year'].unique()))}")
+    rows = cap["row"].to_numpy(np.int64)
     theta = cap["max_china_share"].to_numpy(float)
     wd = cap["weighted_demand"].to_numpy(float)
+    share = cap["scope"] == ("ALL" if (spec, stage) == (OR.CHINA, OR.DIRECT) else scope)
+    extra = dict(measure=measure, share_rows=rows[share.to_numpy()],
+                 share_years=cap["year"].to_numpy()[share.to_numpy()].astype(int),
+                 share_wd=wd[share.to_numpy()])
     if mode == "year":
-        return CapDirection("year", block.positions[[k]], np.zeros(1), wd[[k]], float(theta[k]), year,
-                            scope, f"{year} {scope} China-share target")
+        ks = ref.index.to_numpy()
+        return CapDirection("year", rows[ks], np.zeros(ks.size), wd[ks], float(theta[ks[0]]), year, scope,
+                            f"{year} {scope} {words} target", **extra)
     if mode != "path":
         raise CurveError(f"unknown mode {mode!r}: use path or year")
+    k = int(ref.index[0])
     if theta[k] <= 0:
         raise CurveError(f"the {year} {scope} target is 0: the glide path cannot be scaled from it")
-    return CapDirection("path", block.positions.copy(), np.zeros(len(cap)), theta / theta[k] * wd,
-                        float(theta[k]), year, scope,
-                        f"{year} {scope} target (every year's target scaled in proportion)")
+    return CapDirection("path", rows.copy(), np.zeros(len(cap)), theta / theta[k] * wd, float(theta[k]), year,
+                        scope, f"{year} {scope} {words} target (every year's target scaled in proportion)",
+                        **extra)
 
 
 # --------------------------------------------------------------------------- one point
@@ -179,12 +232,9 @@ class ParametricCap:
         self.risk = risk
         self.unmet_cols = model.lp.var_blocks["unmet"].positions
         self.shortfall_cols = model.lp.var_blocks["shortfall"].positions
-        cap = model.cap_rows.reset_index(drop=True)
-        sel = (cap["scope"] == "ALL").to_numpy()
-        block = model.lp.row_blocks["china_cap"]
-        self.share_rows = block.positions[sel]
-        self.share_years = cap["year"].to_numpy()[sel].astype(int)
-        self.share_wd = cap["weighted_demand"].to_numpy(float)[sel]
+        self.share_rows = direction.share_rows
+        self.share_years = direction.share_years
+        self.share_wd = direction.share_wd
         self.binding = BindingReader(model.lp)
         self.read_binding = False      # read the binding set at every solve (exact method)
         self.on_solve = None           # callback(t) after every solve (progress bars)
@@ -213,8 +263,10 @@ class ParametricCap:
         slope = _dot(row_dual[self.rows], self.direction.slope)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(self.share_wd > 0, row_value[self.share_rows] / self.share_wd, np.nan)
-        p = CurvePoint(t=float(t), cost=h.objective, slope=slope, iterations=its,
-                       shares=dict(zip(self.share_years.tolist(), share.tolist())), unmet=np.nan)
+        shares: dict = {}
+        for y, v in zip(self.share_years.tolist(), share.tolist()):      # per year the largest (any country)
+            shares[y] = v if y not in shares or not (v <= shares[y]) else shares[y]
+        p = CurvePoint(t=float(t), cost=h.objective, slope=slope, iterations=its, shares=shares, unmet=np.nan)
         if full:   # the primal values: objective parts, unmet demand, risk (~10 ms at 100 k columns)
             x = sol.x
             p.parts = {k: _dot(x[q], c) for k, (q, c) in self.parts.items()}
@@ -488,6 +540,7 @@ def todays_level(model, direction: CapDirection) -> float:
     """Default start of the curve: the first planning year's ALL target (today's level) or the
     workbook's own value of t, whichever is higher; 80 % when there is no first-year ALL row."""
     cap = model.cap_rows
+    cap = cap[_measure_rows(cap, direction.measure).to_numpy()] if len(cap) else cap
     first = cap[(cap["scope"] == "ALL") & (cap["year"] == model.data.settings.first_year)]
     today = float(first["max_china_share"].iloc[0]) if len(first) else 0.8
     return max(today, direction.current)

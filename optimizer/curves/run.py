@@ -29,13 +29,15 @@ def share(text: str | None) -> float | None:
 
 def run_curve(workbook, mode: str = "path", year: int | None = None, scope: str = "ALL",
               start: float | None = None, end: float | None = None, grid: int = 0, method: str = "auto",
-              scenario: str | None = None, on_solve=None) -> tuple[Curve, SourcingModel]:
-    """The exact cost curve of a workbook (see :func:`optimizer.curves.parametric.compute_curve`)."""
+              scenario: str | None = None, on_solve=None, measure: str = "china") -> tuple[Curve, SourcingModel]:
+    """The exact cost curve of a workbook (see :func:`optimizer.curves.parametric.compute_curve`);
+    ``measure``: which caps move (the China bloc's direct share by default; 'any' = the largest
+    single country, 'CN:refining', 'china:look-through', ...)."""
     data = load_and_validate(workbook, scenario=scenario)
     if mode == "year" and year is not None:
-        data = with_cap_row(data, year, scope)
+        data = with_cap_row(data, year, scope, measure)
     model = build_model(data)
-    direction = cap_direction(model, mode, year, scope)
+    direction = cap_direction(model, mode, year, scope, measure)
     curve = compute_curve(model, direction, start, end, method=method, grid=grid or 0, on_solve=on_solve,
                           options=solve_options(data.settings, ranging=False))
     return curve, model
@@ -69,7 +71,7 @@ class CompareRun:
 
 
 def run_compare(workbook, scenarios: list[str] | None = None, mode: str | None = "path",
-                year: int | None = None, on_progress=None) -> CompareRun:
+                year: int | None = None, on_progress=None, measure: str = "china") -> CompareRun:
     """Base data and every named scenario (or ``scenarios``), each with its curve (``mode`` None: none)."""
     data = load_and_validate(workbook, scenario="")
     names = list_scenarios(data)
@@ -78,6 +80,6 @@ def run_compare(workbook, scenarios: list[str] | None = None, mode: str | None =
         if unknown:
             raise UsageError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(names) or 'none'}")
         names = list(scenarios)
-    runs = run_batch(data, names, mode, year, on_progress=on_progress)
+    runs = run_batch(data, names, mode, year, on_progress=on_progress, measure=measure)
     label = next((r.curve.direction.label for r in runs if r.curve is not None), "China-share target")
     return CompareRun(runs, comparison_tables(runs), data.settings.currency, label)

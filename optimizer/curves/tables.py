@@ -206,8 +206,8 @@ def frontier_table(frontier, model=None) -> pd.DataFrame:
 
 def _share_reader(model):
     cap = model.cap_rows.reset_index(drop=True)
-    sel = (cap["scope"] == "ALL").to_numpy()
-    pos = model.lp.row_blocks["china_cap"].positions[sel]
+    sel = ((cap["scope"] == "ALL") & cap["classic"]).to_numpy()
+    pos = cap["row"].to_numpy(np.int64)[sel]
     years = cap["year"].to_numpy()[sel].astype(int)
     wd = cap["weighted_demand"].to_numpy(float)[sel]
     start, index, value = model.lp.csr()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models import origins as OR
 from optimizer.core.workbook.reader import read_workbook
 from optimizer.risk.schema import ALL, DEFAULT_BASE_SPOT, RISK_SHEETS
 from optimizer.core.issues import InputError, Issue
@@ -72,6 +73,14 @@ def validate_risk(scen: pd.DataFrame, dis: pd.DataFrame, data, issues: list[Issu
         if r["material"] not in mats:
             issues.append(Issue("Disruptions", rows.get(("Disruptions", "material", i), ""), r["material"],
                                 "unknown material: use an id from Materials or ALL"))
+        country = r.get("country") if isinstance(r.get("country"), str) else ""
+        if country and r["source"] != ALL:
+            issues.append(Issue("Disruptions", rows.get(("Disruptions", "source", i), ""), r["source"],
+                                "a row with a country hits every offer by its content from that country: "
+                                "set the source to ALL"))
+        if country and country not in OR.country_blocs(data) and country not in OR.BLOCS:
+            issues.append(Issue("Disruptions", rows.get(("Disruptions", "country", i), ""), country,
+                                "unknown country: use a country id of Suppliers or Origins, or a bloc"))
         if r["year"] not in set(data.years):
             issues.append(Issue("Disruptions", rows.get(("Disruptions", "year", i), ""), int(r["year"]),
                                 "year outside the planning horizon: the row is ignored", "warning"))
@@ -89,7 +98,7 @@ def read_risk_scenarios(path, data) -> RiskScenarios:
     scen["events"] = [split_events(t) for t in scen["events"]]
     cells = {}
     for name, t in tables.items():
-        for key in ("events", "source", "material", "year"):
+        for key in ("events", "source", "material", "year", "country"):
             if t.letters and key in t.letters:
                 for i in range(len(t.frame)):
                     cells[(name, key, i)] = t.cell(key, i)
@@ -99,9 +108,21 @@ def read_risk_scenarios(path, data) -> RiskScenarios:
     return RiskScenarios(scen, dis)
 
 
-def scenario_factors(risk: RiskScenarios, offers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(avail, spot), each (n_scenarios, n_offers) in the order of ``offers`` (see module doc)."""
+def scenario_factors(risk: RiskScenarios, offers: pd.DataFrame, data=None) -> tuple[np.ndarray, np.ndarray]:
+    """(avail, spot), each (n_scenarios, n_offers) in the order of ``offers`` (see module doc).
+
+    A Disruptions row with a country (and a stage) hits every offer in proportion to that
+    country's share of the product at that stage (:mod:`models.origins`; needs ``data``):
+    a_wo *= max(0, 1 - fraction_lost * months / 12 * share_stage(o, country)).
+    """
     S_, n = len(risk.scenarios), len(offers)
+    content = {}
+    if data is not None and "country" in risk.disruptions and (risk.disruptions["country"].fillna("") != "").any():
+        tables = OR.origin_shares(data, offers[["material", "source", "year"]])
+        blocs = OR.country_blocs(data)
+        for c, st in {(c, st or OR.DIRECT) for c, st in zip(risk.disruptions["country"].fillna(""),
+                                                             risk.disruptions["stage"].fillna("")) if c}:
+            content[(c, st)] = OR.share_vector(tables[st], n, OR.countries_of(c, blocs))
     avail = np.ones((S_, n))
     spot = np.empty((S_, n))
     m = offers["material"].to_numpy(dtype=object)
@@ -113,6 +134,11 @@ def scenario_factors(risk: RiskScenarios, offers: pd.DataFrame) -> tuple[np.ndar
         for _, r in dis[dis["event"].isin(events)].iterrows():
             mat_ok = (m == r["material"]) | (r["material"] == ALL)
             hit = mat_ok & ((s == r["source"]) | (r["source"] == ALL)) & (t == r["year"])
+            country = r.get("country") if isinstance(r.get("country"), str) else ""
+            if country:
+                share = content[(country, r.get("stage") or OR.DIRECT)]
+                avail[w, hit] *= np.maximum(0.0, 1.0 - r["fraction_lost"] * r["months"] / 12.0 * share[hit])
+                continue
             avail[w, hit] *= max(0.0, 1.0 - r["fraction_lost"] * r["months"] / 12.0)
             if not pd.isna(r["spot_multiplier"]):
                 price = mat_ok & (t == r["year"])

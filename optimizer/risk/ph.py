@@ -109,7 +109,7 @@ def ph_for_workbook(workbook, alpha: float = 0.95, beta: float = 1.0, rho: float
     data = load_and_validate(str(workbook))
     risk = read_risk_scenarios(workbook, data)
     base = build_model(data, survival_weeks=tts_weeks)
-    avail, spot = scenario_factors(risk, base.offers)
+    avail, spot = scenario_factors(risk, base.offers, data)
     first, info = run_ph(data, avail, spot, risk.prob, risk.names, alpha, beta, rho, iters, convthresh,
                          base=base)
     return first, info, data

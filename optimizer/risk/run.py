@@ -31,7 +31,7 @@ def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_
     Raises InputError for a bad workbook."""
     data = load_and_validate(str(workbook))
     risk = read_risk_scenarios(workbook, data)
-    avail, spot = scenario_factors(risk, build_model(data).offers)
+    avail, spot = scenario_factors(risk, build_model(data).offers, data)
     res = solve_stochastic(data, avail, spot, risk.prob, risk.names, alpha=alpha, beta=beta,
                            with_vss=with_vss, tts_weeks=tts_weeks, first_stage=first_stage)
     res.notes[:0] = list(notes)

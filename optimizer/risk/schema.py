@@ -19,9 +19,16 @@ DISRUPTIONS = S.Sheet(
         S.Column("spot_multiplier", "spot price multiplier", S.NUMBER, required=False, minimum=0.0,
                  doc="Spot price / contract price for the material in that year; blank = no change."),
         S.Column("description", "description", S.TEXT, required=False, default=""),
+        S.Column("country", "country (content)", S.ID, required=False, default="",
+                 doc="Optional: the loss hits every offer in proportion to this country's share at the stage "
+                     "named next (e.g. CN at refining: Chinese-separated content, whoever sells it); the "
+                     "source is then ALL."),
+        S.Column("stage", "stage", S.CHOICE, required=False, default="",
+                 choices=("direct", "mining", "refining", "metal", "magnet"),
+                 doc="The stage the country column looks at (blank = direct, the seller's country)."),
         S.BASIS,
     ),
-    key=("event", "source", "material", "year"),
+    key=("event", "source", "material", "year", "country", "stage"),
     required=True,
     missing_hint="the risk command reads it: 'sourcing template --risk' writes a workbook with both "
                  "risk sheets to copy from",

@@ -15,6 +15,7 @@ from optimizer.core import cli as C
 from optimizer.core.issues import InputError
 from optimizer.core.solver import BACKEND_NAMES, SOLVER_NAMES
 from optimizer.sourcing import views
+from optimizer.sourcing.labels import measure_text
 from optimizer.sourcing.result import RunResult
 from optimizer.sourcing.run import RunOptions, default_output, solve_workbook
 
@@ -29,10 +30,43 @@ def _tts_lines(res: RunResult) -> list[str]:
     lines = ["Time-to-survive (weeks of demand met if a source stops, from stock and other capacity), shortest: "
              + "; ".join(f"{r.source} for {r.material} {int(r.year)}: {r.tts_weeks:.1f} wk"
                          for r in worst.itertuples())]
+    ct = res.country_tts
+    if ct is not None and len(ct):
+        ref = ct[ct["measure"] == "refining"].head(3)
+        if len(ref):
+            lines.append("If a country's separation/refining stops (its content in every product), shortest: "
+                         + "; ".join(f"{r.country} for {r.material} {int(r.year)}: {r.tts_weeks:.1f} wk"
+                                     for r in ref.itertuples()))
     if res.exposure is not None and len(res.exposure):
         top = views.most_exposed(res, 3)
         lines.append("Most exposed sources (value of demand lost over a year without them): "
                      + (", ".join(f"{r.source} (REI {r.rei:.2f})" for r in top.itertuples()) or "none"))
+    return lines
+
+
+def dependence_lines(res: RunResult) -> list[str]:
+    """China direct against look-through, the largest single country, and the caps on other measures."""
+    dep = res.dependence
+    if dep is None or dep.empty:
+        return []
+    china = views.china_by_measure(dep)
+    big = views.largest_by_year(dep).set_index("year")
+    lines = ["Dependence of ALL capped materials (share of demand value): China direct / look-through; "
+             "largest single country"]
+    for _, r in china.iterrows():
+        y = int(r["year"])
+        lt = f"{r['look-through']:6.1%}" if "look-through" in r else "   n/a"
+        b = big.loc[y] if y in big.index else None
+        top = (f"{b['direct_country']} {b['direct_share']:.1%} direct, {b['look-through_country']} "
+               f"{b['look-through_share']:.1%} look-through") if b is not None and "look-through_country" in b else ""
+        lines.append(f"  {y}  China {r.get('direct', float('nan')):6.1%} / {lt}   largest: {top}")
+    caps = res.cap_shares
+    if caps is not None and len(caps):
+        lines.append("Caps on other measures:")
+        for _, c in caps.iterrows():
+            flag = "" if c["share"] <= c["max_china_share"] + 1e-6 else "  OVER TARGET"
+            lines.append(f"  {int(c['year'])}  {c['scope']:<6} {measure_text(c['spec'], c['country'], c['stage'])}: "
+                         f"{c['share']:.1%}  target {c['max_china_share']:.1%}{flag}")
     return lines
 
 
@@ -82,6 +116,7 @@ def summary_text(res: RunResult, out_path: Path | None) -> str:
             tgt = "  (no cap)" if math.isnan(r["target"]) else f"  target {r['target']:6.1%}"
             flag = "" if r["within_target"] else "  OVER TARGET"
             lines.append(f"  {int(r['year'])}  {r['scope']:<16} {r['china_share']:6.1%}{tgt}{flag}")
+    lines += dependence_lines(res)
     for s in res.explanation:
         lines.append(f"  - {s}")
     lines += _tts_lines(res)

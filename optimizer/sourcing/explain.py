@@ -26,7 +26,7 @@ from models.lp import Terms, reaches
 from models.sourcing import SourcingModel, build_model
 from models.units import PP_PER_SHARE
 from optimizer.sourcing import result as R
-from optimizer.sourcing.labels import Labels
+from optimizer.sourcing.labels import Labels, measure_text
 from optimizer.core.solver import SolveOptions, solve_lp
 
 TOL = 1e-6
@@ -44,7 +44,7 @@ def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOpt
     act = sol.row_activity
     _, cl, cu, rl, ru, _ = lp.arrays()
     cap = model.cap_rows.reset_index(drop=True)
-    cap_pos = lp.row_blocks["china_cap"].positions
+    cap_pos = cap["row"].to_numpy(np.int64)
     needed = required_china_share(model, options)
     plan = res.plan
     hard = model.data.settings.stock_targets == "hard"
@@ -55,7 +55,11 @@ def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOpt
         for k, (scope, year, members) in enumerate(zip(cap["scope"], cap["year"], cap["members"])):
             i = cap_pos[k]
             if year == t and m in members.split(",") and reaches(act[i], ru[i]):
-                causes.append(f"the China cap for {scope} in {t} ({cap.at[k, 'max_china_share']:.1%}) binds")
+                if cap.at[k, "classic"]:
+                    causes.append(f"the China cap for {scope} in {t} ({cap.at[k, 'max_china_share']:.1%}) binds")
+                else:
+                    what = measure_text(cap.at[k, "spec"], cap.at[k, "country"], cap.at[k, "stage"])
+                    causes.append(f"the cap on {what} of {scope} in {t} ({cap.at[k, 'max_china_share']:.1%}) binds")
         full = plan[(plan["material"] == m) & (plan["year"] == t) & (plan["bloc"] != "china")
                     & (plan["utilisation"] >= 1 - 1e-6)]
         if len(full):
@@ -84,10 +88,14 @@ def explain_unmet(model: SourcingModel, sol, res: R.RunResult, options: SolveOpt
         sentences.append("The smallest relaxation of the China caps that serves all demand (the caps "
                          "below taken together, stock timing re-optimised):")
     for _, r in relaxed.iterrows():
-        text = (f"China share for {r['scope']} in {int(r['year'])}: from the {r['target']:.1%} target "
+        what = "China share" if r["classic"] else measure_text(r["spec"], r["country"], r["stage"])
+        what = what[0].upper() + what[1:]
+        text = (f"{what} for {r['scope']} in {int(r['year'])}: from the {r['target']:.1%} target "
                 f"to {r['required_share']:.1%} (+{r['relaxation_pp']:.2f} percentage points).")
         sentences.append(text)
-        diag.append(("explanation", f"china_cap[{r['scope']},{int(r['year'])}]", text))
+        code = (f"china_cap[{r['scope']},{int(r['year'])}]" if r["classic"] else
+                f"country_cap[{r['scope']},{int(r['year'])},{r['spec']},{r['country']},{r['stage']}]")
+        diag.append(("explanation", code, text))
     if needed.attrs.get("still_unmet", 0.0) > TOL:
         text = (f"Even with the China caps lifted, {_fmt_t(needed.attrs['still_unmet'])} of demand stays unmet: "
                 "total capacity (China included) is short of demand.")
@@ -119,9 +127,9 @@ def required_china_share(model: SourcingModel, options: SolveOptions) -> pd.Data
     # supply needed is attributed to the year it is consumed, not bought years ahead
     st = lp.var_blocks["stock"]
     lp.set_costs("stock", 1e-3 * st.index["material"].map(w).to_numpy(dtype=float))
-    cap = lp.row_blocks["china_cap"]
-    relax = lp.add_variables("cap_relax", cap.index, cost=1.0)
-    lp.extend_rows(cap.positions, relax, -1.0)
+    cap = diag.cap_rows
+    relax = lp.add_variables("cap_relax", cap[["scope", "year"]], cost=1.0)
+    lp.extend_rows(cap["row"].to_numpy(np.int64), relax, -1.0)
     sol = solve_lp(lp, replace(options, ranging=False, want_duals=False))
     out = diag.cap_rows.copy().rename(columns={"max_china_share": "target"})
     if sol.x is None:
@@ -137,7 +145,7 @@ def required_china_share(model: SourcingModel, options: SolveOptions) -> pd.Data
     return out
 
 
-ELASTIC_ROWS = ("china_cap", "single_source", "ramp", "capex_budget", "capex_total")
+ELASTIC_ROWS = ("china_cap", "country_cap", "single_source", "ramp", "capex_budget", "capex_total")
 
 
 def explain_infeasible(model: SourcingModel, options: SolveOptions) -> tuple[list[str], pd.DataFrame]:
@@ -194,8 +202,8 @@ def explain_infeasible(model: SourcingModel, options: SolveOptions) -> tuple[lis
         for k in np.flatnonzero(v > TOL):
             what = block.doc or fam
             extra = ""
-            if fam == "china_cap":
-                cr = diag.cap_rows.iloc[k]
+            if fam in ("china_cap", "country_cap"):
+                cr = diag.cap_rows[diag.cap_rows["row"] == block.positions[k]].iloc[0]
                 wd = cr["weighted_demand"]
                 extra = (f" (from {cr['max_china_share']:.1%} to "
                          f"{cr['max_china_share'] + v[k] / wd:.1%} of demand)") if wd > 0 else ""

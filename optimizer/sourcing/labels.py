@@ -57,6 +57,24 @@ KEYS = {"balance": "Mt", "china_cap": "Ct", "single_source": "MSt", "ramp": "MSt
         "buy": "MSt", "stock": "Mt", "unmet": "Mt", "build": "Pt", "make": "Pt", "shortfall": "Mt"}
 
 
+STAGE_WORDS = {"direct": "", "mining": " at the mining stage", "refining": " at the separation/refining stage",
+               "metal": " at the metal/alloy stage", "magnet": " at the magnet-making stage",
+               "look-through": " on the look-through (its largest share at any stage)"}
+
+
+def measure_text(spec: str, country: str, stage: str) -> str:
+    """What a cap measures, in words: "CN's share at the separation/refining stage"."""
+    if spec == "china" and stage == "direct":
+        who = "the China bloc's share"
+    elif spec == "ANY":
+        who = f"{country}'s share (every single country is capped)"
+    elif spec in ("china", "ally", "domestic", "other"):
+        who = f"the {'China' if spec == 'china' else spec} bloc's share"
+    else:
+        who = f"{country}'s share"
+    return who + STAGE_WORDS.get(stage, f" at the {stage} stage")
+
+
 class Labels:
     """Sentences for the codes of one workbook's model."""
 
@@ -81,6 +99,10 @@ class Labels:
             return str(code)
         family, side = m.group("family"), m.group("side")
         keys = [k.strip() for k in (m.group("keys") or "").split(",")] if m.group("keys") else []
+        if family in ("country_cap", "relax_country_cap") and len(keys) == 5:
+            scope, year, spec, country, stage = keys
+            text = f"Cap on {measure_text(spec, country, stage)} of {self._scope(scope)}, {year}"
+            return ("relaxation of the " + text[0].lower() + text[1:]) if family.startswith("relax_") else text
         relax = family.startswith("relax_") or family == "cap_relax"
         base = {"cap_relax": "china_cap"}.get(family, family[len("relax_"):] if family.startswith("relax_") else family)
         template = BOUND_SENTENCES.get((base, side)) if side else None

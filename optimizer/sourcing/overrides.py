@@ -15,6 +15,8 @@ from openpyxl.utils import get_column_letter
 
 from optimizer.sourcing import schema as S
 from optimizer.core.issues import InputError, Issue
+from models import origins as OR
+from models.caps import normal_spec
 from models.data import SourcingData
 from optimizer.core.workbook.reader import did_you_mean
 
@@ -103,7 +105,8 @@ def _apply_setting(settings, changes: dict, o: dict) -> None:
     changes[spec.name] = _check(float(new), spec.kind, spec.minimum, spec.maximum, f"setting '{spec.name}'")
 
 
-def _policy_row(frame: pd.DataFrame, data: SourcingData, year, scope: str, value: float, name: str):
+def _policy_row(frame: pd.DataFrame, data: SourcingData, year, scope: str, value: float, name: str,
+                country: str = "", stage: str = "direct"):
     mats = data.materials
     scopes = {S.AGGREGATE_SCOPE} | set(mats["material"]) | {g for g in mats["group"] if g}
     if scope not in scopes:
@@ -112,10 +115,24 @@ def _policy_row(frame: pd.DataFrame, data: SourcingData, year, scope: str, value
         raise _Bad(f"scope '{scope}' is not ALL, a material id or a group id", "material")
     row = {c: [np.nan] for c in frame.columns}
     row.update(year=[int(year)], scope=[scope], max_china_share=[_check(value, S.FRACTION, None, None, "the cap")])
+    if "country" in frame:
+        row["country"] = [country or ""]
+    if "stage" in frame:
+        row["stage"] = [stage or "direct"]
     if "basis" in frame:
         row["basis"] = [f"scenario {name}"]
     new = pd.DataFrame(row).astype(frame.dtypes.to_dict())
     return pd.concat([frame, new], ignore_index=True) if len(frame) else new
+
+
+CONTENT_THRESHOLD = 0.001     # the October 2025 rule: goods with 0.1 % or more Chinese-origin content
+
+
+def _has_content(data: SourcingData, frame: pd.DataFrame, spec: str, stage: str) -> np.ndarray:
+    """Offers of ``frame`` whose product holds at least 0.1 % from ``spec`` at ``stage``."""
+    tables = OR.origin_shares(data, frame[["material", "source", "year"]])
+    share = OR.share_vector(tables[stage], len(frame), OR.countries_of(spec, OR.country_blocs(data)))
+    return share >= CONTENT_THRESHOLD
 
 
 def _apply_table(data: SourcingData, tables: dict, o: dict, name: str) -> None:
@@ -137,10 +154,23 @@ def _apply_table(data: SourcingData, tables: dict, o: dict, name: str) -> None:
         if k not in filters:
             raise _Bad(f"the {sheet.name} sheet has no '{S.SCENARIOS.column(k).header}' column: leave it blank", k)
         mask &= frame[filters[k]] == v
+    country, stage = o.get("country") or "", o.get("stage") or ""
+    measure = (normal_spec(country), stage or OR.DIRECT)
+    if sheet.name == "Policy":
+        specs = [normal_spec(c) for c in (frame["country"] if "country" in frame else [""] * len(frame))]
+        stages = [s if isinstance(s, str) and s else OR.DIRECT
+                  for s in (frame["stage"] if "stage" in frame else [""] * len(frame))]
+        mask &= pd.Series([(a, b) == measure for a, b in zip(specs, stages)], index=frame.index)
+    elif country or stage:
+        if sheet.name != "Supply" or not (country and stage):
+            raise _Bad("country and stage filter Policy rows, or Supply offers by content: give both, on a "
+                       "Policy or Supply override", "country" if country else "stage")
+        mask &= pd.Series(_has_content(data, frame, measure[0], measure[1]), index=frame.index)
     col = sheet.column(target)
     if not mask.any():
         if sheet.name == "Policy" and o["operation"] == "set" and {"material", "year"} <= set(wanted):
-            tables[attr] = _policy_row(frame, data, wanted["year"], wanted["material"], o["value"], name)
+            tables[attr] = _policy_row(frame, data, wanted["year"], wanted["material"], o["value"], name,
+                                       "" if measure[0] == OR.CHINA else measure[0], measure[1])
             return
         shown = ", ".join(f"{k} {v}" for k, v in wanted.items()) or "no filters"
         raise _Bad(f"this override matches no row of the {sheet.name} sheet ({shown}): check the ids and "
@@ -228,6 +258,9 @@ def apply_scenario(data: SourcingData, name: str) -> SourcingData:
     issues: list[Issue] = []
     for pos in [i for i, s in enumerate(sc["scenario"].tolist()) if s == name]:
         o = {k: sc[k].iloc[pos] for k in ("sheet", "material", "source", "year", "target", "operation", "value")}
+        for k in ("country", "stage"):        # optional columns (workbooks before stages have neither)
+            v = sc[k].iloc[pos] if k in sc else ""
+            o[k] = "" if _blank(v) else str(v).strip()
         o["target"] = str(o["target"]).strip()
         o["value"] = float(o["value"])
         if not _blank(o["year"]):

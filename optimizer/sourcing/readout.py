@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models import conversion as CV
 from models import expressions as E
 from models.lp import at_bound, lookup, reaches
 from models.sourcing import SourcingModel
 from models.units import PP_PER_SHARE, to_millions
 from optimizer.core.solver import OPTIMAL, Solution, SolveOptions
 from optimizer.sourcing import result as R
+from optimizer.sourcing.dependence import cap_shares, dependence_table
 from optimizer.sourcing.labels import Labels
 from optimizer.sourcing.sensitivity import cap_table, demand_marginals
 
@@ -69,12 +71,46 @@ def plan_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
             "capacity": mk["project"].map(inv["capacity"]), "min_volume": 0.0,
         })
         rows["utilisation"] = rows["tonnes"] / rows["capacity"].replace(0, np.nan)
+        plan = pd.concat([plan, rows.assign(channel="project")], ignore_index=True)
+    conv = model.lp.var_blocks["conv"]
+    if conv.size:
+        info = CV.process_info(model.data).set_index("process")
+        procs = CV.processes(model.data).set_index(["process", "year"])
+        cv = _vals(model, "conv", x)
+        cv = cv[cv["value"] > TOL]
+        key = list(zip(cv["process"], cv["year"]))
+        rows = pd.DataFrame({
+            "material": cv["process"].map(info["material"]), "source": cv["process"].map(info["source"]),
+            "source_name": cv["process"].map(lambda q: f"conversion {q}: {info.at[q, 'name']}"),
+            "bloc": cv["process"].map(info["source"]).map(sup["bloc"]), "year": cv["year"],
+            "tonnes": cv["value"], "unit_cost": [procs.at[k, "unit_cost"] for k in key],
+            "capacity": [procs.at[k, "capacity"] for k in key], "min_volume": 0.0, "channel": "conversion"})
+        rows["cost"] = to_millions(rows["tonnes"] * rows["unit_cost"])
+        rows["utilisation"] = rows["tonnes"] / rows["capacity"].replace(0, np.nan)
         plan = pd.concat([plan, rows], ignore_index=True)
+    plan["channel"] = plan["channel"].fillna("purchase") if "channel" in plan else "purchase"
     return plan.sort_values(["material", "year", "bloc", "source"]).reset_index(drop=True)
 
 
-def share_tables(model: SourcingModel, plan: pd.DataFrame):
-    """China share per Policy row vs target, and the bloc mix per material/year."""
+def conversion_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
+    """Per process, year and input: output made, tonnes of each input used and from whom."""
+    use = model.lp.var_blocks["use"]
+    cols = ["process", "year", "output_material", "output_t", "input_material", "source", "input_t"]
+    if not use.size:
+        return pd.DataFrame(columns=cols)
+    info = CV.process_info(model.data).set_index("process")
+    out = _vals(model, "conv", x).rename(columns={"value": "output_t"})
+    u = use.index.assign(input_t=x[use.positions])
+    u = u[u["input_t"] > TOL].rename(columns={"material": "input_material"})
+    t = u.merge(out, on=["process", "year"], how="left")
+    t["output_material"] = t["process"].map(info["material"])
+    return t[cols].sort_values(["process", "year", "input_material", "source"]).reset_index(drop=True)
+
+
+def share_tables(model: SourcingModel, plan: pd.DataFrame, caps: pd.DataFrame | None = None):
+    """China share per China-bloc (direct) Policy row vs target -- the row's own activity over its
+    weighted demand when ``caps`` (:func:`optimizer.sourcing.dependence.cap_shares`) is given --
+    and the bloc mix per material/year."""
     data = model.data
     w = dict(zip(data.materials["material"], data.materials["reference_value"]))
     capped = set(data.materials.loc[data.materials["china_cap_applies"], "material"])
@@ -83,12 +119,17 @@ def share_tables(model: SourcingModel, plan: pd.DataFrame):
     china_plan = plan[plan["bloc"] == "china"]
     rows = []
     cap = model.cap_rows
-    for scope, t, theta, wd, members in zip(cap.get("scope", []), cap.get("year", []),
-                                            cap.get("max_china_share", []), cap.get("weighted_demand", []),
-                                            cap.get("members", [])):
-        mem = members.split(",") if members else []
-        china = china_plan[(china_plan["year"] == t) & china_plan["material"].isin(mem)]["value"].sum()
-        share = china / wd if wd > 0 else np.nan
+    cap = cap[cap["classic"]] if "classic" in cap else cap
+    row_share = dict(zip(caps["row"], caps["share"])) if caps is not None and len(caps) else {}
+    for scope, t, theta, wd, members, r in zip(cap.get("scope", []), cap.get("year", []),
+                                               cap.get("max_china_share", []), cap.get("weighted_demand", []),
+                                               cap.get("members", []), cap.get("row", [None] * len(cap))):
+        if r in row_share:
+            share = row_share[r]
+        else:
+            mem = members.split(",") if members else []
+            china = china_plan[(china_plan["year"] == t) & china_plan["material"].isin(mem)]["value"].sum()
+            share = china / wd if wd > 0 else np.nan
         rows.append((int(t), scope, share, theta))
     have_all = {t for t, s, *_ in rows if s == "ALL"}
     for t in data.years:
@@ -119,7 +160,7 @@ def sensitivity_tables(model: SourcingModel, sol: Solution, shares: pd.DataFrame
     the marginal cost of demand (:func:`optimizer.sourcing.sensitivity.demand_marginals`)."""
     lp, x = model.lp, sol.x
     rc, rg = sol.col_duals, sol.ranging
-    cs = cap_table(model, sol, shares, options, mode)
+    cs = cap_table(model, sol, options, mode)
     buy = lp.var_blocks["buy"]
     o = model.offers
     bp = buy.positions
@@ -154,14 +195,24 @@ def stockpile_table(model: SourcingModel, x: np.ndarray, plan: pd.DataFrame) -> 
     st = _vals(model, "stock", x).rename(columns={"value": "closing"})
     un = _vals(model, "unmet", x).rename(columns={"value": "unmet"})
     t = st.merge(un, on=["material", "year"])
-    bought = plan[~plan["source_name"].astype(str).str.startswith("project ")]
-    made = plan[plan["source_name"].astype(str).str.startswith("project ")]
-    t["purchases"] = lookup(t, bought.groupby(["material", "year"], as_index=False)["tonnes"].sum(),
-                            ["material", "year"], "tonnes")
-    t["project_output"] = lookup(t, made.groupby(["material", "year"], as_index=False)["tonnes"].sum(),
-                                 ["material", "year"], "tonnes") if len(made) else 0.0
+    def by_channel(channel):
+        rows = plan[plan["channel"] == channel]
+        if rows.empty:
+            return 0.0
+        return lookup(t, rows.groupby(["material", "year"], as_index=False)["tonnes"].sum(), ["material", "year"],
+                      "tonnes")
+    t["purchases"] = by_channel("purchase")
+    t["project_output"] = by_channel("project")
+    t["conversion_output"] = by_channel("conversion")
+    use = model.lp.var_blocks["use"]
+    if use.size:
+        u = use.index.assign(t=x[use.positions]).groupby(["material", "year"], as_index=False)["t"].sum()
+        t["used_in_conversion"] = lookup(t, u, ["material", "year"], "t")
+    else:
+        t["used_in_conversion"] = 0.0
     t["demand"] = lookup(t, model.demand, ["material", "year"], "demand")
-    t = t.fillna({"purchases": 0.0, "project_output": 0.0, "demand": 0.0})
+    t = t.fillna({"purchases": 0.0, "project_output": 0.0, "conversion_output": 0.0, "used_in_conversion": 0.0,
+                  "demand": 0.0})
     opening = dict(zip(data.materials["material"], data.materials["opening_stock"]))
     t = t.sort_values(["material", "year"]).reset_index(drop=True)
     t["opening"] = t.groupby("material")["closing"].shift(1)
@@ -179,8 +230,9 @@ def stockpile_table(model: SourcingModel, x: np.ndarray, plan: pd.DataFrame) -> 
     t["shortfall"] = t["shortfall"].fillna(0.0)
     t["shortfall_penalty_m"] = (lookup(t, sh, ["material", "year"], "money_m") if len(sh) else np.nan)
     t["shortfall_penalty_m"] = t["shortfall_penalty_m"].fillna(0.0)
-    return t[["material", "year", "opening", "purchases", "project_output", "demand", "unmet",
-              "closing", "target", "target_days", "cover_days", "shortfall", "shortfall_penalty_m"]]
+    return t[["material", "year", "opening", "purchases", "project_output", "conversion_output",
+              "used_in_conversion", "demand", "unmet", "closing", "target", "target_days", "cover_days",
+              "shortfall", "shortfall_penalty_m"]]
 
 
 def investment_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
@@ -281,7 +333,11 @@ def build_result(model: SourcingModel, sol: Solution, options: SolveOptions | No
     res.objective_parts = objective_parts(model, x)
     res.objective_parts_undiscounted = objective_parts(model, x, undiscounted=True)
     res.plan = plan_table(model, x)
-    res.shares, res.bloc_mix = share_tables(model, res.plan)
+    caps = cap_shares(model, x)
+    res.shares, res.bloc_mix = share_tables(model, res.plan, caps)
+    res.cap_shares = caps[~caps["classic"]].reset_index(drop=True)
+    res.dependence = dependence_table(model, x)
+    res.conversion = conversion_table(model, x)
     res.stockpile = stockpile_table(model, x, res.plan)
     res.investments = investment_table(model, x)
     un = res.stockpile[["material", "year", "demand", "unmet"]]

@@ -39,12 +39,14 @@ from optimizer.core.workbook import layout as L
 from optimizer.core.workbook.writer import (BOLD, GOOD_FILL, MONEY, NOTE_FONT, ORANGE_FILL, PRICE, SECONDS, SHARE, SUBTITLE_FONT, TONNES, WARN_FILL, YEAR, save_atomic)
 from optimizer.sourcing import result as R
 from optimizer.sourcing import views
+from optimizer.sourcing.report_dependence import conversion_sheet, country_tts_sheet, dependence_sheet
 from optimizer.sourcing.report_sheets import (DUALS_NOTE, charts_sheet, diagnostics_sheet, investments_sheet, share_cols,
                                               share_fill, sensitivity_sheet, shares_sheet, stockpile_sheet)
 from optimizer.sourcing.report_tts import add_tts_sheets
 from optimizer.sourcing.views import BLOC_ORDER
 
-SHEETS = ("Summary", "Plan", "Shares", "Sensitivity", "Investments", "Stockpile", "Diagnostics", "Charts")
+SHEETS = ("Summary", "Plan", "Shares", "Dependence", "Sensitivity", "Investments", "Conversion", "Stockpile",
+          "Diagnostics", "Charts")
 
 
 STATUS_OK_FILL = GOOD_FILL       # proven optimal, all demand met
@@ -266,11 +268,15 @@ def build_result_workbook(result: R.RunResult) -> Workbook:
     _summary(sheets["Summary"], result, names)
     _plan_sheet(sheets["Plan"], result, names)
     areas = shares_sheet(sheets["Shares"], result, names)
+    dependence_sheet(sheets["Dependence"], result, names)
     sensitivity_sheet(sheets["Sensitivity"], result, names)
     investments_sheet(sheets["Investments"], result, names)
+    conversion_sheet(sheets["Conversion"], result, names)
     stockpile_sheet(sheets["Stockpile"], result, names)
     diagnostics_sheet(sheets["Diagnostics"], result, names)
     charts_sheet(sheets["Charts"], result, sheets["Shares"], areas)
+    if len(result.country_tts):
+        country_tts_sheet(wb.create_sheet("CountryTTS"), result, names)
     if len(result.time_to_survive) or len(result.exposure):
         add_tts_sheets(wb, result.time_to_survive if len(result.time_to_survive) else None,
                        result.exposure if len(result.exposure) else None,

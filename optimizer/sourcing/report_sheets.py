@@ -14,6 +14,7 @@ from optimizer.core.workbook import layout as L
 from optimizer.core.workbook.layout import WRAP_TOP
 from optimizer.core.workbook.writer import (GOOD_FILL, ITALIC, MONEY, NOTE_FONT, PP, PRICE, SHARE, SUBTITLE_FONT, TONNES, WARN_FILL, WHOLE, YEAR)
 from optimizer.sourcing import result as R
+from optimizer.sourcing.labels import measure_text
 from optimizer.sourcing import views
 from optimizer.sourcing.views import BLOC_ORDER
 
@@ -144,9 +145,15 @@ def _sensitivity_tables(ws, result: R.RunResult, names: L.TableNames, r: int) ->
     else:
         caps = views.sorted_shares(caps)
         caps = caps.assign(rhs_share_high=caps["rhs_share_high"].where(caps["rhs_share_high"] < 1e12))
+        other = "family" in caps and (caps["family"] != "china_cap").any()
+        if other:
+            caps["measure"] = [measure_text(s, c, st) if f != "china_cap" else "the China bloc's share"
+                               for f, s, c, st in zip(caps["family"], caps["spec"], caps["country"], caps["stage"])]
         area = L.table(ws, r, 1, caps, [
-            L.Col("year", "year", YEAR), L.Col("scope", "scope"), L.Col("target", "target", SHARE),
-            L.Col("china_share", "China share", SHARE), L.Col("binding", "binds"),
+            L.Col("year", "year", YEAR), L.Col("scope", "scope")] +
+            ([L.Col("measure", "what is capped", None, 34)] if other else []) + [
+            L.Col("target", "target", SHARE),
+            L.Col("china_share", "share" if other else "China share", SHARE), L.Col("binding", "binds"),
             L.Col("cost_per_pp_tighter", f"cost of 1 pp tighter ({cur} M)", MONEY),
             L.Col("rhs_share_low", "that cost holds down to the target", SHARE),
             L.Col("tightening_free_pp", "points of tightening at no cost (pp)", PP),

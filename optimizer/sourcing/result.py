@@ -65,6 +65,13 @@ class RunResult:
     diagnostics: kind, item, detail   (kind in: binding, missed target, warning, explanation,
         check; item is a sentence with its code in the naming grammar).
     explanation: plain-language sentences explaining unmet demand / infeasibility.
+    dependence: year, scope, measure, country, share, value, weighted_demand -- every country's
+        share on every measure (optimizer.sourcing.dependence.dependence_table).
+    cap_shares: the caps on other measures than the China bloc's direct share (models.caps:
+        scope, year, spec, country, stage, max_china_share = the target, share, row, ...).
+    conversion: process, year, output_material, output_t, input_material, source, input_t.
+    country_tts: time-to-survive if a country stops, directly or at the refining stage
+        (optimizer.sourcing.tts.country_time_to_survive).
     time_to_survive: source, material, year, demand, capacity, alt_capacity, start_stock,
         tts_weeks, ttr_weeks, critical, lost_t, impact -- weeks demand is met if the source
         stops at the start of the year, from the plan's stock and the other sources'
@@ -94,6 +101,10 @@ class RunResult:
     diagnostics: pd.DataFrame = field(default_factory=pd.DataFrame)
     time_to_survive: pd.DataFrame = field(default_factory=pd.DataFrame)
     exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dependence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    country_tts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cap_shares: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conversion: pd.DataFrame = field(default_factory=pd.DataFrame)
     explanation: list[str] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
     currency: str = "USD"

@@ -24,7 +24,7 @@ from optimizer.sourcing import result as R
 from optimizer.sourcing.explain import explain_infeasible, explain_unmet
 from optimizer.sourcing.readout import build_result
 from optimizer.sourcing.report import write_result_workbook
-from optimizer.sourcing.tts import exposure_ranking, time_to_survive
+from optimizer.sourcing.tts import country_time_to_survive, exposure_ranking, time_to_survive
 from optimizer.sourcing.validate import load_and_validate
 
 
@@ -78,7 +78,7 @@ def plan_time_to_survive(data: SourcingData, stockpile):
     time to recover is taken as the whole year)."""
     stock = stockpile[["material", "year", "closing"]].rename(columns={"closing": "value"})
     tts = time_to_survive(data, stock)
-    return tts, exposure_ranking(tts)
+    return tts, exposure_ranking(tts), country_time_to_survive(data, stock)
 
 
 def solve_data(data: SourcingData, opts: RunOptions | None = None,
@@ -105,7 +105,7 @@ def solve_data(data: SourcingData, opts: RunOptions | None = None,
     elif sol.has_solution:
         res.explanation = explain_unmet(model, sol, res, options)
     if sol.has_solution and len(res.stockpile):
-        res.time_to_survive, res.exposure = plan_time_to_survive(data, res.stockpile)
+        res.time_to_survive, res.exposure, res.country_tts = plan_time_to_survive(data, res.stockpile)
     timings["analyse"] = time.perf_counter() - t0
     res.manifest = {
         "tool_version": tool_version(),

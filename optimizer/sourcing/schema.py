@@ -21,6 +21,12 @@ from optimizer.core.solver import BACKEND_NAMES, SOLVER_NAMES
 from optimizer.core.workbook.columns import (BASIS, BOOL, CHOICE, FRACTION, ID, NUMBER, REFERENCES, SETTINGS, TEXT, YEAR, Column, Setting, Sheet)
 
 BLOCS = ("china", "ally", "domestic", "other")
+# processing stages behind a product, upstream first (models.origins); a Policy row measures one
+# of them, the seller's country ("direct", the default) or the look-through (the largest share a
+# country holds at any stage of the product)
+STAGES = ("mining", "refining", "metal", "magnet")
+MEASURES = ("direct",) + STAGES + ("look-through",)
+ANY_COUNTRY = "ANY"
 BACKENDS = BACKEND_NAMES
 SOLVERS = SOLVER_NAMES
 SCENARIO_OPERATIONS = ("set", "multiply", "add")
@@ -84,6 +90,11 @@ MATERIALS = Sheet(
                default=None, minimum=0.0, number_format="#,##0.00",
                doc="Cost per kg and year of stock below the target (blank = the Settings value, or "
                    "1.5 x this material's highest unit cost)."),
+        Column("stages", "processing stages", TEXT, required=False, default="",
+               doc="The stages behind one kg of this material, from: mining, refining (separation or "
+                   "refining), metal (metal or alloy), magnet (magnet making), comma-separated, e.g. "
+                   "'mining, refining' for an oxide. Blank = all four. A stage cap counts only the "
+                   "materials that have that stage.", width=26),
         BASIS,
     ),
     key=("material",), min_rows=1,
@@ -101,6 +112,10 @@ SUPPLIERS = Sheet(
         Column("risk", "risk score (0-1)", FRACTION, doc="0 = no disruption risk, 1 = highest.",
                number_format="0.00"),
         Column("rationale", "risk rationale", TEXT, required=False, default="", width=60),
+        Column("country_id", "country id", ID, required=False, default="",
+               doc="Short id of the country the supplier sells from (e.g. CN, JP, MY, KR), used by "
+                   "country caps and the dependence report. Blank = the source id. Suppliers in one "
+                   "country must share its bloc."),
         BASIS,
     ),
     key=("source",), min_rows=1,
@@ -146,13 +161,75 @@ POLICY = Sheet(
         Column("year", "year", YEAR, number_format="0", width=8),
         Column("scope", "scope (ALL, group or material id)", ID, canonical=(AGGREGATE_SCOPE,),
                doc="ALL = every material with the cap; a group id; or one material id."),
-        Column("max_china_share", "max China share", FRACTION,
-               doc="Cap on China-bloc purchases as a share of demand (value-weighted for ALL/groups).",
-               number_format="0.0%"),
+        Column("max_china_share", "max share", FRACTION, aliases=("max China share",),
+               doc="Cap on the share of demand (value-weighted for ALL/groups) that comes from the country "
+                   "or bloc in the 'country' column (blank = the China bloc), measured at the stage in "
+                   "the 'stage' column.", number_format="0.0%"),
+        Column("country", "country (blank = China bloc)", ID, required=False, default="",
+               doc="Whose share is capped: blank or china = the China bloc (as before); a bloc (ally, "
+                   "domestic, other); a country id from Suppliers or Origins (e.g. CN); ANY = every single "
+                   "country (one cap per country)."),
+        Column("stage", "stage", CHOICE, choices=MEASURES, required=False, default="direct",
+               doc="direct = the seller's country (default); mining, refining, metal or magnet = where that "
+                   "stage of the product happened (Origins sheet); look-through = the largest share the "
+                   "country holds at any stage of the product."),
         BASIS,
     ),
-    key=("year", "scope"),
-    doc="The China-share glide path. Years without a row are uncapped.",
+    key=("year", "scope", "country", "stage"),
+    doc="The dependence glide path: the China-bloc share of direct purchases by default, or any country, "
+        "bloc or every single country, at any processing stage. Years without a row are uncapped.",
+)
+
+ORIGINS = Sheet(
+    "Origins",
+    (
+        Column("material", "material id", ID),
+        Column("source", "source id", ID),
+        Column("year", "year", YEAR, required=False, default=None, number_format="0", width=8,
+               doc="Blank = every year."),
+        Column("stage", "stage", CHOICE, choices=STAGES),
+        Column("country", "country id", ID, doc="Where that stage of the product happened."),
+        Column("share", "share of the product", FRACTION, number_format="0.0%",
+               doc="Shares of one material, source, year and stage sum to 100 %."),
+        BASIS,
+    ),
+    key=("material", "source", "year", "stage", "country"), required=False,
+    doc="Where each upstream stage of what a supplier sells happened, as shares by country. A stage "
+        "without rows is taken to happen in the supplier's own country.",
+)
+
+CONVERSION = Sheet(
+    "Conversion",
+    (
+        Column("process", "process id", ID),
+        Column("name", "name", TEXT, width=36),
+        Column("material", "output material id", ID),
+        Column("source", "source id", ID, doc="Supplier the output is booked to (usually domestic, KR)."),
+        Column("stages", "stages it performs", TEXT, doc="e.g. 'metal, magnet' for a magnet plant fed oxide; "
+               "the output's other stages come from its inputs.", width=20),
+        Column("year", "year", YEAR, required=False, default=None, number_format="0", width=8,
+               doc="Blank = every planning year; a row with a year sets that year (capacity 0 = not running)."),
+        Column("capacity", "capacity (t output/yr)", NUMBER, minimum=0.0, number_format="#,##0.0"),
+        Column("unit_cost", "conversion cost (currency/kg output)", NUMBER, minimum=0.0,
+               number_format="#,##0.00", doc="Cost of converting, on top of the inputs bought."),
+        BASIS,
+    ),
+    key=("process", "year"), required=False,
+    doc="Domestic conversion: output made from purchased inputs (ConversionInputs), which it consumes "
+        "and whose origins it inherits.",
+)
+
+CONVERSION_INPUTS = Sheet(
+    "ConversionInputs",
+    (
+        Column("process", "process id", ID),
+        Column("material", "input material id", ID),
+        Column("input_per_t", "input per t of output (t)", NUMBER, minimum=0.0, number_format="0.000",
+               doc="Tonnes of the input used per tonne of output (1 / yield)."),
+        BASIS,
+    ),
+    key=("process", "material"), required=False,
+    doc="The inputs of each Conversion process, in tonnes per tonne of output.",
 )
 
 STOCKPILE = Sheet(
@@ -216,6 +293,12 @@ SCENARIOS = Sheet(
         Column("operation", "operation", CHOICE, choices=SCENARIO_OPERATIONS),
         Column("value", "value", NUMBER, number_format="General"),
         Column("note", "note", TEXT, required=False, default="", width=50),
+        Column("country", "country", ID, required=False, default="",
+               doc="Policy: the measure's country (as on Policy; blank = China bloc). Supply: only offers "
+                   "with content from this country at the stage below (at least 0.1 %)."),
+        Column("stage", "stage", CHOICE, choices=MEASURES, required=False, default="",
+               doc="Policy: the measure's stage (blank = direct). Supply: the stage whose origin the "
+                   "country filter looks at."),
     ),
     key=(), required=False,
     doc="Named overrides. Rows with the same scenario name are applied together, in order.",
@@ -223,6 +306,6 @@ SCENARIOS = Sheet(
 
 DATA_SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MATERIALS, SUPPLIERS, SUPPLY, DEMAND, POLICY, STOCKPILE, INVESTMENTS, BUDGET,
-    SCENARIOS, REFERENCES,
+    SCENARIOS, ORIGINS, CONVERSION, CONVERSION_INPUTS, REFERENCES,
 )
 SHEET_BY_NAME = {s.name: s for s in DATA_SHEETS}

@@ -227,7 +227,7 @@ def dual_ranges(lp: LinearProgram, sol: Solution, rows: np.ndarray) -> list[RowR
     return out
 
 
-def cap_table(model: SourcingModel, sol: Solution, shares: pd.DataFrame, options: SolveOptions,
+def cap_table(model: SourcingModel, sol: Solution, options: SolveOptions,
               mode: str = "auto") -> pd.DataFrame:
     """The China caps: share against target, the cost of one point tighter and the saving of one
     point looser (currency M, >= 0), the range of the target over which each holds, and how many
@@ -236,11 +236,13 @@ def cap_table(model: SourcingModel, sol: Solution, shares: pd.DataFrame, options
     re-solves up to :data:`EXACT_MAX_COLUMNS` columns."""
     lp = model.lp
     cap = model.cap_rows.reset_index(drop=True)
-    pos = lp.row_blocks["china_cap"].positions
-    cs = cap[["year", "scope", "max_china_share"]].rename(columns={"max_china_share": "target"})
-    cs = cs.merge(shares[["year", "scope", "china_share"]], on=["year", "scope"], how="left")
+    pos = cap["row"].to_numpy(np.int64) if len(cap) else np.zeros(0, np.int64)
+    cs = cap[["year", "scope", "max_china_share", "family", "spec", "country", "stage", "row"]].rename(
+        columns={"max_china_share": "target"})
     wd = cap["weighted_demand"].to_numpy(dtype=float)
     rhs = cap["max_china_share"].to_numpy(dtype=float) * wd
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cs["china_share"] = np.where(wd > 0, sol.row_activity[pos] / wd, np.nan) if len(pos) else []
     cs["binding"] = at_bound(sol.row_activity[pos], rhs) if len(pos) else []
     if not len(pos):
         ranges = []
@@ -279,13 +281,12 @@ def demand_marginals(model: SourcingModel, sol: Solution) -> pd.DataFrame:
     key = {(m, int(t)): k for k, (m, t) in enumerate(zip(dem["material"], dem["year"]))}
     w = dict(zip(data.materials["material"], data.materials["reference_value"]))
     cap = model.cap_rows.reset_index(drop=True)
-    cpos = lp.row_blocks["china_cap"].positions
-    for r, (members, t, theta) in enumerate(zip(cap.get("members", []), cap.get("year", []),
-                                                cap.get("max_china_share", []))):
+    for row, members, t, theta in zip(cap.get("row", []), cap.get("members", []), cap.get("year", []),
+                                      cap.get("max_china_share", [])):
         for m in (members.split(",") if members else []):
             k = key.get((m, int(t)))
             if k is not None:
-                total[k] += duals[cpos[r]] * theta * w[m]
+                total[k] += duals[int(row)] * theta * w[m]
     ss = lp.row_blocks["single_source"]
     sigma = data.settings.max_single_source_share
     if ss.size and sigma is not None:

@@ -33,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models import origins as OR
+
 WEEKS = 52.0
 
 
@@ -108,3 +110,44 @@ def exposure_ranking(tts: pd.DataFrame) -> pd.DataFrame:
     g = g.sort_values(["impact", "min_tts_weeks"], ascending=[False, True]).reset_index(drop=True)
     g.insert(0, "rank", np.arange(1, len(g) + 1))
     return g
+
+
+def country_time_to_survive(data, stock: pd.DataFrame | None = None,
+                            measures: tuple[str, ...] = ("direct", "refining")) -> pd.DataFrame:
+    """Time-to-survive if a *country* stops at one stage: every offer loses the share of its
+    product that passed through that country at that stage (:mod:`models.origins`), e.g. CN at
+    refining stops Chinese oxide and the Chinese-separated share of Japanese magnets alike.
+
+    One row per (country, measure, material, year) where the country holds capacity: demand,
+    capacity lost, the capacity left, start stock, tts_weeks (the closed form above, with
+    a = the capacity left / 52).
+    """
+    sup = data.supply[data.supply["year"].isin(set(data.years))].reset_index(drop=True)
+    if sup.empty:
+        return pd.DataFrame(columns=["country", "measure", "material", "year", "demand", "lost_capacity",
+                                     "capacity_left", "start_stock", "tts_weeks"])
+    tables = OR.origin_shares(data, sup[["material", "source", "year"]])
+    total = sup.groupby(["material", "year"])["capacity"].sum()
+    dem = data.demand.set_index(["material", "year"])["demand"]
+    st = start_stock(data, stock).set_index(["material", "year"])["start_stock"]
+    frames = []
+    for measure in measures:
+        t = tables[measure]
+        lost = t.assign(material=sup["material"].to_numpy()[t["key"]], year=sup["year"].to_numpy()[t["key"]],
+                        lost=t["share"].to_numpy() * sup["capacity"].to_numpy()[t["key"]])
+        lost = lost.groupby(["country", "material", "year"], as_index=False)["lost"].sum()
+        lost = lost[lost["lost"] > 1e-9]
+        lost["measure"] = measure
+        frames.append(lost)
+    out = pd.concat(frames, ignore_index=True).rename(columns={"lost": "lost_capacity"})
+    keys = list(zip(out["material"], out["year"]))
+    out["demand"] = [float(dem.get(k, 0.0)) for k in keys]
+    out["capacity_left"] = np.maximum(0.0, np.array([float(total.get(k, 0.0)) for k in keys]) - out["lost_capacity"])
+    out["start_stock"] = [max(0.0, float(st.get(k, 0.0))) for k in keys]
+    gap = (out["demand"] - out["capacity_left"]).to_numpy() / WEEKS
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["tts_weeks"] = np.where(gap <= 0, WEEKS, np.minimum(WEEKS, out["start_stock"].to_numpy()
+                                                                / np.where(gap > 0, gap, 1.0)))
+    cols = ["country", "measure", "material", "year", "demand", "lost_capacity", "capacity_left", "start_stock",
+            "tts_weeks"]
+    return out[cols].sort_values(["tts_weeks", "country", "measure", "material", "year"]).reset_index(drop=True)

@@ -19,10 +19,12 @@ from optimizer.core.workbook.cells import Table, check_refs, convert_sheet, fina
 from optimizer.core.workbook.reader import RawSheet, RawWorkbook, did_you_mean, read_workbook
 from optimizer.sourcing import overrides as SC
 from optimizer.sourcing import schema as S
+from optimizer.sourcing.validate_origins import check_origins
 
 TABLES = {"Materials": "materials", "Suppliers": "suppliers", "Supply": "supply", "Demand": "demand",
           "Policy": "policy", "Stockpile": "stockpile", "Investments": "investments", "Budget": "budget",
-          "Scenarios": "scenarios"}
+          "Scenarios": "scenarios", "Origins": "origins", "Conversion": "conversion",
+          "ConversionInputs": "conversion_inputs"}
 MAX_HORIZON = 60
 
 
@@ -167,6 +169,7 @@ def load_and_validate(path, scenario: str | None = None) -> SourcingData:
     t = {name: convert_sheet(S.SHEET_BY_NAME[name], raw.sheets.get(name), issues) for name in TABLES}
     values, cells, given = parse_settings(raw.sheets.get("Settings"), issues)
     check_ids(t, issues)
+    check_origins(t, issues)
     if "Sources" in raw.sheets:
         check_refs(t, convert_sheet(S.REFERENCES, raw.sheets["Sources"], issues), issues)
     settings = None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from models.sourcing import PENALTY_PARTS, SPENDING_PARTS, WEIGHT_PARTS
+from models.sourcing import OPTIONAL_PARTS, PENALTY_PARTS, SPENDING_PARTS, WEIGHT_PARTS
 from optimizer.core import values as V
 from optimizer.core.solver import (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SOLVER_ERROR, SOLVER_MISSING, TIME_LIMIT_FEASIBLE, TIME_LIMIT_NO_SOLUTION, UNBOUNDED)
 from optimizer.sourcing.result import UNCAPPED, RunResult
@@ -300,11 +300,40 @@ def headline(res: RunResult) -> Headline:
     if not parts:
         return h
     # a result without undiscounted parts (an older result) shows blanks, never zeros
+    shown = [p for p in SPENDING_PARTS if p not in OPTIONAL_PARTS or parts.get(p) or undisc.get(p)]
     h.money = pd.DataFrame([{"part": p, "discounted_m": parts.get(p, 0.0),
                              "undiscounted_m": undisc.get(p, 0.0) if undisc else None}
-                            for p in SPENDING_PARTS])
+                            for p in shown])
     h.money_total_m = float(h.money["discounted_m"].sum())
     h.money_total_undiscounted_m = float(h.money["undiscounted_m"].sum()) if undisc else None
     h.penalties = pd.DataFrame([{"part": p, "value_m": parts.get(p, 0.0)} for p in PENALTY_PARTS])
     h.weights = pd.DataFrame([{"part": p, "value_m": parts.get(p, 0.0)} for p in WEIGHT_PARTS])
     return h
+
+
+# --------------------------------------------------------------------------- dependence
+MEASURE_HEADERS = {"direct": "direct (seller)", "mining": "mining", "refining": "separation / refining",
+                   "metal": "metal / alloy", "magnet": "magnet making", "look-through": "look-through"}
+
+
+def china_by_measure(dep: pd.DataFrame, country: str = "CN", scope: str = "ALL") -> pd.DataFrame:
+    """year x measure table of one country's share of one scope."""
+    d = dep[(dep["country"] == country) & (dep["scope"] == scope)]
+    if d.empty:
+        return pd.DataFrame()
+    t = d.pivot_table(index="year", columns="measure", values="share", aggfunc="sum").reset_index()
+    cols = ["year"] + [m for m in MEASURE_HEADERS if m in t.columns]
+    return t[cols].fillna(0.0)
+
+
+def largest_by_year(dep: pd.DataFrame, scope: str = "ALL") -> pd.DataFrame:
+    rows = []
+    for year in sorted(dep["year"].unique()):
+        row = {"year": int(year)}
+        for m in ("direct", "look-through"):
+            d = dep[(dep["year"] == year) & (dep["scope"] == scope) & (dep["measure"] == m)]
+            if len(d):
+                top = d.sort_values("share", ascending=False).iloc[0]
+                row[f"{m}_country"], row[f"{m}_share"] = top["country"], float(top["share"])
+        rows.append(row)
+    return pd.DataFrame(rows)

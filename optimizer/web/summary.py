@@ -98,8 +98,27 @@ def summarize(res: RunResult) -> dict:
         "china_share": shares, "glide_path": glide_path(res),
         "unmet": unmet_rows, "explanation": [str(s) for s in res.explanation],
         "mix": bloc_mix(res), "suppliers": top_suppliers(res), "weak_points": weak_points(res),
-        "headline": headline(res),
+        "headline": headline(res), "dependence": dependence_rows(res),
     }
+
+
+def dependence_rows(res: RunResult) -> list[dict]:
+    """Per year: China's share of ALL direct and on the look-through, and the largest single country
+    on each (:func:`optimizer.sourcing.views.china_by_measure`)."""
+    dep = res.dependence
+    if dep is None or dep.empty:
+        return []
+    china = views.china_by_measure(dep)
+    big = views.largest_by_year(dep).set_index("year")
+    out = []
+    for _, r in china.iterrows():
+        y = int(r["year"])
+        b = big.loc[y] if y in big.index else {}
+        out.append({"year": y, "china_direct": _num(r.get("direct")), "china_look_through": _num(r.get("look-through")),
+                    "largest_direct": {"country": str(b.get("direct_country", "")), "share": _num(b.get("direct_share"))},
+                    "largest_look_through": {"country": str(b.get("look-through_country", "")),
+                                             "share": _num(b.get("look-through_share"))}})
+    return out
 
 
 def pool_summary(res) -> dict:

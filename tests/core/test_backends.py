@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_fixtures import one_year, random_data, two_years_stock
+from model_fixtures import converting, one_year, random_data, two_years_stock
 from models.lp import LinearProgram, Terms
 from optimizer.core.solver import (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SOLVER_MISSING, TIME_LIMIT_FEASIBLE, TIME_LIMIT_NO_SOLUTION, UNBOUNDED)
 from optimizer.sourcing.run import RunOptions, solve_data
@@ -61,6 +61,7 @@ FIXTURES = {
     "unmet": lambda: one_year(cap=0.0, jp_cap=50.0),
     "random0": lambda: random_data(0),
     "random3": lambda: random_data(3, n_mat=4, n_src=5),
+    "converting": converting,
 }
 
 

@@ -1,6 +1,8 @@
 """Small SourcingData objects built in code (no workbook) for model tests."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -92,3 +94,26 @@ def random_data(seed: int, n_mat=3, n_src=4, years=(2025, 2026, 2027), with_proj
         inv = [("P1", "project one", "M0", "S2" if n_src > 2 else "S1", 40.0, 5.0, 20.0, years[1], 1)]
         bud = [(years[0], 3.0)]
     return make_data(mats, sups, supply, demand, policy, stock, inv, bud, risk_weight=0.1, discount_rate=0.05)
+
+
+def converting():
+    """M (value 10; all four stages) is made in Korea from oxide X (value 4; mining, refining) at
+    0.5 t X per t; X from CN (5/kg) or AU (8/kg, separated in MY); M also from CN (20/kg).  Caps:
+    China bloc direct 60 % of ALL, CN at refining 40 % of M, any single country 50 % of ALL on the
+    look-through.  One year, no discounting."""
+    d = make_data(materials=[("M", 10.0, 0.0, 0.0), ("X", 4.0, 0.0, 0.0)],
+                  suppliers=[("CN", "china", 0.0), ("AU", "ally", 0.0), ("KR", "domestic", 0.0)],
+                  supply=[("X", "CN", 2030, 100.0, 5.0, np.nan, np.nan), ("X", "AU", 2030, 100.0, 8.0, np.nan, np.nan),
+                          ("M", "CN", 2030, 50.0, 20.0, np.nan, np.nan)],
+                  demand=[("M", 2030, 100.0), ("X", 2030, 10.0)])
+    return replace(
+        d, materials=d.materials.assign(stages=["", "mining, refining"]),
+        origins=pd.DataFrame([("X", "AU", np.nan, "refining", "MY", 1.0)],
+                             columns=["material", "source", "year", "stage", "country", "share"]),
+        conversion=pd.DataFrame([("KRM", "magnet line", "M", "KR", "metal, magnet", np.nan, 200.0, 2.0)],
+                                columns=["process", "name", "material", "source", "stages", "year", "capacity",
+                                         "unit_cost"]),
+        conversion_inputs=pd.DataFrame([("KRM", "X", 0.5)], columns=["process", "material", "input_per_t"]),
+        policy=pd.DataFrame([(2030, "ALL", 0.6, "", "direct"), (2030, "M", 0.4, "CN", "refining"),
+                             (2030, "ALL", 0.5, "ANY", "look-through")],
+                            columns=["year", "scope", "max_china_share", "country", "stage"]))

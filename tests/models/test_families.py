@@ -14,9 +14,10 @@ Fixture (all numbers chosen so every entry can be checked by hand):
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from model_fixtures import make_data
+from model_fixtures import converting, make_data
 from models import expressions as E
 from models.sourcing import build_model
 
@@ -151,12 +152,75 @@ def test_add_capex_budget(lp):
     same(rows(lp, "capex_total"), {"capex_total[total]": ({"build[P,2030]": 3.0}, -INF, 5.0)})
 
 
+# --------------------------------------------------------------------------- conversion, country caps
+@pytest.fixture(scope="module")
+def clp():
+    return build_model(converting()).lp
+
+
+def test_add_conversion_variables(clp):
+    same(columns(clp, "conv"), {"conv[KRM,2030]": (0.0, 200.0, 2.0)})
+    same(columns(clp, "use"), {"use[KRM,X,AU,2030]": (0.0, INF, 0.0), "use[KRM,X,CN,2030]": (0.0, INF, 0.0)})
+    pos, coef = clp.part_vectors()["conversion"]
+    assert coef == pytest.approx([2.0])
+
+
+def test_add_conversion_recipe_and_use_limit(clp):
+    same(rows(clp, "recipe"), {"recipe[KRM,X,2030]": ({"use[KRM,X,AU,2030]": 1, "use[KRM,X,CN,2030]": 1,
+                                                      "conv[KRM,2030]": -0.5}, 0.0, 0.0)})
+    same(rows(clp, "use_limit"), {
+        "use_limit[X,AU,2030]": ({"use[KRM,X,AU,2030]": 1, "buy[X,AU,2030]": -1}, -INF, 0.0),
+        "use_limit[X,CN,2030]": ({"use[KRM,X,CN,2030]": 1, "buy[X,CN,2030]": -1}, -INF, 0.0)})
+
+
+def test_balance_takes_conversion_output_and_input(clp):
+    bal = rows(clp, "balance")
+    assert bal["balance[M,2030]"][0] == pytest.approx({"buy[M,CN,2030]": 1, "conv[KRM,2030]": 1, "unmet[M,2030]": 1,
+                                                       "stock[M,2030]": -1})
+    assert bal["balance[X,2030]"][0] == pytest.approx({"buy[X,AU,2030]": 1, "buy[X,CN,2030]": 1, "unmet[X,2030]": 1,
+                                                       "stock[X,2030]": -1, "use[KRM,X,AU,2030]": -1,
+                                                       "use[KRM,X,CN,2030]": -1})
+
+
+def test_add_share_caps(clp):
+    # China bloc, direct: Korean-made M is not Chinese; oxide converted counts in M, not in X
+    same(rows(clp, "china_cap"), {"china_cap[ALL,2030]": (
+        {"buy[M,CN,2030]": 10.0, "buy[X,CN,2030]": 4.0, "use[KRM,X,CN,2030]": -4.0}, -INF, 0.6 * 1040)})
+    caps = rows(clp, "country_cap")
+    # CN at refining on M: Chinese M (10), and Chinese oxide through the line: 10 x 1 / 0.5 = 20 per t used
+    assert caps["country_cap[M,2030,CN,CN,refining]"] == (
+        pytest.approx({"buy[M,CN,2030]": 10.0, "use[KRM,X,CN,2030]": 20.0}), -INF, pytest.approx(400.0))
+    # any single country on the look-through: one row per country holding a share, z for the line
+    look = {k: v for k, v in caps.items() if "look-through" in k}
+    assert set(look) == {f"country_cap[ALL,2030,ANY,{c},look-through]" for c in ("AU", "CN", "KR", "MY")}
+    # rows in order: CN at refining (0), then AU, CN, KR, MY (1-4); each with its own z column
+    assert look["country_cap[ALL,2030,ANY,MY,look-through]"] == (pytest.approx(
+        {"buy[X,AU,2030]": 4.0, "use[KRM,X,AU,2030]": -4.0, "lt_share[country_cap,4,KRM,2030]": 10.0}),
+        -INF, pytest.approx(520.0))
+    assert look["country_cap[ALL,2030,ANY,KR,look-through]"][0] == pytest.approx({"lt_share[country_cap,3,KRM,2030]": 10.0})
+
+
+def test_look_through_links(clp):
+    same(columns(clp, "lt_share"), {f"lt_share[country_cap,{k},KRM,2030]": (0.0, INF, 0.0) for k in (1, 2, 3, 4)})
+    links = rows(clp, "lt_link")          # links in order AU, CN, KR, MY; one row per stage of M
+    assert len(links) == 4 * 4
+    z = "lt_share[country_cap,4,KRM,2030]"          # MY: its share is the oxide separated in MY
+    assert links["lt_link[3,refining]"] == (pytest.approx({z: 1.0, "use[KRM,X,AU,2030]": -2.0}), 0.0, INF)
+    assert links["lt_link[3,mining]"] == (pytest.approx({z: 1.0}), 0.0, INF)        # AU mined it
+    cn = "lt_share[country_cap,2,KRM,2030]"         # CN: mined and separated the Chinese oxide
+    assert links["lt_link[1,mining]"] == (pytest.approx({cn: 1.0, "use[KRM,X,CN,2030]": -2.0}), 0.0, INF)
+    kr = "lt_share[country_cap,3,KRM,2030]"          # KR: the stages the line performs itself
+    assert links["lt_link[2,magnet]"] == (pytest.approx({kr: 1.0, "conv[KRM,2030]": -1.0}), 0.0, INF)
+    assert links["lt_link[2,refining]"] == (pytest.approx({kr: 1.0}), 0.0, INF)
+
+
 def test_every_family_is_covered(lp):
     """A new family gets its golden test here (this list is the model's, not a copy)."""
-    tested = {"buy", "stock", "unmet", "build", "make", "shortfall"}
+    tested = {"buy", "stock", "unmet", "build", "make", "shortfall", "conv", "use", "lt_share"}
     assert set(lp.var_blocks) == tested
-    assert set(lp.row_blocks) == {"balance", "china_cap", "single_source", "ramp", "stock_target", "build_once",
-                                  "project_output", "capex_budget", "capex_total"}
+    assert set(lp.row_blocks) == {"balance", "china_cap", "country_cap", "single_source", "ramp", "stock_target",
+                                  "build_once", "project_output", "capex_budget", "capex_total", "recipe",
+                                  "use_limit", "lt_link"}
 
 
 def test_cost_parts_add_up_to_the_objective(lp):
@@ -166,7 +230,7 @@ def test_cost_parts_add_up_to_the_objective(lp):
     assert sum(lp.part_values(x).values()) == pytest.approx(float(cost @ x))
     model = build_model(fixture())
     assert list(E.objective_parts(model, x)) == ["purchases", "risk charge", "holding", "capex", "project opex",
-                                                 "unmet demand penalty", "stock shortfall penalty"]
+                                                 "conversion", "unmet demand penalty", "stock shortfall penalty"]
 
 
 def test_rows_only_where_their_data_says():

@@ -209,8 +209,10 @@ def test_domestic_projects_are_not_double_counted_on_supply(sample):
     assert not [r for r in sample["Supply"] if r["material"] == "GA" and r["source"] in domestic], \
         "Korea Zinc gallium belongs on Investments only (C1)"
     assert not [r for r in sample["Supply"] if r["source"] == "KRZN"]
-    kr_mag = [r["capacity"] for r in sample["Supply"] if r["material"] == "MAG" and r["source"] == "KR"]
-    assert max(kr_mag) <= 1000.0, "existing Seonglim plant is 1,000 t/yr (C2); the rest is a project"
+    assert not [r for r in sample["Supply"] if r["material"] == "MAG" and r["source"] == "KR"], \
+        "Korean magnet making is the conversion process (it consumes oxide), not a supply offer"
+    lines = [r["capacity"] for r in sample["Conversion"] if r["material"] == "MAG" and r["source"] == "KR"]
+    assert lines and max(lines) <= 1000.0, "existing Seonglim plant is 1,000 t/yr (C2); the rest is a project"
     projects = {r["project"]: r for r in sample["Investments"]}
     assert len(projects) >= 2
     ga = projects["KZ_GA_ONSAN"]

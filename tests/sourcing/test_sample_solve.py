@@ -31,8 +31,32 @@ def check_properties(res, model, sol):
     assert (plan["tonnes"] >= plan["min_volume"] - 1e-6).all()
     assert (plan["tonnes"] <= plan["capacity"] + 1e-6).all()
     st = res.stockpile
-    served = st["opening"] + st["purchases"] + st["project_output"] + st["unmet"] - st["closing"]
+    served = (st["opening"] + st["purchases"] + st["project_output"] + st["conversion_output"]
+              - st["used_in_conversion"] + st["unmet"] - st["closing"])
     assert np.allclose(served, st["demand"], atol=1e-6)
+    # conversion: every tonne made used its inputs at the recipe's yields, from tonnes bought
+    conv = res.conversion
+    if len(conv):
+        ratio = {(q, m): r for q, m, r in zip(model.data.conversion_inputs["process"],
+                                              model.data.conversion_inputs["material"],
+                                              model.data.conversion_inputs["input_per_t"])}
+        made = conv.drop_duplicates(["process", "year"]).set_index(["process", "year"])["output_t"]
+        used = conv.groupby(["process", "year", "input_material"])["input_t"].sum()
+        for (q, t, m), u in used.items():
+            assert u == pytest.approx(ratio[(q, m)] * made.loc[(q, t)], rel=1e-7, abs=1e-7)
+        bought = plan[plan["channel"] == "purchase"].set_index(["material", "source", "year"])["tonnes"]
+        per_offer = conv.groupby(["input_material", "source", "year"])["input_t"].sum()
+        for key, u in per_offer.items():
+            assert u <= bought.loc[key] + 1e-6
+    # every cap met at its own stage; China's look-through never below its direct share (what China
+    # sells has a Chinese stage; a country that only resells, like JP for Dy/Tb, can be lower)
+    caps = res.cap_shares
+    if len(caps):
+        assert (caps["share"] <= caps["max_china_share"] + 1e-6).all()
+    dep = res.dependence[res.dependence["country"] == "CN"].pivot_table(
+        index=["scope", "year"], columns="measure", values="share", aggfunc="sum").fillna(0.0)
+    if "look-through" in dep:
+        assert (dep["look-through"] >= dep["direct"] - 1e-9).all()
     assert (st["closing"] >= -1e-9).all()
     capped = res.shares[res.shares["target"].notna()]
     assert (capped["china_share"] <= capped["target"] + 1e-7).all()

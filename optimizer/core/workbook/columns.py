@@ -36,6 +36,7 @@ class Column:
     number_format: str = "General"
     width: int = 14
     canonical: tuple[str, ...] = ()   # spellings a text is matched to, case-insensitively ("all" -> "ALL")
+    aliases: tuple[str, ...] = ()     # older header texts still read as this column
 
 
 # Every sheet name any workbook declares (filled as the schemas are defined): a "did you mean"

@@ -271,6 +271,8 @@ def _match_headers(sheet: S.Sheet, header: tuple, issues: list[Issue]) -> dict[s
     for c in sheet.columns:
         wanted.setdefault(norm(c.header), c.key)
         wanted.setdefault(norm(c.key), c.key)
+        for alias in c.aliases:
+            wanted.setdefault(norm(alias), c.key)
     columns: dict[str, int] = {}
     unmatched: dict[str, int] = {}
     for j, h in enumerate(header, start=1):
