@@ -27,7 +27,7 @@ from pathlib import Path
 import openpyxl
 
 from optimizer.robustness import factory as F
-from optimizer.core.workbook import columns as COLUMNS
+from optimizer.core import limits as LIM
 from optimizer.sourcing import schema as S
 from optimizer.core.workbook import zip_guard as G
 from optimizer.robustness.rawzip import (BILLION_LAUGHS, MB, SHEET_HEAD, SHEET_TAIL, XXE, Member, deflated, lying, members_of, rebuild, sheet_part, supply_rows_xml, wide_rows_xml, with_shared_strings, zeros_deflate)
@@ -282,8 +282,8 @@ def whole_files(c: Corpus) -> None:
     encrypted(c)
     with open(c.path("oversize.xlsx"), "wb") as fh:          # a sparse 51 MB file costs no disk
         fh.write(b"PK\x03\x04")
-        fh.truncate(COLUMNS.MAX_FILE_BYTES + MB)
-    c.add("oversize.xlsx", "error", (f"limit of {COLUMNS.MAX_FILE_BYTES:,} bytes",), "file larger than the limit")
+        fh.truncate(LIM.MAX_FILE_BYTES + MB)
+    c.add("oversize.xlsx", "error", (f"limit of {LIM.MAX_FILE_BYTES:,} bytes",), "file larger than the limit")
     # an .xlsm holding a VBA project part: macros are never run, the data still loads
     ct = members_of(c.base)
     types = next(m for m in ct if m.name == "[Content_Types].xml")
@@ -319,7 +319,7 @@ def bombs(c: Corpus) -> None:
     c.add("xxe.xlsx", "error", (sst, "entities"), "external entity (XXE) in the shared strings")
     honest = Member("xl/media/image1.bin", zeros_deflate(4000), 4000 * MB, 0)
     rebuild(c.base, c.path("zip_bomb.xlsx"), extra=[honest])
-    c.add("zip_bomb.xlsx", "error", (f"limit of {COLUMNS.MAX_UNCOMPRESSED_BYTES:,} bytes",),
+    c.add("zip_bomb.xlsx", "error", (f"limit of {LIM.MAX_UNCOMPRESSED_BYTES:,} bytes",),
           "4 MB file whose member declares 4,000 MiB")
     for tag, part in (("styles", "xl/styles.xml"), ("sheet", supply), ("workbook", "xl/workbook.xml")):
         if c.quick and tag != "styles":
@@ -335,7 +335,7 @@ def bombs(c: Corpus) -> None:
     rebuild(c.base, c.path("zip_encrypted_member.xlsx"), {"xl/styles.xml": enc})
     c.add("zip_encrypted_member.xlsx", "error", ("encrypted",), "zip-level (ZipCrypto) encrypted member")
     rebuild(c.base, c.path("million_rows.xlsx"), {supply: deflated(supply, supply_rows_xml(1_000_000), 1)})
-    c.add("million_rows.xlsx", "error", ("Supply", f"{COLUMNS.MAX_ROWS_PER_SHEET:,}"), "1,000,000 rows on Supply")
+    c.add("million_rows.xlsx", "error", ("Supply", f"{LIM.MAX_ROWS_PER_SHEET:,}"), "1,000,000 rows on Supply")
     nested = SHEET_HEAD + b"<row r=\"1\">" + b"<x>" * 200_000 + b"</x>" * 200_000 + b"</row>" + SHEET_TAIL
     rebuild(c.base, c.path("deep_nesting.xlsx"), {supply: deflated(supply, nested)})
     c.add("deep_nesting.xlsx", "error", ("Supply",), "200,000 nested XML elements in a sheet")
@@ -344,19 +344,19 @@ def bombs(c: Corpus) -> None:
     demand = sheet_part(c.base, "Demand")
     wide = wide_rows_xml(S.DEMAND.headers[:3], 25_000, 100)
     rebuild(c.base, c.path("too_many_cells.xlsx"), {demand: deflated(demand, wide, 1)})
-    c.add("too_many_cells.xlsx", "error", ("cells", f"{G.MAX_CELLS:,}"), "25,000 rows x 100 columns on Demand")
+    c.add("too_many_cells.xlsx", "error", ("cells", f"{LIM.MAX_CELLS:,}"), "25,000 rows x 100 columns on Demand")
     table = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
              *(b"".join(b"<si><t>s%d</t></si>" % i for i in range(k, k + 10_000)) for k in range(0, 2_000_000, 10_000)),
              b"</sst>")
     with_shared_strings(c.base, c.path("too_many_strings.xlsx"), deflated(sst, table, 1))
-    c.add("too_many_strings.xlsx", "error", ("strings", f"{G.MAX_SHARED_STRINGS:,}"), "2,000,000 shared strings")
+    c.add("too_many_strings.xlsx", "error", ("strings", f"{LIM.MAX_SHARED_STRINGS:,}"), "2,000,000 shared strings")
     big = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>',
            *(b"y" * MB for _ in range(300)), b"</t></si></sst>")
     with_shared_strings(c.base, c.path("huge_string.xlsx"), deflated(sst, big, 1))
     c.add("huge_string.xlsx", "error", ("32,767 characters",), "one 300 MB string in the shared strings")
     many = [deflated(f"xl/media/m{i}.bin", b"") for i in range(60_000)]
     rebuild(c.base, c.path("many_members.xlsx"), extra=many)
-    c.add("many_members.xlsx", "error", ("members", f"{G.MAX_ZIP_MEMBERS:,}"), "60,000 zip members")
+    c.add("many_members.xlsx", "error", ("members", f"{LIM.MAX_ZIP_MEMBERS:,}"), "60,000 zip members")
 
 
 # ----------------------------------------------------------------------------- LibreOffice

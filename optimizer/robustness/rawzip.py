@@ -118,6 +118,18 @@ def sheet_part(path: Path, title: str) -> str:
     return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
+def sheet_xml(path: Path, title: str) -> bytes:
+    """The XML of worksheet ``title`` of a generated workbook."""
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(sheet_part(path, title))
+
+
+def with_sheet_xml(src: Path, dst: Path, title: str, xml, level: int = 6) -> Path:
+    """``src`` with the XML of worksheet ``title`` replaced by ``xml`` (bytes or an iterable of bytes)."""
+    part = sheet_part(src, title)
+    return rebuild(src, dst, {part: deflated(part, xml, level)})
+
+
 # ----------------------------------------------------------------------------- sheet XML by hand
 SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
               b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')

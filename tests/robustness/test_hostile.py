@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from optimizer.robustness import corpus as H
 from optimizer.robustness import rawzip as Z
 from optimizer.robustness import factory as F
-from optimizer.core.workbook import columns as COLUMNS
+from optimizer.core import limits as LIM
 from optimizer.core.workbook import reader as L
 from optimizer.robustness import runner as R
 from optimizer.robustness import child as C
@@ -69,7 +69,7 @@ def test_corpus_errors_name_file_sheet_cell_value_and_rule(quick_run):
     assert "type_Supply_capacity.xlsx: 1 error(s)" in out
     assert "ERROR Supply!D2 (value: '#N/A'): 'capacity (t)': the cell shows the Excel error #N/A" in out
     rows = (folder / "outputs" / "million_rows_xlsx" / "stderr.txt").read_text()
-    assert f"limit is {COLUMNS.MAX_ROWS_PER_SHEET:,} rows per sheet" in rows and "Traceback" not in rows
+    assert f"limit is {LIM.MAX_ROWS_PER_SHEET:,} rows per sheet" in rows and "Traceback" not in rows
 
 
 def _child_crashes(argv):
@@ -242,11 +242,11 @@ def test_dtd_and_long_text_found_across_chunks():
 
 
 def test_cell_and_string_limits_name_the_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(G, "MAX_CELLS", 40)
+    monkeypatch.setattr(LIM, "MAX_CELLS", 40)
     issues = errors_of(F.write_valid(tmp_path))
     assert len(issues) == 1 and "the limit is 40 cells" in issues[0].rule and issues[0].sheet
-    monkeypatch.setattr(G, "MAX_CELLS", 10 ** 6)
-    monkeypatch.setattr(G, "MAX_SHARED_STRINGS", 2)
+    monkeypatch.setattr(LIM, "MAX_CELLS", 10 ** 6)
+    monkeypatch.setattr(LIM, "MAX_SHARED_STRINGS", 2)
     sst = b'<sst xmlns="x">' + b"<si><t>a</t></si>" * 3 + b"</sst>"
     path = Z.with_shared_strings(F.write_valid(tmp_path), tmp_path / "s.xlsx",
                                  Z.deflated("xl/sharedStrings.xml", sst))
@@ -254,19 +254,23 @@ def test_cell_and_string_limits_name_the_limit(tmp_path, monkeypatch):
 
 
 def test_member_count_checked_before_the_directory_is_parsed(tmp_path, monkeypatch):
-    monkeypatch.setattr(G, "MAX_ZIP_MEMBERS", 5)
+    monkeypatch.setattr(LIM, "MAX_ZIP_MEMBERS", 5)
     path = F.write_valid(tmp_path)
     monkeypatch.setattr(L.zipfile, "ZipFile", lambda *a, **k: pytest.fail("directory parsed"))
     issues = errors_of(path)
     assert "more than the limit of 5 members" in issues[0].rule
 
 
-def test_defusedxml_is_the_second_line_of_defence(tmp_path, monkeypatch):
-    bomb = Z.deflated("xl/sharedStrings.xml", Z.BILLION_LAUGHS)
-    path = Z.with_shared_strings(F.write_valid(tmp_path), tmp_path / "bomb.xlsx", bomb)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_the_parser_is_the_second_line_of_defence(tmp_path, monkeypatch, encoding):
+    """A DTD is refused by the scan and, if the scan were bypassed, by the reader's own parser, in
+    UTF-8 as in UTF-16 (where the bytes of '<!DOCTYPE' are not the UTF-8 ones)."""
+    xml = Z.BILLION_LAUGHS.decode().replace('encoding="UTF-8"', f'encoding="{encoding.upper()}"').encode(encoding)
+    path = Z.with_shared_strings(F.write_valid(tmp_path), tmp_path / "bomb.xlsx",
+                                 Z.deflated("xl/sharedStrings.xml", xml))
     assert "xl/sharedStrings.xml declares XML entities" in errors_of(path)[0].rule   # the scan
     monkeypatch.setattr(G, "scan_members", lambda *a: {})
-    assert "entities or a DTD (EntitiesForbidden)" in errors_of(path)[0].rule       # then defusedxml
+    assert "(xl/sharedStrings.xml): declares XML entities or a DTD" in errors_of(path)[0].rule   # the parser
 
 
 @pytest.mark.parametrize("method,label", [(zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "lzma")])
@@ -278,10 +282,11 @@ def test_compression_methods_excel_never_writes(tmp_path, method, label):
     assert f"({label})" in errors_of(path)[0].rule
 
 
-def test_limits_are_refused_before_openpyxl(tmp_path, monkeypatch):
-    """The row limit is enforced on the XML: openpyxl never opens a sheet that is too long."""
-    monkeypatch.setattr(COLUMNS, "MAX_ROWS_PER_SHEET", 3)
-    monkeypatch.setattr(L.openpyxl, "load_workbook", lambda *a, **k: pytest.fail("openpyxl reached"))
+def test_limits_are_refused_before_parsing(tmp_path, monkeypatch):
+    """The row limit is enforced on the XML bytes first: the sheet parser never starts on a sheet
+    that is too long (it counts again itself, for what the byte scan cannot see)."""
+    monkeypatch.setattr(LIM, "MAX_ROWS_PER_SHEET", 3)
+    monkeypatch.setattr(L.SheetParser, "parse", lambda *a: pytest.fail("the sheet parser started"))
     assert "limit is 3 rows per sheet" in errors_of(F.write_valid(tmp_path))[0].rule
 
 
