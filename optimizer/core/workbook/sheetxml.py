@@ -158,7 +158,8 @@ class SheetParser(PartParser):
         self.budget.cells += 1
         if self.budget.cells > LIM.MAX_CELLS:
             raise self.refuse(f"the data sheets hold more than {LIM.MAX_CELLS:,} cells (counting empty formatted "
-                              f"cells; the limit is {LIM.MAX_CELLS:,} cells; this sheet is where the count passed it): delete unused rows and columns or split the data")
+                              f"cells; the limit is {LIM.MAX_CELLS:,} cells; this sheet is where the count passed "
+                              "it): delete unused rows and columns or split the data")
         ref = attrs.get("r")
         if ref is None:
             col = self._col + 1
