@@ -46,8 +46,8 @@ MAX_SCENARIOS = 500                   # named scenarios on the Scenarios sheet
 MAX_SAMPLED_SOLVES = 2_000            # coalition solves for a sampled Shapley value (pools of 13-30)
 
 # --------------------------------------------------------------------------- command-line arguments
-MAX_CURVE_GRID = 500                  # curve --grid
-MAX_FRONTIER_POINTS = 500             # frontier --points
+MAX_CURVE_GRID = 200                  # curve --grid
+MAX_FRONTIER_POINTS = 200             # frontier --points
 MAX_TTS_WEEKS = 520                   # risk --tts-weeks (ten years of demand)
 MAX_BETA = 1_000.0                    # risk --beta (CVaR weight)
 MAX_PH_ITERS = 10_000                 # risk --iters

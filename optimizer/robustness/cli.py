@@ -7,6 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from optimizer.core import cli as C
+from optimizer.core import limits as LIM
 from optimizer.robustness.runner import run_corpus, summary_line
 
 
@@ -37,7 +39,8 @@ def register(subparsers) -> None:
     p.add_argument("--out-dir", default=None, help="keep the corpus, outputs and robustness.tsv here "
                    "(default: a temporary folder, removed afterwards)")
     p.add_argument("--quick", action="store_true", help="about a third of the items (the CI test uses this)")
-    p.add_argument("--jobs", type=int, default=None, help="items run at the same time (default: CPUs, max 4)")
+    p.add_argument("--jobs", type=C.whole(1, LIM.MAX_JOBS, C.WORK), default=None,
+                   help="items run at the same time (default: CPUs, max 4)")
     p.add_argument("--fresh-interpreter", action="store_true", help="start a new Python for every item "
                    "(slower; default: fork each item from a server with the tool already imported)")
     p.set_defaults(func=cmd_robustness)

@@ -111,6 +111,7 @@ def register(sub) -> None:
     s.add_argument("-o", "--output", default=None, help="result workbook (default: outputs/<name>_result.xlsx)")
     s.add_argument("--backend", choices=BACKEND_NAMES, default=None)
     s.add_argument("--solver", choices=SOLVER_NAMES, default=None)
-    s.add_argument("--time-limit", type=float, default=None, help="seconds")
+    s.add_argument("--time-limit", type=C.TIME_LIMIT_ARG, default=None,
+                   help=f"seconds ({C.TIME_LIMIT_ARG.range})")
     s.add_argument("--scenario", default=None, help="named scenario from the Scenarios sheet")
     s.set_defaults(func=cmd_solve)
