@@ -42,8 +42,13 @@ MAX_SEED = 2 ** 32 - 1
 
 # --------------------------------------------------------------------------- work that grows with the input
 MAX_SUGGESTIONS = 20                  # "did you mean" look-ups per column checked (then exact matches only)
-MAX_SCENARIOS = 500                   # named scenarios on the Scenarios sheet
-MAX_SAMPLED_SOLVES = 2_000            # coalition solves for a sampled Shapley value (pools of 13-30)
+MAX_SUGGESTION_CANDIDATES = 5_000     # known values a "did you mean" compares with (beyond: exact matches only)
+MAX_SCENARIOS = 100                   # named scenarios on the Scenarios sheet (each is checked, compare runs all)
+MAX_SCENARIO_ROWS = 2_000             # rows (overrides) of the Scenarios sheet
+EXACT_MAX_MIP_PLAYERS = 10            # pool members solved exactly when the joint model is a MILP (LP: 12)
+MAX_SAMPLED_SOLVES = 2_000            # coalition solves for a sampled Shapley value, LP joint model
+MAX_SAMPLED_MIP_SOLVES = 500          # ... MILP joint model (volume tiers, minimum lots)
+MAX_PERMUTATIONS = 100_000            # shapley_permutations setting
 
 # --------------------------------------------------------------------------- command-line arguments
 MAX_CURVE_GRID = 200                  # curve --grid

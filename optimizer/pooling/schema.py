@@ -42,7 +42,7 @@ SETTING_SPECS: tuple[Setting, ...] = (
             doc="Annual discount rate applied to costs after first_year (0 = undiscounted)."),
     Setting("time_limit", S.NUMBER, None, 0.0, LIM.MAX_TIME_LIMIT,
             doc="Time limit per solve in seconds (blank = none)."),
-    Setting("shapley_permutations", S.NUMBER, 2000, 2.0, 1e7,
+    Setting("shapley_permutations", S.NUMBER, 2000, 2.0, LIM.MAX_PERMUTATIONS,
             doc="Beyond 12 members the Shapley value is sampled: number of random orders."),
     Setting("seed", S.NUMBER, 0, 0.0, LIM.MAX_SEED, doc="Random seed for the sampled Shapley value."),
 )

@@ -144,3 +144,27 @@ def replace_data(obj, **changes):
     """dataclasses.replace, re-exported for tests that build variants of SourcingData/Settings."""
     from dataclasses import replace
     return replace(obj, **changes)
+
+
+def pool_tables(members: int, materials: int = 2, years: int = 3, tiers: bool = False) -> dict:
+    """A pool workbook's tables with ``members`` members (M01, M02, ...): each member's demand per
+    material and year, one continuous pooled offer per material and year at a volume discount, and
+    a dearer stand-alone offer per member (an LP joint model, valid for any number of members)."""
+    ys = list(range(2026, 2026 + years))
+    mats = [f"MAT{k}" for k in range(1, materials + 1)]
+    ids = [f"M{i:02d}" for i in range(1, members + 1)]
+    return {
+        "Settings": {"first_year": ys[0], "last_year": ys[-1], "currency": "USD", "mga_slack": 0.0},
+        "Members": [dict(member=m, name=f"member {m}", country="X") for m in ids],
+        "MemberDemand": [dict(member=m, material=mat, year=y, demand=10.0 + i + 3 * k)
+                         for i, m in enumerate(ids) for k, mat in enumerate(mats) for y in ys],
+        "PooledOffers": [dict(offer=f"P{k}{y}", source="AU", material=mat, year=y, tier=t, tier_min=lo,
+                              tier_max=hi, unit_price=price, min_lot=0.0)
+                         for k, mat in enumerate(mats) for y in ys
+                         for t, lo, hi, price in (((1, 0.0, 50.0 * members, 110.0 + 10 * k),
+                                                   (2, 50.0 * members, None, 95.0 + 10 * k)) if tiers
+                                                  else ((1, 0.0, None, 100.0 + 10 * k),))],
+        "StandaloneOffers": [dict(member=m, source="CN", material=mat, year=y, capacity=1e5,
+                                  unit_price=120.0 + 10 * k + (i % 5))
+                             for i, m in enumerate(ids) for k, mat in enumerate(mats) for y in ys],
+    }

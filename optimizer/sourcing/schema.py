@@ -18,7 +18,7 @@ are imported here so a sheet declaration reads ``S.Column(..., S.NUMBER)``.
 from __future__ import annotations
 
 from optimizer.core.solver import BACKEND_NAMES, SOLVER_NAMES
-from optimizer.core.limits import MAX_TIME_LIMIT
+from optimizer.core.limits import MAX_SCENARIO_ROWS, MAX_TIME_LIMIT
 from optimizer.core.workbook.columns import (BASIS, BOOL, CHOICE, FRACTION, ID, MAX_MONEY_M, MAX_PRICE, MAX_TONNES, NUMBER, REFERENCES, SETTINGS, TEXT, YEAR, Column, Setting, Sheet)
 
 BLOCS = ("china", "ally", "domestic", "other")
@@ -219,7 +219,7 @@ SCENARIOS = Sheet(
         Column("value", "value", NUMBER, number_format="General"),
         Column("note", "note", TEXT, required=False, default="", width=50),
     ),
-    key=(), required=False,
+    key=(), required=False, max_rows=MAX_SCENARIO_ROWS,
     doc="Named overrides. Rows with the same scenario name are applied together, in order.",
 )
 

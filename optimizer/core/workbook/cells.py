@@ -228,6 +228,10 @@ def convert_sheet(sheet: S.Sheet, raw: RawSheet | None, issues: list[Issue]) -> 
             cols[c.key] = [spell.get(v.upper(), v) if isinstance(v, str) else v for v in cols[c.key]]
     frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cols.items()})
     table = Table(sheet, frame, [rr.row for rr in raw.rows], {k: raw.letter(k) for k in raw.columns})
+    if sheet.max_rows is not None and len(frame) > sheet.max_rows:
+        issues.append(Issue(sheet.name, "", len(frame), f"the {sheet.name} sheet has {len(frame):,} data rows, more "
+                            f"than the limit of {sheet.max_rows:,} for this sheet (each row is work in every run): "
+                            "keep the rows you use and move the others to another workbook"))
     if sheet.min_rows and raw.columns and len(frame) < sheet.min_rows:
         issues.append(Issue(sheet.name, "", None, f"the {sheet.name} sheet has no data rows: add at least "
                             f"{sheet.min_rows} row below the headers"))

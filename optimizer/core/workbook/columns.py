@@ -49,6 +49,7 @@ class Sheet:
     required: bool = True    # the sheet must exist (it may be empty unless min_rows)
     min_rows: int = 0
     doc: str = ""
+    max_rows: int | None = None   # fewer data rows than the reader's limit (work that grows with them)
 
     def column(self, key: str) -> Column:
         for c in self.columns:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import gc
 import hashlib
 import io
 import os
@@ -73,6 +74,8 @@ class Suggest:
             self.by_norm.setdefault(norm(c), c)
         self._keys = list(self.by_norm)
         self.limit = LIM.MAX_SUGGESTIONS if limit is None else limit
+        if len(self._keys) > LIM.MAX_SUGGESTION_CANDIDATES:
+            self.limit = 0            # too many to compare with: exact matches (up to case and spaces) only
         self.searched = self.skipped = 0
 
     def __call__(self, word) -> str | None:
@@ -91,6 +94,10 @@ class Suggest:
         """A warning saying how many look-ups were skipped (None when none were)."""
         if not self.skipped:
             return None
+        if not self.limit:
+            return Issue(sheet, "", None, f"no 'did you mean' suggestions for unknown {what}: there are "
+                         f"{len(self._keys):,} known values to compare with, more than the limit of "
+                         f"{LIM.MAX_SUGGESTION_CANDIDATES:,}", "warning")
         return Issue(sheet, "", None, f"'did you mean' suggestions were looked up for the first {self.limit} "
                      f"unknown {what} only (the limit is {self.limit} per column); {self.skipped:,} more unknown "
                      "values are listed without one", "warning")
@@ -419,6 +426,8 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
     if macro:
         issues.append(Issue("", "", None, "macro-enabled workbook: macros are never run and are ignored "
                             "(save as .xlsx to silence this warning)", "warning"))
+    gc_was_on = gc.isenabled()
+    gc.disable()            # the parse builds a million small acyclic objects: no collector passes meanwhile
     try:
         part = X.find_workbook_part(data, infos)
         if part is None:
@@ -459,6 +468,9 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
             read[sheet.name] = raw
     except G.Refused as exc:
         raise _refused(p, exc) from None
+    finally:
+        if gc_was_on:
+            gc.enable()
     return RawWorkbook(str(path), digest, read, issues, titles, macro)
 
 

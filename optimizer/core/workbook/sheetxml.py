@@ -30,7 +30,8 @@ from optimizer.core import limits as LIM
 from optimizer.core.workbook.xmlparts import CellFormats, PartParser, StringCollector
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,9})")
+_REF = re.compile(r"\s*\$?([A-Za-z]{1,3})\$?(\d{1,9})\s*")
+_COLUMNS = {}
 _INDEX = re.compile(r"\s*\d{1,10}\s*")
 _DAMAGED = "the file was not saved by Excel or is damaged: retype the value in Excel (or LibreOffice) and save"
 _RESAVE = ("the file was not saved by Excel or is damaged: open it in Excel or LibreOffice, check the sheet and "
@@ -163,15 +164,18 @@ class SheetParser(PartParser):
         ref = attrs.get("r")
         if ref is None:
             col = self._col + 1
+            address = None
         else:
-            m = _REF.fullmatch(ref.strip())
+            m = _REF.fullmatch(ref)
             if m is None:
                 raise self.refuse(f"a cell in row {self._row:,} has the address {shown(ref)!r}, which is not a cell "
                                   f"address: {_RESAVE}")
-            col = column_index_from_string(m.group(1).upper())
+            letters = m.group(1)
+            col = _COLUMNS.get(letters) or column_index_from_string(letters.upper())
             if int(m.group(2)) != self._row:
                 raise self.refuse(f"cell {ref} is stored inside row {self._row:,}, so it is not clear where it "
                                   f"belongs: {_RESAVE}")
+            address = ref if "$" not in ref and letters.isupper() else None
         if col > LIM.EXCEL_MAX_COLUMN:
             raise self.refuse(f"a cell of row {self._row:,} is in column {col:,}, beyond column XFD "
                               f"({LIM.EXCEL_MAX_COLUMN:,}), the last column of an Excel sheet (the limit): {_RESAVE}")
@@ -180,7 +184,7 @@ class SheetParser(PartParser):
                               f"it holds: {_RESAVE}")
         self._row_cols.add(col)
         self._col = col
-        self._cell = (self._row, col, _address(col, self._row), attrs.get("t", "n"), attrs.get("s"),
+        self._cell = (self._row, col, address or _address(col, self._row), attrs.get("t", "n"), attrs.get("s"),
                       col <= LIM.MAX_COLUMNS)
         self._cell_depth, self._cell_elements = self.depth, 0
         self._v = self._f = self._is = self._sink = None
@@ -288,9 +292,18 @@ class SheetParser(PartParser):
         return x
 
 
+def _fill_columns() -> None:
+    for col in range(1, 703):            # A..ZZ: the addresses of nearly every real cell
+        letters = _address(col, 1)[:-1]
+        _COLUMNS[letters] = col
+
+
 def _address(col: int, row: int) -> str:
     letters = ""
     while col:
         col, rem = divmod(col - 1, 26)
         letters = chr(65 + rem) + letters
     return f"{letters}{row}"
+
+
+_fill_columns()

@@ -86,17 +86,20 @@ class PartParser:
     def _start(self, name, attrs):
         self.elements += 1
         self.depth += 1
+        if self.elements > self._limit or self.depth > self._max_depth:
+            self._too_much()
+        self.start(name.rpartition("}")[2], attrs)
+
+    def _too_much(self):
         if self.elements > self._limit:
             raise self.refuse(f"more than {self._limit:,} XML elements (the limit is {self._limit:,} elements "
                               "per part): a damaged or hostile file; delete unused rows and formatting")
-        if self.depth > self._max_depth:
-            raise self.refuse(f"XML elements nested more than {self._max_depth} levels deep (the limit is "
-                              f"{self._max_depth} levels; Excel nests fewer than 10): a damaged or hostile file")
-        self.start(local(name), attrs)
+        raise self.refuse(f"XML elements nested more than {self._max_depth} levels deep (the limit is "
+                          f"{self._max_depth} levels; Excel nests fewer than 10): a damaged or hostile file")
 
     def _end(self, name):
         self.depth -= 1
-        self.end(local(name))
+        self.end(name.rpartition("}")[2])
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
         try:
@@ -107,9 +110,12 @@ class PartParser:
 
     def parse(self, data: bytes, info: zipfile.ZipInfo) -> "PartParser":
         """Feed the verified member ``info`` of the zip ``data``; returns self."""
-        for chunk in inflate(data, info):
-            self.feed(chunk)
-        self.feed(b"", True)
+        try:
+            for chunk in inflate(data, info):
+                self.feed(chunk)
+            self.feed(b"", True)
+        finally:
+            self._parser = None          # the parser's handlers refer back to self: break the cycle
         return self
 
 
