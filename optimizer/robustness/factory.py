@@ -168,3 +168,29 @@ def pool_tables(members: int, materials: int = 2, years: int = 3, tiers: bool = 
                                   unit_price=120.0 + 10 * k + (i % 5))
                              for i, m in enumerate(ids) for k, mat in enumerate(mats) for y in ys],
     }
+
+
+def with_many_suppliers(src: Path, dst: Path, sources: int) -> Path:
+    """``src`` (the valid workbook) with ``sources`` more ally suppliers, each offering both
+    materials in every year: a valid workbook of 6 x ``sources`` more Supply rows, written as
+    raw sheet XML in a second (openpyxl would take minutes)."""
+    from optimizer.robustness import rawzip as Z
+
+    def xml(sheet, rows):
+        heads = S.SHEET_BY_NAME[sheet].headers
+        yield Z.SHEET_HEAD + Z.xml_row(1, heads)
+        for start in range(0, len(rows), 5_000):
+            yield b"".join(Z.xml_row(r, values) for r, values in enumerate(rows[start:start + 5_000], start + 2))
+        yield Z.SHEET_TAIL
+
+    tables = valid_tables()
+    names = [[s["source"], s["name"], s["country"], s["bloc"], s["risk"]] for s in tables["Suppliers"]]
+    names += [[f"S{i:05d}", f"supplier {i}", "X", "ally", 0.3] for i in range(sources)]
+    offers = [[r["material"], r["source"], r["year"], r["capacity"], r["unit_cost"], r.get("min_volume"),
+               r.get("max_increase")] for r in tables["Supply"]]
+    offers += [[m, f"S{i:05d}", y, 1.0, 100.0 + i % 97] for i in range(sources) for m in ("GA", "NDFEB")
+               for y in YEARS]
+    tmp = Z.with_sheet_xml(src, Path(dst).with_suffix(".part.xlsx"), "Suppliers", xml("Suppliers", names))
+    out = Z.with_sheet_xml(tmp, dst, "Supply", xml("Supply", offers))
+    tmp.unlink()
+    return out

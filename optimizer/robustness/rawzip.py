@@ -140,6 +140,21 @@ def _inline(ref: str, text: str) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
+def xml_row(r: int, values) -> bytes:
+    """One ``<row>`` of inline-string and number cells (None = no cell)."""
+    cells = []
+    for j, v in enumerate(values, 1):
+        ref = f"{get_column_letter(j)}{r}"
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            text = str(v).replace("&", "&amp;").replace("<", "&lt;")
+            cells.append(_inline(ref, text))
+        else:
+            cells.append(f'<c r="{ref}"><v>{v!r}</v></c>')
+    return f'<row r="{r}">{"".join(cells)}</row>'.encode()
+
+
 def supply_rows_xml(n_rows: int, batch: int = 20_000):
     """Supply sheet XML with ``n_rows`` data rows, yielded in batches (never built whole)."""
     yield SHEET_HEAD + ("<row r=\"1\">" + "".join(_inline(f"{get_column_letter(j)}1", h) for j, h in

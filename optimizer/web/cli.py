@@ -47,7 +47,8 @@ def cmd_serve(args) -> int:
               file=sys.stderr)
         return 2
     app = create_app(args.data_dir, max_upload_mb=args.max_upload_mb, keep_minutes=args.keep_minutes,
-                     workers=args.workers)
+                     workers=args.workers, job_seconds=getattr(args, "job_seconds", LIM.JOB_SECONDS),
+                     job_memory_mb=getattr(args, "job_memory_mb", LIM.JOB_MEMORY_MB))
     store = app.extensions["sourcing_jobs"]
     try:
         server = make_server(args.host, args.port, app)

@@ -475,3 +475,17 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
 
 
 _KINDS = {"chartsheet": "chart sheet", "dialogsheet": "dialog sheet", "macrosheet": "macro sheet"}
+
+
+def workbook_titles(path) -> list[str] | None:
+    """The sheet names of the workbook at ``path`` (its index only, read through the same checks);
+    None when the file cannot be read as a workbook."""
+    p = Path(path)
+    try:
+        data = _read_bytes(p)
+        zf = _open_zip(p, data)
+        infos = {i.filename: i for i in zf.infolist()}
+        part = X.find_workbook_part(data, infos)
+        return X.package_index(data, infos, part).titles if part else None
+    except (InputError, G.Refused):
+        return None
