@@ -14,6 +14,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from optimizer.robustness import rawzip as Z
 from optimizer.sourcing import schema as S
 from optimizer.sourcing.template import write_input_workbook
 
@@ -174,7 +175,6 @@ def with_many_suppliers(src: Path, dst: Path, sources: int) -> Path:
     """``src`` (the valid workbook) with ``sources`` more ally suppliers, each offering both
     materials in every year: a valid workbook of 6 x ``sources`` more Supply rows, written as
     raw sheet XML in a second (openpyxl would take minutes)."""
-    from optimizer.robustness import rawzip as Z
 
     def xml(sheet, rows):
         heads = S.SHEET_BY_NAME[sheet].headers
