@@ -1,5 +1,6 @@
 """``sourcing robustness [--quick] [--out-dir DIR] [--fresh-interpreter]``: run the corpus of
-broken and hostile inputs (:mod:`.runner`) and print one summary line."""
+broken and hostile inputs (:mod:`.runner`) and print one summary line (and, on stderr, the
+items handled cleanly per class of failure)."""
 from __future__ import annotations
 
 import shutil
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from optimizer.core import cli as C
 from optimizer.core import limits as LIM
-from optimizer.robustness.runner import run_corpus, summary_line
+from optimizer.robustness.runner import class_lines, run_corpus, summary_line
 
 
 def cmd_robustness(args) -> int:
@@ -29,6 +30,8 @@ def cmd_robustness(args) -> int:
     for o in outcomes:
         if not o.clean:
             print(f"NOT CLEAN {o.name}: {o.reason}", file=sys.stderr)
+    for line in class_lines(outcomes):
+        print(f"  {line}", file=sys.stderr)
     print(summary_line(outcomes))
     return 0 if all(o.clean for o in outcomes) else 1
 

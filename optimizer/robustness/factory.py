@@ -171,26 +171,33 @@ def pool_tables(members: int, materials: int = 2, years: int = 3, tiers: bool = 
     }
 
 
-def with_many_suppliers(src: Path, dst: Path, sources: int) -> Path:
-    """``src`` (the valid workbook) with ``sources`` more ally suppliers, each offering both
-    materials in every year: a valid workbook of 6 x ``sources`` more Supply rows, written as
-    raw sheet XML in a second (openpyxl would take minutes)."""
-
+def with_rows(src: Path, dst: Path, tables: dict[str, list[dict]]) -> Path:
+    """``src`` with the sheets of ``tables`` (sheet -> rows as dicts by column key) replaced, written
+    as raw sheet XML: a second for tens of thousands of rows, where openpyxl takes minutes."""
     def xml(sheet, rows):
-        heads = S.SHEET_BY_NAME[sheet].headers
-        yield Z.SHEET_HEAD + Z.xml_row(1, heads)
+        cols = S.SHEET_BY_NAME[sheet].columns
+        yield Z.SHEET_HEAD + Z.xml_row(1, [c.header for c in cols])
         for start in range(0, len(rows), 5_000):
-            yield b"".join(Z.xml_row(r, values) for r, values in enumerate(rows[start:start + 5_000], start + 2))
+            yield b"".join(Z.xml_row(r, [row.get(c.key) for c in cols])
+                           for r, row in enumerate(rows[start:start + 5_000], start + 2))
         yield Z.SHEET_TAIL
 
-    tables = valid_tables()
-    names = [[s["source"], s["name"], s["country"], s["bloc"], s["risk"]] for s in tables["Suppliers"]]
-    names += [[f"S{i:05d}", f"supplier {i}", "X", "ally", 0.3] for i in range(sources)]
-    offers = [[r["material"], r["source"], r["year"], r["capacity"], r["unit_cost"], r.get("min_volume"),
-               r.get("max_increase")] for r in tables["Supply"]]
-    offers += [[m, f"S{i:05d}", y, 1.0, 100.0 + i % 97] for i in range(sources) for m in ("GA", "NDFEB")
-               for y in YEARS]
-    tmp = Z.with_sheet_xml(src, Path(dst).with_suffix(".part.xlsx"), "Suppliers", xml("Suppliers", names))
-    out = Z.with_sheet_xml(tmp, dst, "Supply", xml("Supply", offers))
-    tmp.unlink()
+    out = Path(src)
+    for k, (sheet, rows) in enumerate(tables.items()):
+        step = Path(dst) if k == len(tables) - 1 else Path(dst).with_suffix(f".{k}.xlsx")
+        Z.with_sheet_xml(out, step, sheet, xml(sheet, rows))
+        if out != Path(src):
+            out.unlink()
+        out = step
     return out
+
+
+def with_many_suppliers(src: Path, dst: Path, sources: int) -> Path:
+    """``src`` (the valid workbook) with ``sources`` more ally suppliers, each offering both
+    materials in every year: a valid workbook of 6 x ``sources`` more Supply rows."""
+    tables = valid_tables()
+    suppliers = tables["Suppliers"] + [dict(source=f"S{i:05d}", name=f"supplier {i}", country="X", bloc="ally",
+                                            risk=0.3) for i in range(sources)]
+    supply = tables["Supply"] + [dict(material=m, source=f"S{i:05d}", year=y, capacity=1.0, unit_cost=100.0 + i % 97)
+                                 for i in range(sources) for m in ("GA", "NDFEB") for y in YEARS]
+    return with_rows(src, dst, {"Suppliers": suppliers, "Supply": supply})

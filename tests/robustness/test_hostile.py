@@ -51,16 +51,29 @@ def test_quick_corpus_no_traceback_no_modified_input(quick_run):
     folder, outcomes, notes = quick_run
     line = R.summary_line(outcomes)
     print(line, *notes, sep="\n")
-    assert f"inputs tried {len(outcomes)}, handled cleanly {len(outcomes)}, tracebacks 0, inputs modified 0" in line
+    n = len(outcomes)
+    assert line.startswith(f"inputs tried {n}, handled cleanly {n}, tracebacks 0, hangs 0, inputs modified 0, "
+                           "formulas leaked 0, worst time ")
     assert [f"{o.name}: {o.reason}" for o in outcomes if not o.clean] == []
     names = {o.name for o in outcomes}
     for must in ("valid.xlsx", "hostile_strings.xlsx", "csv_renamed.xlsx", "pdf_renamed.xlsx", "encrypted.xlsx",
                  "macro.xlsm", "xml_bomb_strings.xlsx", "xxe.xlsx", "zip_bomb.xlsx", "zip_bomb_lying_styles.xlsx",
-                 "million_rows.xlsx", "formula_no_cache.xlsx", "merged_data_cells.xlsx", "date_as_year.xlsx"):
+                 "million_rows.xlsx", "formula_no_cache.xlsx", "merged_data_cells.xlsx", "date_as_year.xlsx",
+                 "rows_reversed.xlsx", "row_900_million.xlsx", "utf16_formula.xlsx", "two_sheets_named_supply.xlsx",
+                 "empty_elements_after_sheetdata.xlsx", "number_nan.xlsx", "huge_demand.xlsx",
+                 "arg_risk_beta_nan", "pool_13_members.xlsx", "solve_output_is_a_folder", "web_exact_limit"):
         assert must in names, must
+    per_class = {}
+    for o in outcomes:
+        per_class[o.cls] = per_class.get(o.cls, 0) + 1
+    for cls in ("positions", "encodings", "elements", "values", "magnitudes", "arguments", "growth", "paths", "web"):
+        assert per_class.get(cls, 0) >= 3, (cls, per_class)     # every class of issue 12, several variants
+    commands = {o.name.split("_")[0] for o in outcomes if o.cls == "paths"} | \
+        {o.name.split("_")[1] for o in outcomes if o.name.startswith("arg_")}
+    assert {"solve", "curve", "frontier", "compare", "risk", "pool", "template"} <= commands, commands
     assert H.soffice() is None or "libreoffice_formulas.xlsx" in names
     table = (folder / "robustness.tsv").read_text().splitlines()
-    assert len(table) == len(outcomes) + 1 and table[0].startswith("item\texpect\texit")
+    assert len(table) == len(outcomes) + 1 and table[0].startswith("item\tclass\texpect\texit")
 
 
 def test_corpus_errors_name_file_sheet_cell_value_and_rule(quick_run):
@@ -117,7 +130,7 @@ def test_runner_counts_tracebacks_modified_inputs_and_hangs(tmp_path):
     hog = _outcome(tmp_path, "_child_allocates")
     assert hog.traceback and "MemoryError" in (tmp_path / "o" / "in_xlsx" / "stderr.txt").read_text()
     line = R.summary_line([crash, modified, hang, segv, hog])
-    assert "handled cleanly 0, tracebacks 3, inputs modified 1" in line
+    assert "handled cleanly 0, tracebacks 3, hangs 1, inputs modified 1, formulas leaked 0" in line
 
 
 def test_lost_exit_status_is_rerun_in_a_fresh_interpreter(tmp_path):
@@ -126,7 +139,7 @@ def test_lost_exit_status_is_rerun_in_a_fresh_interpreter(tmp_path):
     # the exec run solves the valid workbook for real: exit 0, where the item expected an error
     assert lost.exit_code == 0 and not lost.traceback and "re-ran it in a fresh interpreter" in lost.note
     assert (tmp_path / "o" / "in_xlsx" / "fork_stderr.txt").is_file()
-    assert "expected input errors (exit 1), got exit 0" in lost.reason
+    assert "expected exit 1 (error), got exit 0" in lost.reason
     loud = _outcome(tmp_path, "_child_crashes")      # a real traceback is never re-run
     assert loud.traceback and loud.note == ""
 
@@ -145,17 +158,21 @@ def test_fresh_interpreter_mode(tmp_path, monkeypatch):
 
 def test_robustness_command_prints_one_line(tmp_path, monkeypatch, capsys):
     """The CLI wiring, on a two-item corpus."""
-    def tiny(folder, quick=False):
+    def tiny(folder, quick=False, on_item=None, written=None):
         folder.mkdir(parents=True)
         F.write_valid(folder, "valid.xlsx")
         (folder / "fake.xlsx").write_bytes(b"%PDF-1.4")
-        return [H.Item("valid.xlsx", "ok"), H.Item("fake.xlsx", "error", ("PDF",))], ["a note"]
+        items = [H.Item("valid.xlsx", "ok"), H.Item("fake.xlsx", "error", ("PDF",))]
+        written.update(("valid.xlsx", "fake.xlsx"))
+        for item in items:
+            on_item(item)
+        return items, ["a note"]
     monkeypatch.setattr(H, "build_corpus", tiny)
     from optimizer.cli import main
     assert main(["robustness", "--out-dir", str(tmp_path / "run"), "--quick"]) == 0
     out, err = capsys.readouterr()
-    assert out.count("\n") == 1 and out.startswith("inputs tried 2, handled cleanly 2, tracebacks 0, inputs "
-                                                   "modified 0, worst time ")
+    assert out.count("\n") == 1 and out.startswith("inputs tried 2, handled cleanly 2, tracebacks 0, hangs 0, "
+                                                   "inputs modified 0, formulas leaked 0, worst time ")
     assert "note: a note" in err
     assert (tmp_path / "run" / "robustness.tsv").is_file()
 

@@ -13,6 +13,7 @@ pytest.importorskip("flask", reason="the web app needs flask (pip install flask)
 
 import job_functions as J  # noqa: E402  (tests/helpers)
 from optimizer.robustness import factory as F  # noqa: E402
+from optimizer.robustness import webcheck  # noqa: E402
 from optimizer.web.app import create_app  # noqa: E402
 from optimizer.web.jobs import JobStore  # noqa: E402
 from optimizer.web.worker import JobLimitExceeded, JobRunner  # noqa: E402
@@ -107,11 +108,13 @@ def big_workbook(tmp_path_factory) -> Path:
 
 
 def test_the_job_store_reports_the_memory_limit_in_plain_words(tmp_path, big_workbook):
-    """End to end: a real upload in a job with too little memory fails with the limit named."""
-    store = JobStore(tmp_path, job_memory_mb=256)
+    """End to end: a real upload in a job given 64 MB more than a job process takes before it
+    starts (measured, so the check does not depend on what is preloaded) fails with the limit named."""
+    limit = webcheck._baseline_mb() + 64
+    store = JobStore(tmp_path, job_memory_mb=limit)
     try:
         st = wait(store, store.create(big_workbook.read_bytes(), "big.xlsx").id)
-        assert st["status"] == "failed" and "limit of one job (256 MB)" in st["error"], st
+        assert st["status"] == "failed" and f"limit of one job ({limit:,} MB)" in st["error"], st
         assert "Traceback" not in st["error"]
     finally:
         store.shutdown()
