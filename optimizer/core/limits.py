@@ -47,7 +47,7 @@ MAX_SCENARIOS = 100                   # named scenarios on the Scenarios sheet (
 MAX_SCENARIO_ROWS = 2_000             # rows (overrides) of the Scenarios sheet
 EXACT_MAX_MIP_PLAYERS = 10            # pool members solved exactly when the joint model is a MILP (LP: 12)
 MAX_SAMPLED_SOLVES = 2_000            # coalition solves for a sampled Shapley value, LP joint model
-MAX_SAMPLED_MIP_SOLVES = 500          # ... MILP joint model (volume tiers, minimum lots)
+MAX_SAMPLED_MIP_SOLVES = 300          # ... MILP joint model (volume tiers, minimum lots)
 MAX_PERMUTATIONS = 100_000            # shapley_permutations setting
 
 # --------------------------------------------------------------------------- command-line arguments

@@ -246,6 +246,24 @@ def test_tag_counts_do_not_depend_on_chunk_boundaries():
         assert scan.counts == whole.counts
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_element_pre_count_is_exact_and_does_not_depend_on_chunk_boundaries(encoding):
+    """Start tags are counted as '<' not followed by '/', '!' or '?', in UTF-16 as in UTF-8."""
+    xml = ('<?xml version="1.0"?><!-- c --><worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c><c/>'
+           '<c><is><t><![CDATA[x]]></t></is></c></row><row r="2"/></sheetData><?pi x?></worksheet>')
+    data = xml.encode(encoding)
+    expected = 10                  # worksheet, sheetData, row, c, v, c, c, is, t, row (not CDATA, comment, PI)
+    rng = random.Random(5)
+    for _ in range(40):
+        scan, at = G.PartScan("p", None, False, True), 0
+        while at < len(data):
+            step = rng.randint(1, 9)
+            scan.feed(data[at:at + step])
+            at += step
+        scan.finish()
+        assert scan.elements == expected
+
+
 def test_dtd_and_long_text_found_across_chunks():
     scan = G.PartScan("xl/sharedStrings.xml", G.STRING_TAGS, True)
     scan.feed(b'<?xml version="1.0"?><!DOC')

@@ -203,7 +203,11 @@ def _read_bytes(p: Path) -> bytes:
                        "images and formatting, or split the data")
     try:
         with open(p, "rb") as fh:
-            data = fh.read(limit + 1)
+            chunks, total = [], 0
+            while total <= limit and (chunk := fh.read(min(1 << 20, limit + 1 - total))):
+                chunks.append(chunk)
+                total += len(chunk)
+        data = b"".join(chunks)
     except OSError as exc:
         raise _fail(p, _STAT_ERRORS.get(exc.errno, f"the file cannot be read ({exc.strerror or exc})"),
                     str(p)) from None

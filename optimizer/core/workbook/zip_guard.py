@@ -15,7 +15,7 @@ UTF-8 or UTF-16: Excel never writes one; it is how entity bombs and external-ent
 attacks start), and the parts the reader will parse get fast pre-counts that refuse
 early, before any parser runs:
 
-* tags (``<``, counted in the decoded text, so UTF-16 counts too): at most twice the
+* elements (start tags, counted in the decoded text, so UTF-16 counts too): at most the
   element limit (:data:`~optimizer.core.limits.MAX_XML_ELEMENTS`) per part;
 * in UTF-8 data sheets: rows and cells, so a sheet over the row limit or a workbook over
   the cell limit is refused without parsing it;
@@ -178,10 +178,13 @@ class PartScan:
         self.name, self.tags, self.long_text, self.markup = name, tags, long_text, markup
         self.counts = {b"row": 0, b"c": 0, b"f": 0, b"mergeCell": 0, b"si": 0}
         self.tags_seen = 0
+        self.elements = 0          # start tags: '<' not followed by '/', '!' or '?'
+        self._last = b""           # the previous chunk's last byte (or character), for two-byte patterns
         self._tail, self._run, self._dtd_tail = b"", 0, b""
         self._decoder = None
         self._text_tail = ""
         self._first = True
+        self._pending = b""
 
     @property
     def rows(self) -> int:
@@ -205,6 +208,10 @@ class PartScan:
 
     def feed(self, chunk: bytes) -> None:
         if self._first:
+            if len(self._pending + chunk) < 4:            # the encoding is known from the first 4 bytes
+                self._pending += chunk
+                return
+            chunk, self._pending = self._pending + chunk, b""
             self._first = False
             codec = _utf16(chunk[:4])
             if codec is not None:
@@ -214,13 +221,17 @@ class PartScan:
             if any(m in self._text_tail + text for m in _DTD_TEXT):
                 raise self._dtd()
             self._text_tail = text[-16:]
-            self._count_markup(text.count("<"))
+            probe = (self._last or "") + text
+            self._count_markup(text.count("<"), probe.count("</") + probe.count("<!") + probe.count("<?"))
+            self._last = text[-1:] or self._last
             return
         probe = self._dtd_tail + chunk
         if any(m in probe for m in _DTD):
             raise self._dtd()
         self._dtd_tail = chunk[-16:]
-        self._count_markup(chunk.count(b"<"))
+        probe = (self._last or b"") + chunk
+        self._count_markup(chunk.count(b"<"), probe.count(b"</") + probe.count(b"<!") + probe.count(b"<?"))
+        self._last = chunk[-1:]
         if self.long_text:
             self._track_text(chunk)
         if self.tags is not None:
@@ -233,18 +244,24 @@ class PartScan:
             self._tail = buf[cut:cut + 64]   # room for the longest tag name matched
 
     def finish(self) -> None:
+        if self._pending:
+            pending, self._pending, self._first = self._pending, b"", False
+            self.feed(pending)
         if self.tags is not None and self._decoder is None:
             self._count(self._tail)
             self._tail = b""
 
-    def _count_markup(self, n: int) -> None:
+    def _count_markup(self, tags: int, not_starts: int) -> None:
+        """Tags and start tags (elements) so far: in well-formed XML a '<' opens a tag, and it is an
+        element unless '/', '!' or '?' follows, so the counts are exact and cost a C-level count."""
         if not self.markup:
             return
-        self.tags_seen += n
+        self.tags_seen += tags
+        self.elements += tags - not_starts
         limit = LIM.MAX_XML_ELEMENTS
-        if self.tags_seen > 2 * limit:
-            raise Refused(f"the zip member {self.name} holds more than {2 * limit:,} XML tags, so more than the "
-                          f"limit of {limit:,} XML elements per part: a damaged or hostile file (elements by the "
+        if self.elements > limit:
+            raise Refused(f"the zip member {self.name} holds more than {limit:,} XML elements (the limit of "
+                          f"{limit:,} XML elements per part): a damaged or hostile file (elements by the "
                           "million, e.g. empty ones); delete unused rows and formatting")
 
     def _count(self, text: bytes) -> None:
