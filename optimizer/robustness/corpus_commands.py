@@ -125,6 +125,15 @@ def _fifo(work, corpus):
         os.mkfifo(work / "fifo")
 
 
+def _device(name, target):
+    """A link in the work folder to a device: a tool that wrongly replaced its output would replace
+    the link, never the system's device itself."""
+    def setup(work, corpus):
+        if not os.path.lexists(work / name):
+            os.symlink(target, work / name)
+    return setup
+
+
 def _readonly(work, corpus):
     (work / "ro").mkdir(exist_ok=True)
     os.chmod(work / "ro", 0o555)
@@ -152,13 +161,13 @@ OUTPUTS = [   # name, output, setup, as_user, what the message contains
     ("output_symlink_loop", "{work}/loop1", _loop, False, "loop of symbolic links"),
     ("output_below_symlink_loop", "{work}/loop1/x.xlsx", _loop, False, "loop of symbolic links"),
     ("output_is_a_pipe", "{work}/fifo", _fifo, False, "pipe"),
-    ("output_is_a_device", "/dev/null", None, False, "special file"),
+    ("output_is_a_device", "{work}/null", _device("null", "/dev/null"), False, "special file"),
     ("outputs_folder_is_a_file", None, _touch("outputs"), False, "outputs is a file, not a folder"),
 ]
 INPUTS = [   # name, input, setup, as_user, what the message contains
     ("input_unreadable", "{work}/locked.xlsx", "locked", True, "permission denied"),
     ("input_is_a_pipe", "{work}/fifo", _fifo, False, "pipe (FIFO)"),
-    ("input_is_a_device", "/dev/zero", None, False, "a device"),
+    ("input_is_a_device", "{work}/zero", _device("zero", "/dev/zero"), False, "a device"),
     ("input_is_a_folder", "{work}/adir", _mkdir("adir"), False, "a folder"),
     ("input_symlink_loop", "{work}/loop1", _loop, False, "loop of symbolic links"),
     ("input_missing", "{work}/nothere.xlsx", None, False, "file not found"),

@@ -16,7 +16,8 @@ def add_arguments(p) -> None:
                    help="address to listen on (default 127.0.0.1: this computer only)")
     p.add_argument("--port", type=C.whole(0, 65535), default=8000, help="port (default 8000)")
     p.add_argument("--max-upload-mb", type=UPLOAD, default=LIM.MAX_UPLOAD_MB,
-                   help=f"largest accepted workbook in MB, the file itself (default {LIM.MAX_UPLOAD_MB:g}; {UPLOAD.range})")
+                   help=f"largest accepted workbook in MB, the file itself (default {LIM.MAX_UPLOAD_MB:g}; "
+                        f"{UPLOAD.range})")
     p.add_argument("--keep-minutes", type=C.real(0.0, LIM.MAX_KEEP_MINUTES), default=60.0,
                    help="delete a job's files this many minutes after it finishes (default 60)")
     p.add_argument("--data-dir", default=None, help="folder for uploads and results (default: a new temp folder)")
