@@ -275,6 +275,13 @@ def elements(c: Corpus) -> None:
         Z.with_shared_strings(c.base, c.path(name), Z.deflated("xl/sharedStrings.xml",
                                                                [sst, *_times(runs, count), b"</si></sst>"], 1))
         c.add(name, "error", contains, f"one shared string made of {count:,} runs")
+    wb = parts_of(c.base)["xl/workbook.xml"]
+    at = wb.index(b"<sheets>")
+    Z.rebuild(c.base, c.path("elements_in_workbook_part.xlsx"), {"xl/workbook.xml": Z.deflated(
+        "xl/workbook.xml", [wb[:at], *_times(b"<x/>", 7_000_000), wb[at:]], 1)})
+    c.add("elements_in_workbook_part.xlsx", "error", ("xl/workbook.xml", f"limit of {LIM.MAX_XML_ELEMENTS:,} XML "
+                                                      "elements"), "7,000,000 empty elements in the workbook part "
+          "(read first, to find the sheets)")
     if not c.skip("elements_in_styles.xlsx"):
         styles = parts_of(c.base)["xl/styles.xml"]
         bloated = styles.replace(b"<cellXfs", b"<cellXfs", 1)

@@ -164,6 +164,16 @@ def test_elements_by_the_million_are_refused_with_bounded_memory(valid, tmp_path
     assert peak < 64 * 2 ** 20
 
 
+def test_the_index_parts_are_pre_counted_too(valid, tmp_path, monkeypatch):
+    """The workbook part is read first (to find the sheets): its elements are counted before parsing."""
+    monkeypatch.setattr(LIM, "MAX_XML_ELEMENTS", 100_000)
+    wb = X.parts_of(valid)["xl/workbook.xml"]
+    path = Z.rebuild(valid, tmp_path / "w.xlsx", {"xl/workbook.xml": Z.deflated(
+        "xl/workbook.xml", wb.replace(b"<sheets>", b"<x/>" * 150_000 + b"<sheets>", 1))})
+    found = errors(path)
+    assert any("xl/workbook.xml holds more than 100,000 XML elements" in e for e in found), found
+
+
 def test_rich_text_runs_and_long_texts_are_bounded(valid, tmp_path):
     xml = Z.sheet_xml(valid, "Supply")
     cell = F.cell("Supply", "capacity", 2)
