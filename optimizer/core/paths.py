@@ -59,7 +59,8 @@ def output_problem(path, protect=()) -> str | None:
     """What is wrong with ``path`` as an output file (None if it can be tried).  ``protect``:
     paths that must never be written (the input workbooks)."""
     p = Path(path)
-    if not p.name or p.name in (".", ".."):
+    text = os.fspath(path)
+    if not p.name or p.name in (".", "..") or str(text).endswith(("/", os.sep)):
         return "the path names a folder, not a file: add a file name such as result.xlsx"
     for q in protect:
         if q and _same(p, Path(q)):

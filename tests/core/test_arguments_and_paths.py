@@ -99,7 +99,8 @@ def test_output_problems(tmp_path):
     cases = {tmp_path / "adir": "it is a folder", tmp_path / "afile" / "x.xlsx": "is a file, not a folder",
              tmp_path / ("x" * 300 + ".xlsx"): "too long", tmp_path / "l1": "loop of symbolic links",
              tmp_path / "l1" / "x.xlsx": "loop of symbolic links", tmp_path / "fifo": "special file",
-             Path("/dev/null"): "special file", Path("/proc/x.xlsx"): "special file system"}
+             Path("/dev/null"): "special file", Path("/proc/x.xlsx"): "special file system",
+             f"{tmp_path}/newdir/": "names a folder, not a file"}
     for path, text in cases.items():
         assert text in (output_problem(path) or ""), (path, output_problem(path))
     assert output_problem(tmp_path / "new" / "deeper" / "r.xlsx") is None        # folders are created

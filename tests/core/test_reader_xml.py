@@ -119,6 +119,15 @@ def test_merged_cells_are_found_in_every_encoding(valid, tmp_path, form):
     assert any("Suppliers!C3" in e and "merged cells C3:C4" in e for e in errors(path))
 
 
+def test_a_merged_range_is_found_wherever_it_is_stored(valid, tmp_path):
+    merged = F.merge(valid, "Suppliers", X.MERGE)
+    xml = Z.sheet_xml(merged, "Suppliers")
+    block = re.search(rb"<mergeCells.*?</mergeCells>", xml, re.S).group(0)
+    moved = xml.replace(block, b"").replace(b"<sheetData>", b"<sheetData>" + block, 1)     # inside sheetData
+    path = supply_with(merged, tmp_path, moved, sheet="Suppliers")
+    assert any("Suppliers!C3" in e and "merged cells C3:C4" in e for e in errors(path))
+
+
 @pytest.mark.parametrize("form", ["utf16", "prefix", "ns_prefix"])
 def test_the_valid_sheet_in_every_encoding_reads_the_same(valid, tmp_path, form):
     fn = {"utf16": X.utf16, "prefix": X.long_prefix, "ns_prefix": X.ns_prefix}[form]

@@ -99,11 +99,12 @@ class SheetParser(PartParser):
     def start(self, name, attrs):
         if self._cell is not None:
             self._inside_cell(name, attrs)
+        elif name == "mergeCell":                  # wherever it is stored, it merges
+            self._merge(attrs.get("ref", ""))
         elif name == "sheetData":
             self._in_data = True
         elif not self._in_data:
-            if name == "mergeCell":
-                self._merge(attrs.get("ref", ""))
+            return
         elif name == "row":
             self._start_row(attrs.get("r"))
         elif name == "c" and self._in_row:
