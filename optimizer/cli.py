@@ -57,15 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    saved = C.prepare_process()
     try:
-        return args.func(args)
+        args = build_parser().parse_args(argv)
+        return C.run_command(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return C.EXIT_INTERRUPTED
     except BrokenPipeError:   # output piped into e.g. `head`: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return C.EXIT_OK
+    finally:
+        C.restore_process(saved)
 
 
 if __name__ == "__main__":

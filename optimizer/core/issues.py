@@ -17,8 +17,20 @@ class Issue:
 
     def __str__(self) -> str:  # the one message format shared by CLI, web and reports
         where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
-        shown = "" if self.value is None or self.value == "" else f" (value: {self.value!r})"
+        shown = "" if self.value is None or self.value == "" else f" (value: {shown_value(self.value)})"
         return f"{self.severity.upper()} {where}{shown}: {self.rule}"
+
+
+LONG_VALUE = 200     # characters of a value shown whole in a message; longer ones are shortened
+
+
+def shown_value(value) -> str:
+    """repr() of a cell value for a message; a very long text shows its start and its length."""
+    text = repr(value)
+    if len(text) <= LONG_VALUE:
+        return text
+    raw = str(value)
+    return repr(f"{raw[:40]}... ({len(raw):,} characters)")
 
 
 class InputError(Exception):

@@ -13,13 +13,13 @@ Outputs default to ``outputs/<workbook>[_<scenario>]_<curve|frontier|comparison>
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import time
 from pathlib import Path
 
 from models.units import to_millions
 from optimizer.core import cli as C
+from optimizer.core import limits as LIM
 from optimizer.core import outputs as O
 from optimizer.curves import tables as T
 from optimizer.curves.plots import plot_curves, plot_frontier, plot_marginal
@@ -184,16 +184,8 @@ def compare_output(args, wanted: list[str] | None) -> Path:
 
 
 # --------------------------------------------------------------------------- parsers
-def _count(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
-        return v
-    return parse
+GRID = C.whole(0, LIM.MAX_CURVE_GRID, C.WORK)
+POINTS = C.whole(2, LIM.MAX_FRONTIER_POINTS, C.WORK)
 
 
 MEASURE_HELP = ("which caps the curve moves: china (default: the China bloc's direct share), any (every single "
@@ -209,11 +201,14 @@ def register(sub) -> None:
                    "mode and every option that differs from its default)")
     c.add_argument("--mode", choices=("path", "year"), default="path",
                    help="path: the whole glide path scaled (x = the --year target); year: one year's target")
-    c.add_argument("--year", type=int, default=None, help="the year whose target is the x axis (default: last)")
+    c.add_argument("--year", type=C.YEAR_ARG, default=None,
+                   help="the year whose target is the x axis (default: last)")
     c.add_argument("--scope", default="ALL", help="Policy scope of that row (ALL, a group or a material)")
-    c.add_argument("--from", dest="start", default=None, help="start of the curve (default: today's level)")
-    c.add_argument("--to", dest="end", default=None, help="end (default: the lowest achievable share)")
-    c.add_argument("--grid", type=_count(0), default=0, help="also solve N evenly spaced targets")
+    c.add_argument("--from", dest="start", type=C.share_arg, default=None,
+                   help="start of the curve, a share or percent (0.8 or 80; default: today's level)")
+    c.add_argument("--to", dest="end", type=C.share_arg, default=None,
+                   help="end (default: the lowest achievable share)")
+    c.add_argument("--grid", type=GRID, default=0, help=f"also solve N evenly spaced targets ({GRID.range})")
     c.add_argument("--method", choices=("auto", "sandwich", "ranging"), default="auto",
                    help="breakpoint search: tangent intersection (auto = sandwich) or HiGHS row ranging (one row)")
     c.add_argument("--png", default=None, help="also write a PNG plot (and <name>_marginal.png)")
@@ -224,7 +219,8 @@ def register(sub) -> None:
     f = sub.add_parser("frontier", help="cost-vs-risk Pareto frontier (AUGMECON)")
     f.add_argument("workbook", nargs="?", default=str(SAMPLE))
     f.add_argument("-o", "--output", default=None, help="frontier workbook (default outputs/<name>_frontier[_points..][_<scenario>].xlsx)")
-    f.add_argument("--points", type=_count(2), default=10, help="grid points on the risk axis (default 10)")
+    f.add_argument("--points", type=POINTS, default=10,
+                   help=f"grid points on the risk axis (default 10; {POINTS.range})")
     f.add_argument("--risk", choices=("volume",), default="volume", help="risk measure")
     f.add_argument("--png", default=None, help="also write a PNG plot")
     f.add_argument("--scenario", default=None)
@@ -234,7 +230,7 @@ def register(sub) -> None:
     m.add_argument("workbook", nargs="?", default=str(SAMPLE))
     m.add_argument("-o", "--output", default=None, help="comparison workbook (default outputs/<name>_compare[...].xlsx)")
     m.add_argument("--mode", choices=("path", "year"), default="path")
-    m.add_argument("--year", type=int, default=None)
+    m.add_argument("--year", type=C.YEAR_ARG, default=None)
     m.add_argument("--scenarios", default=None, help="comma-separated subset (default: all)")
     m.add_argument("--no-curves", action="store_true", help="skip the cost curves")
     m.add_argument("--png", default=None, help="also write a PNG with every scenario's curve")

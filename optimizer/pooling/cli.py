@@ -34,7 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("workbook", nargs="?", default=None,
                    help=f"pool workbook (default: the bundled sample {SAMPLE.name})")
     p.add_argument("-o", "--output", default=None, help="result workbook (default: outputs/<name>_pool[_game].xlsx)")
-    p.add_argument("--mga-slack", type=float, default=None,
+    p.add_argument("--mga-slack", type=C.real(0.0, 1.0), default=None,
                    help="near-optimal plans within this fraction of the optimal cost (default: the "
                         "workbook's mga_slack setting, 0.03); 0 = none")
     p.add_argument("--game", action="store_true",

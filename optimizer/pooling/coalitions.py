@@ -26,31 +26,73 @@ from optimizer.pooling.games import EXACT_MAX_PLAYERS, Game, label
 CHECK_TOL = 1e-6
 
 
+class MaskValues(dict):
+    """Values by coalition mask, stored only where set: a sampled table of up to 30 members keeps
+    the coalitions it solved, not 2^30 slots (memory flat in the number of members)."""
+
+    def __init__(self, default):
+        super().__init__()
+        self.default = default
+
+    def __missing__(self, mask):
+        return self.default
+
+
 @dataclass
 class CoalitionTable:
-    """c(S) per coalition mask (currency M), with status and unmet demand; NaN = not solved."""
+    """c(S) per coalition mask (currency M), with status and unmet demand; NaN = not solved.
+
+    Exact tables (every coalition) hold arrays of 2^n entries; sampled ones (:meth:`sparse`)
+    hold :class:`MaskValues` with the solved coalitions only."""
 
     members: tuple[str, ...]
-    cost: np.ndarray
-    status: np.ndarray                  # object array of status strings ("" = not solved)
-    unmet: np.ndarray                   # tonnes of unmet demand in the coalition's plan
+    cost: np.ndarray | MaskValues
+    status: np.ndarray | MaskValues     # status strings ("" = not solved)
+    unmet: np.ndarray | MaskValues      # tonnes of unmet demand in the coalition's plan
     mip: bool = False
     solves: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def sparse(cls, members: tuple[str, ...], mip: bool = False) -> "CoalitionTable":
+        table = cls(tuple(members), MaskValues(np.nan), MaskValues(""), MaskValues(np.nan), mip)
+        table.cost[0], table.unmet[0] = 0.0, 0.0
+        return table
 
     @property
     def n(self) -> int:
         return len(self.members)
 
     @property
+    def is_sparse(self) -> bool:
+        return isinstance(self.status, MaskValues)
+
+    def masks(self) -> list[int]:
+        """The solved coalitions, in mask order."""
+        if self.is_sparse:
+            return sorted(m for m, st in self.status.items() if m and st != "")
+        return [m for m in range(1, 2 ** self.n) if self.status[m] != ""]
+
+    @property
+    def grand_cost(self) -> float:
+        return float(self.cost[(1 << self.n) - 1])
+
+    @property
     def complete(self) -> bool:
+        if self.is_sparse:
+            return len(self.masks()) == 2 ** self.n - 1 and all(np.isfinite(self.cost[m]) for m in self.masks())
         return bool(np.isfinite(self.cost[1:]).all())
+
+    def statuses(self) -> list[str]:
+        return [self.status[m] for m in self.masks()]
 
     @property
     def all_optimal(self) -> bool:
-        done = self.status[1:] != ""
-        return bool(np.all(self.status[1:][done] == OPTIMAL))
+        return all(st == OPTIMAL for st in self.statuses())
+
+    def total_unmet(self) -> float:
+        return float(np.nansum([self.unmet[m] for m in self.masks()]))
 
     def standalone(self) -> np.ndarray:
         return np.array([self.cost[1 << i] for i in range(self.n)])
@@ -58,15 +100,15 @@ class CoalitionTable:
     def game(self) -> Game:
         if not self.complete:
             raise ValueError("the coalition table is incomplete (sampled); no exact game")
+        if self.is_sparse:
+            return Game(self.members, np.array([self.cost[m] for m in range(2 ** self.n)]))
         return Game(self.members, self.cost)
 
     def rows(self) -> list[dict]:
         """One dict per solved coalition: coalition, size, cost, standalone_sum, savings, ..."""
         alone = self.standalone()
         out = []
-        for m in range(1, 2 ** self.n):
-            if self.status[m] == "":
-                continue
+        for m in self.masks():
             ids = [i for i in range(self.n) if m >> i & 1]
             base = float(alone[ids].sum()) if np.isfinite(alone[ids]).all() else np.nan
             out.append({"coalition": label(m, self.members), "size": len(ids), "cost": self.cost[m],
@@ -175,9 +217,7 @@ def coalition_cost_function(model: PoolModel, table: CoalitionTable, options: So
             table.status[mask], table.cost[mask] = status, cost
             table.unmet[mask] = float(x[solver.unmet].sum()) if x is not None else np.nan
             table.solves += 1
-            if status != OPTIMAL:
-                raise RuntimeError(f"coalition {label(mask, table.members)}: {status}")
-        return float(table.cost[mask])
+        return float(table.cost[mask])      # NaN when not proven optimal (its status says why)
 
     return cost_of
 

@@ -154,43 +154,62 @@ class SampledShapley:
     half_width: np.ndarray       # 95 % confidence half-width per player (CLT: 1.96 s / sqrt(m))
     permutations: int
     coalitions_evaluated: int
+    asked: int = 0               # permutations asked for
+    budget: int | None = None    # the limit on coalition solves, when it stopped the sampling
 
     @property
     def bound_text(self) -> str:
-        return (f"Shapley value estimated from {self.permutations:,} random orders of arrival "
+        text = (f"Shapley value estimated from {self.permutations:,} random orders of arrival "
                 f"({self.coalitions_evaluated:,} coalition costs); each share is within +/- its "
                 "half-width of the exact value with about 95 % confidence (normal approximation).")
+        if self.budget is not None:
+            text += (f" Sampling stopped at the limit of {self.budget:,} coalition solves, before the "
+                     f"{self.asked:,} orders asked for (shapley_permutations): the half-widths say how "
+                     "precise the estimate is.")
+        return text
 
 
-def shapley_sampled(n: int, cost_of, permutations: int = 2000, seed: int = 0) -> SampledShapley:
+def shapley_sampled(n: int, cost_of, permutations: int = 2000, seed: int = 0,
+                    max_solves: int | None = None) -> SampledShapley:
     """Shapley value by random orders of arrival (Castro, Gomez & Tejada 2009).
 
     ``cost_of(mask) -> float`` is called lazily (results cached), so only the
     coalitions met along the sampled orders are ever solved.  Each order gives every
     player's marginal cost; the estimate is their mean and the stated error bound the
     95 % normal half-width ``1.96 * s_i / sqrt(m)`` (``s_i`` the sample standard deviation).
+    Memory is O(n) (running sums, not one row per order).  With ``max_solves``, sampling
+    stops before an order would need more than that many coalition costs in all (at least
+    2 orders are always completed) and the result says so.
     """
     if permutations < 2:
         raise GameError("sampled Shapley needs at least 2 permutations")
     rng = np.random.default_rng(seed)
     cache: dict[int, float] = {0: 0.0}
-
-    def c(mask: int) -> float:
-        if mask not in cache:
-            cache[mask] = float(cost_of(mask))
-        return cache[mask]
-
-    marg = np.zeros((permutations, n))
+    total, squares = np.zeros(n), np.zeros(n)
+    done, stopped = 0, None
     for k in range(permutations):
-        mask, prev = 0, 0.0
-        for i in rng.permutation(n):
+        order = rng.permutation(n)
+        masks, mask = [], 0
+        for i in order:
             mask |= 1 << int(i)
-            val = c(mask)
-            marg[k, i] = val - prev
-            prev = val
-    value = marg.mean(axis=0)
-    half = 1.96 * marg.std(axis=0, ddof=1) / math.sqrt(permutations)
-    return SampledShapley(value, half, permutations, len(cache) - 1)
+            masks.append(mask)
+        new = sum(1 for m in masks if m not in cache)
+        if max_solves is not None and done >= 2 and len(cache) - 1 + new > max_solves:
+            stopped = max_solves
+            break
+        prev, marg = 0.0, np.zeros(n)
+        for i, m in zip(order, masks):
+            if m not in cache:
+                cache[m] = float(cost_of(m))
+            marg[i] = cache[m] - prev
+            prev = cache[m]
+        total += marg
+        squares += marg * marg
+        done += 1
+    value = total / done
+    var = np.maximum(squares - done * value * value, 0.0) / (done - 1)
+    half = 1.96 * np.sqrt(var) / math.sqrt(done)
+    return SampledShapley(value, half, done, len(cache) - 1, permutations, stopped)
 
 
 def proportional(total: float, weights) -> np.ndarray:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from models.pooling import build_pool_model, plan_tables
 from models.units import to_millions
+from optimizer.core import limits as LIM
 from optimizer.core.solver import OPTIMAL, SOLVER_ERROR, SOLVER_MISSING, TIME_LIMIT_FEASIBLE
 from optimizer.pooling import coalitions as C
 from optimizer.pooling import joint as J
@@ -79,7 +80,7 @@ class PoolResult:
 
     @property
     def grand(self) -> float:
-        return float(self.table.cost[-1] if self.table is not None else self.game.grand)
+        return float(self.table.grand_cost if self.table is not None else self.game.grand)
 
     def shown(self, x):
         """A cost-form number as presented: cost shares, or savings shares for a savings game."""
@@ -116,12 +117,10 @@ def run_pool(data: PoolData, mga_slack: float | None = None) -> PoolResult:
         res.notes.append(DUALS_NOTE)
     t0 = time.perf_counter()
     n = len(data.member_ids)
-    if n <= EXACT_MAX_PLAYERS:
+    if n <= exact_limit(res.mip):
         res.table = C.coalition_table(model, opts)
     else:
-        res.table = C.CoalitionTable(tuple(data.member_ids), np.full(2 ** n, np.nan),
-                                     np.full(2 ** n, "", dtype=object), np.full(2 ** n, np.nan), model.lp.is_mip)
-        res.table.cost[0] = 0.0
+        res.table = C.CoalitionTable.sparse(tuple(data.member_ids), model.lp.is_mip)
         cost_of = C.coalition_cost_function(model, res.table, opts)
         for i in range(n):
             cost_of(1 << i)
@@ -129,11 +128,11 @@ def run_pool(data: PoolData, mga_slack: float | None = None) -> PoolResult:
     res.timings["coalitions"] = time.perf_counter() - t0
     if not res.table.all_optimal:
         bad = [r["coalition"] for r in res.table.rows() if r["status"] != OPTIMAL]
-        res.status = TIME_LIMIT_FEASIBLE if all(st == TIME_LIMIT_FEASIBLE for st in res.table.status[1:]
+        res.status = TIME_LIMIT_FEASIBLE if all(st == TIME_LIMIT_FEASIBLE for st in res.table.statuses()
                                                   if st not in ("", OPTIMAL)) else SOLVER_ERROR
         res.notes.append(f"{len(bad)} coalition(s) not solved to proven optimality ({', '.join(bad[:5])}): "
                          "the shares below use their best known costs and are not reliable")
-    if np.nansum(res.table.unmet) > 1e-6:
+    if res.table.total_unmet() > 1e-6:
         res.notes.append("some coalitions leave demand unmet; their costs include the unmet-demand penalty "
                          f"({s.unmet_penalty:,.2f} {s.currency}/kg)")
     res.standalone = res.table.standalone()
@@ -152,6 +151,12 @@ def run_pool(data: PoolData, mga_slack: float | None = None) -> PoolResult:
         res.alternatives = J.alternatives(model, grand, slack, opts)
     res.timings["alternatives"] = time.perf_counter() - t0
     return res
+
+
+def exact_limit(mip: bool) -> int:
+    """Members up to which every coalition is solved: 12 for an LP joint model (4,095 fast
+    re-solves), 10 for a MILP one (1,023 branch-and-bound solves); beyond, sampled Shapley."""
+    return EXACT_MAX_PLAYERS if not mip else min(EXACT_MAX_PLAYERS, LIM.EXACT_MAX_MIP_PLAYERS)
 
 
 def _pay_as_you_take(res: PoolResult, model, grand) -> np.ndarray | None:
@@ -200,12 +205,15 @@ def _allocate(res: PoolResult, volumes, usage, owen, model=None, opts=None) -> N
     else:
         s = res.data.settings
         cost_of = C.coalition_cost_function(model, res.table, opts)
-        sampled = shapley_sampled(len(res.members), cost_of, s.shapley_permutations, s.seed)
+        budget = LIM.MAX_SAMPLED_MIP_SOLVES if res.mip else LIM.MAX_SAMPLED_SOLVES
+        sampled = shapley_sampled(len(res.members), cost_of, s.shapley_permutations, s.seed, max_solves=budget)
         A["shapley"] = sampled.value
         res.shapley_half_width = sampled.half_width
-        res.shapley_text = sampled.bound_text
+        limit = exact_limit(res.mip)
+        res.shapley_text = (f"{len(res.members)} members: more than the {limit} for which every coalition is "
+                            f"solved ({'MILP' if res.mip else 'LP'} joint model), so it is sampled. " + sampled.bound_text)
         for k in ("nucleolus", "least_core"):
-            U[k] = (f"not computed above {EXACT_MAX_PLAYERS} members (needs all "
+            U[k] = (f"not computed above {limit} members (needs all "
                     f"{2 ** len(res.members) - 1:,} coalition costs)")
     if owen is None:
         U["owen"] = "not available for a typed game (needs the joint LP's dual prices)"

@@ -17,6 +17,7 @@ Two ways to use a pool workbook:
 """
 from __future__ import annotations
 
+from optimizer.core import limits as LIM
 from optimizer.core.workbook import columns as S
 from optimizer.core.workbook.columns import BASIS, Column, Setting, Sheet
 
@@ -34,16 +35,16 @@ SETTING_SPECS: tuple[Setting, ...] = (
                 "cost, e.g. 0.03 = within 3 %. 0 = no alternatives."),
     Setting("china_sources", S.TEXT, "CN",
             doc="Source ids that count against members' China caps, separated by commas."),
-    Setting("unmet_penalty", S.NUMBER, None, 0.0, None,
+    Setting("unmet_penalty", S.NUMBER, None, 0.0, S.MAX_PRICE,
             doc="Penalty per kg of a member's demand left unmet (currency/kg). "
                 "Default: 10 x the highest unit price in the workbook."),
     Setting("discount_rate", S.FRACTION, 0.0, 0.0, 0.5,
             doc="Annual discount rate applied to costs after first_year (0 = undiscounted)."),
-    Setting("time_limit", S.NUMBER, None, 0.0, None,
+    Setting("time_limit", S.NUMBER, None, 0.0, LIM.MAX_TIME_LIMIT,
             doc="Time limit per solve in seconds (blank = none)."),
-    Setting("shapley_permutations", S.NUMBER, 2000, 2.0, 1e7,
+    Setting("shapley_permutations", S.NUMBER, 2000, 2.0, LIM.MAX_PERMUTATIONS,
             doc="Beyond 12 members the Shapley value is sampled: number of random orders."),
-    Setting("seed", S.NUMBER, 0, 0.0, None, doc="Random seed for the sampled Shapley value."),
+    Setting("seed", S.NUMBER, 0, 0.0, LIM.MAX_SEED, doc="Random seed for the sampled Shapley value."),
 )
 SETTING_BY_NAME = {s.name: s for s in SETTING_SPECS}
 
@@ -52,7 +53,7 @@ _MATERIAL = Column("material", "material id", S.ID, doc="Material id, e.g. GA (f
 _SOURCE = Column("source", "source id", S.ID, doc="Supplier id, e.g. AUMY; ids in the china_sources setting "
                                                   "count against China caps.")
 _YEAR = Column("year", "year", S.YEAR, number_format="0", width=8)
-_PRICE = Column("unit_price", "unit price (currency/kg)", S.NUMBER, minimum=0.0,
+_PRICE = Column("unit_price", "unit price (currency/kg)", S.NUMBER, minimum=0.0, maximum=S.MAX_PRICE,
                 doc="Delivered price per kg.", number_format="#,##0.00")
 
 MEMBERS = Sheet(
@@ -70,7 +71,7 @@ MEMBERS = Sheet(
 MEMBER_DEMAND = Sheet(
     "MemberDemand",
     (_MEMBER, _MATERIAL, _YEAR,
-     Column("demand", "demand (t)", S.NUMBER, minimum=0.0, number_format="#,##0.0"),
+     Column("demand", "demand (t)", S.NUMBER, minimum=0.0, maximum=S.MAX_TONNES, number_format="#,##0.0"),
      BASIS),
     key=("member", "material", "year"), required=False,
     doc="Each member's own demand per material and year (missing = 0). The pool must cover "
@@ -82,17 +83,21 @@ POOLED_OFFERS = Sheet(
     (
         Column("offer", "offer id", S.ID, doc="One id per offer; one row per volume tier of it."),
         _SOURCE, _MATERIAL, _YEAR,
-        Column("tier", "tier", S.NUMBER, minimum=1.0, number_format="0", width=6,
+        Column("tier", "tier", S.NUMBER, minimum=1.0, maximum=1000.0, number_format="0", width=6,
                doc="Tier number (1, 2, ...), for reading only."),
-        Column("tier_min", "tier min volume (t)", S.NUMBER, minimum=0.0, number_format="#,##0.0",
+        Column("tier_min", "tier min volume (t)", S.NUMBER, minimum=0.0, maximum=S.MAX_TONNES,
+               number_format="#,##0.0",
                doc="Smallest total pooled volume to which this tier's price applies."),
         Column("tier_max", "tier max volume (t)", S.NUMBER, required=False, default=None, minimum=0.0,
+               maximum=S.MAX_TONNES,
                number_format="#,##0.0",
                doc="Largest total pooled volume at this tier's price (blank = unlimited). The highest "
                    "tier's maximum is the offer's capacity."),
-        Column("unit_price", "unit price (currency/kg)", S.NUMBER, minimum=0.0, number_format="#,##0.00",
+        Column("unit_price", "unit price (currency/kg)", S.NUMBER, minimum=0.0, maximum=S.MAX_PRICE,
+               number_format="#,##0.00",
                doc="All-units price: the whole volume bought is charged this price when it lies in the tier."),
         Column("min_lot", "minimum lot (t)", S.NUMBER, required=False, default=0.0, minimum=0.0,
+               maximum=S.MAX_TONNES,
                number_format="#,##0.0",
                doc="If anything is bought from the offer, at least this much (same on every tier row)."),
         BASIS,
@@ -109,7 +114,7 @@ POOLED_ACCESS = Sheet(
     (
         Column("offer", "offer id", S.ID, doc="A pooled offer id from the PooledOffers sheet."),
         _MEMBER,
-        Column("capacity", "access (t)", S.NUMBER, minimum=0.0, number_format="#,##0.0",
+        Column("capacity", "access (t)", S.NUMBER, minimum=0.0, maximum=S.MAX_TONNES, number_format="#,##0.0",
                doc="Tonnes of this offer the member can secure (its allocation, priority or offtake right)."),
         BASIS,
     ),
@@ -122,7 +127,7 @@ POOLED_ACCESS = Sheet(
 STANDALONE_OFFERS = Sheet(
     "StandaloneOffers",
     (_MEMBER, _SOURCE, _MATERIAL, _YEAR,
-     Column("capacity", "capacity (t)", S.NUMBER, minimum=0.0, number_format="#,##0.0",
+     Column("capacity", "capacity (t)", S.NUMBER, minimum=0.0, maximum=S.MAX_TONNES, number_format="#,##0.0",
             doc="Most this member can buy from this source alone in the year."),
      _PRICE, BASIS),
     key=("member", "source", "material", "year"), required=False,

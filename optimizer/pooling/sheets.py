@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.core.issues import Issue
-from optimizer.core.workbook.reader import did_you_mean
+from optimizer.core.workbook.reader import Suggest, did_you_mean
 from optimizer.pooling import schema as P
 from optimizer.pooling.games import Game, GameError, label, mask_of
 from optimizer.core.workbook.cells import Table
@@ -27,11 +27,15 @@ def _nan(v) -> bool:
 
 def _known(t: Table, key: str, known, where: str, issues: list[Issue]) -> None:
     header = t.sheet.column(key).header
+    suggest = Suggest(known)     # built once; fuzzy look-ups capped (limits.MAX_SUGGESTIONS)
     for i, v in enumerate(t.frame[key].tolist()):
         if v is not None and v not in known:
-            close = did_you_mean(v, known)
+            close = suggest(v)
             hint = f" (did you mean '{close}'?)" if close else ""
             issues.append(Issue(t.sheet.name, t.cell(key, i), v, f"'{header}' {v} is not {where}{hint}"))
+    note = suggest.note(t.sheet.name, f"'{header}' values")
+    if note is not None:
+        issues.append(note)
 
 
 def parse_game(t: Table, players: tuple[str, ...], issues: list[Issue]) -> tuple[Game | None, str | None,

@@ -14,6 +14,7 @@ import os
 import sys
 
 from optimizer.core import cli as C
+from optimizer.core import limits as LIM
 from optimizer.core.issues import InputError
 from optimizer.core.solver import OPTIMAL
 from optimizer.risk import ph
@@ -124,19 +125,29 @@ def cmd_risk_mpi(args) -> int:
     return C.exit_code(res.status)
 
 
+ALPHA = C.real(0.0, 1.0, high_open=True)
+BETA = C.real(0.0, LIM.MAX_BETA)
+TTS = C.real(0.0, LIM.MAX_TTS_WEEKS)
+RHO = C.real(0.0, LIM.MAX_PH_RHO, low_open=True)
+ITERS = C.whole(1, LIM.MAX_PH_ITERS, C.WORK)
+CONV = C.real(0.0, 1.0, low_open=True)
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("risk", help="two-stage stochastic plan with CVaR, VSS/EVPI, time-to-survive")
     p.add_argument("workbook", help="input workbook with RiskScenarios and Disruptions sheets "
                                     "(e.g. inputs/korea_2024_2030_risk.xlsx)")
     p.add_argument("-o", "--output", default=None, help="risk workbook (default outputs/<name>_risk[_alpha..][_beta..].xlsx: the parameters that differ "
                         "from their defaults)")
-    p.add_argument("--alpha", type=float, default=0.95, help="CVaR level (default 0.95)")
-    p.add_argument("--beta", type=float, default=1.0, help="CVaR weight; 0 = risk neutral (default 1)")
-    p.add_argument("--tts-weeks", type=float, default=None,
-                   help="require time-to-survive >= N weeks for every source (year-end stock floors)")
+    p.add_argument("--alpha", type=ALPHA, default=0.95, help=f"CVaR level (default 0.95; {ALPHA.range})")
+    p.add_argument("--beta", type=BETA, default=1.0,
+                   help=f"CVaR weight; 0 = risk neutral (default 1; {BETA.range})")
+    p.add_argument("--tts-weeks", type=TTS, default=None,
+                   help=f"require time-to-survive >= N weeks for every source (year-end stock floors; {TTS.range})")
     p.add_argument("--mpi", action="store_true",
                    help="progressive hedging with mpi-sppy: mpiexec -n N sourcing risk WORKBOOK --mpi")
-    p.add_argument("--rho", type=float, default=1.0, help="--mpi: PH penalty rho (default 1)")
-    p.add_argument("--iters", type=int, default=200, help="--mpi: PH iteration limit (default 200)")
-    p.add_argument("--convthresh", type=float, default=1e-6, help="--mpi: PH convergence threshold")
+    p.add_argument("--rho", type=RHO, default=1.0, help=f"--mpi: PH penalty rho (default 1; {RHO.range})")
+    p.add_argument("--iters", type=ITERS, default=200, help=f"--mpi: PH iteration limit (default 200; {ITERS.range})")
+    p.add_argument("--convthresh", type=CONV, default=1e-6,
+                   help=f"--mpi: PH convergence threshold ({CONV.range})")
     p.set_defaults(func=cmd_risk)

@@ -6,6 +6,7 @@ from optimizer.core.workbook import columns as S
 
 ALL = "ALL"
 DEFAULT_BASE_SPOT = 1.2
+MAX_SPOT = 100.0     # a spot price at most 100 times the contract price
 
 DISRUPTIONS = S.Sheet(
     "Disruptions",
@@ -17,6 +18,7 @@ DISRUPTIONS = S.Sheet(
         S.Column("months", "months affected (0-12)", S.NUMBER, minimum=0.0, maximum=12.0),
         S.Column("fraction_lost", "fraction of supply lost (0-1)", S.FRACTION),
         S.Column("spot_multiplier", "spot price multiplier", S.NUMBER, required=False, minimum=0.0,
+                 maximum=MAX_SPOT,
                  doc="Spot price / contract price for the material in that year; blank = no change."),
         S.Column("description", "description", S.TEXT, required=False, default=""),
         S.Column("country", "country (content)", S.ID, required=False, default="",
@@ -42,6 +44,7 @@ RISK_SCENARIOS = S.Sheet(
         S.Column("probability", "probability (0-1)", S.FRACTION),
         S.Column("events", "events (ids, comma-separated)", S.TEXT, required=False, default=""),
         S.Column("base_spot_multiplier", "base spot multiplier", S.NUMBER, required=False, minimum=0.0,
+                 maximum=MAX_SPOT,
                  default=DEFAULT_BASE_SPOT),
         S.Column("description", "description", S.TEXT, required=False, default=""),
         S.BASIS,

@@ -15,6 +15,7 @@ limit still has a figure.
 """
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import resource
@@ -25,25 +26,61 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]   # the folder holding the optimizer package
-PRELOAD = ["optimizer.cli", "optimizer.sourcing.validate", "optimizer.sourcing.run", "optimizer.sourcing.report"]
+PRELOAD = ["optimizer.cli", "optimizer.sourcing.validate", "optimizer.sourcing.run", "optimizer.sourcing.report",
+           "optimizer.robustness.webcheck"]
 LOST_STATUS = 255   # multiprocessing's exit code when the fork server could not report the child's
 THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-# The exec-mode child, given: memory limit, CPU limit, peak file, CLI arguments.
+# The exec-mode child, given: memory limit, CPU limit, peak file, as-user flag, entry, arguments.
 CHILD = """\
-import resource, sys
-limit, cpu, peak_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+import importlib, resource, sys
+limit, cpu, peak_file, as_user, entry = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
 resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024 * 1024,) * 2)
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+if as_user == "1":
+    from optimizer.robustness.child import drop_permission_override
+    drop_permission_override()
 try:
-    from optimizer.cli import main
-    sys.exit(main(sys.argv[4:]))
+    module, name = entry.split(":")
+    sys.exit(getattr(importlib.import_module(module), name)(sys.argv[6:]))
 finally:
     with open("/proc/self/status") as fh, open(peak_file, "w") as out:
         out.write(next((line.split()[1] for line in fh if line.startswith("VmHWM:")), "0"))
 """
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
+_PR_CAPBSET_DROP = 24
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_permission_override() -> bool:
+    """Run as any user would with regard to file permissions: when this process is root, give up
+    the capabilities that let root read and write whatever the permissions say (CAP_DAC_OVERRIDE,
+    CAP_DAC_READ_SEARCH), so an unreadable input or a read-only folder is what it is.  True when
+    the permissions now apply (always for a non-root process)."""
+    if os.geteuid() != 0:
+        return True
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+            libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+        header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
+        if libc.capget(ctypes.byref(header), data) != 0:
+            return False
+        keep = ~((1 << _CAP_DAC_OVERRIDE) | (1 << _CAP_DAC_READ_SEARCH)) & 0xFFFFFFFF
+        for field in ("effective", "permitted", "inheritable"):
+            setattr(data[0], field, getattr(data[0], field) & keep)
+        return libc.capset(ctypes.byref(header), data) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def peak_kb(pid: int | str = "self") -> int:
@@ -54,8 +91,11 @@ def peak_kb(pid: int | str = "self") -> int:
         return 0
 
 
-def _forked(argv, stdout: str, stderr: str, cwd: str, memory: int, cpu: int, peak_file: str, entry: str):
+def _forked(argv, stdout: str, stderr: str, cwd: str, memory: int, cpu: int, peak_file: str, entry: str,
+            as_user: bool = False):
     """The fork-mode child: limits, output files, working folder, then ``entry(argv)``."""
+    if as_user:
+        drop_permission_override()
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024 * 1024,) * 2)
@@ -103,7 +143,7 @@ def _fork_context():
 
 
 def run_child(argv: list[str], work: Path, memory: int, wall: float, isolation: str = "fork",
-              entry: str = "optimizer.cli:main") -> tuple[int | None, float, float]:
+              entry: str = "optimizer.cli:main", as_user: bool = False) -> tuple[int | None, float, float]:
     """Run the CLI with ``argv`` in ``work`` (stdout.txt, stderr.txt written there).
 
     Returns (exit code, or None if killed at the wall-time limit; seconds; peak memory MB).
@@ -114,7 +154,7 @@ def run_child(argv: list[str], work: Path, memory: int, wall: float, isolation: 
     polled = 0
     if isolation == "fork":
         proc = _fork_context().Process(target=_forked, args=(argv, str(out), str(err), str(work), memory, cpu,
-                                                             str(peak_file), entry))
+                                                             str(peak_file), entry, as_user))
         proc.start()
         while proc.exitcode is None and time.monotonic() < t0 + wall:
             polled = max(polled, peak_kb(proc.pid))
@@ -130,7 +170,8 @@ def run_child(argv: list[str], work: Path, memory: int, wall: float, isolation: 
         env = {**os.environ, **THREAD_ENV, "PYTHONDONTWRITEBYTECODE": "1"}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         with open(out, "wb") as fo, open(err, "wb") as fe:
-            proc = subprocess.Popen([sys.executable, "-c", CHILD, str(memory), str(cpu), str(peak_file), *argv],
+            proc = subprocess.Popen([sys.executable, "-c", CHILD, str(memory), str(cpu), str(peak_file),
+                                     "1" if as_user else "0", entry, *argv],
                                     stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, cwd=work, env=env)
             code, polled = _wait(proc, t0 + wall)
     seconds = time.monotonic() - t0

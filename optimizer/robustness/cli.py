@@ -1,5 +1,6 @@
 """``sourcing robustness [--quick] [--out-dir DIR] [--fresh-interpreter]``: run the corpus of
-broken and hostile inputs (:mod:`.runner`) and print one summary line."""
+broken and hostile inputs (:mod:`.runner`) and print one summary line (and, on stderr, the
+items handled cleanly per class of failure)."""
 from __future__ import annotations
 
 import shutil
@@ -7,7 +8,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from optimizer.robustness.runner import run_corpus, summary_line
+from optimizer.core import cli as C
+from optimizer.core import limits as LIM
+from optimizer.robustness.runner import class_lines, run_corpus, summary_line
 
 
 def cmd_robustness(args) -> int:
@@ -27,6 +30,8 @@ def cmd_robustness(args) -> int:
     for o in outcomes:
         if not o.clean:
             print(f"NOT CLEAN {o.name}: {o.reason}", file=sys.stderr)
+    for line in class_lines(outcomes):
+        print(f"  {line}", file=sys.stderr)
     print(summary_line(outcomes))
     return 0 if all(o.clean for o in outcomes) else 1
 
@@ -37,7 +42,8 @@ def register(subparsers) -> None:
     p.add_argument("--out-dir", default=None, help="keep the corpus, outputs and robustness.tsv here "
                    "(default: a temporary folder, removed afterwards)")
     p.add_argument("--quick", action="store_true", help="about a third of the items (the CI test uses this)")
-    p.add_argument("--jobs", type=int, default=None, help="items run at the same time (default: CPUs, max 4)")
+    p.add_argument("--jobs", type=C.whole(1, LIM.MAX_JOBS, C.WORK), default=None,
+                   help="items run at the same time (default: CPUs, max 4)")
     p.add_argument("--fresh-interpreter", action="store_true", help="start a new Python for every item "
                    "(slower; default: fork each item from a server with the tool already imported)")
     p.set_defaults(func=cmd_robustness)

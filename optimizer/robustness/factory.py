@@ -14,6 +14,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from optimizer.robustness import rawzip as Z
 from optimizer.sourcing import schema as S
 from optimizer.sourcing.template import write_input_workbook
 
@@ -144,3 +145,59 @@ def replace_data(obj, **changes):
     """dataclasses.replace, re-exported for tests that build variants of SourcingData/Settings."""
     from dataclasses import replace
     return replace(obj, **changes)
+
+
+def pool_tables(members: int, materials: int = 2, years: int = 3, tiers: bool = False) -> dict:
+    """A pool workbook's tables with ``members`` members (M01, M02, ...): each member's demand per
+    material and year, one continuous pooled offer per material and year at a volume discount, and
+    a dearer stand-alone offer per member (an LP joint model, valid for any number of members)."""
+    ys = list(range(2026, 2026 + years))
+    mats = [f"MAT{k}" for k in range(1, materials + 1)]
+    ids = [f"M{i:02d}" for i in range(1, members + 1)]
+    return {
+        "Settings": {"first_year": ys[0], "last_year": ys[-1], "currency": "USD", "mga_slack": 0.0},
+        "Members": [dict(member=m, name=f"member {m}", country="X") for m in ids],
+        "MemberDemand": [dict(member=m, material=mat, year=y, demand=10.0 + i + 3 * k)
+                         for i, m in enumerate(ids) for k, mat in enumerate(mats) for y in ys],
+        "PooledOffers": [dict(offer=f"P{k}{y}", source="AU", material=mat, year=y, tier=t, tier_min=lo,
+                              tier_max=hi, unit_price=price, min_lot=0.0)
+                         for k, mat in enumerate(mats) for y in ys
+                         for t, lo, hi, price in (((1, 0.0, 50.0 * members, 110.0 + 10 * k),
+                                                   (2, 50.0 * members, None, 95.0 + 10 * k)) if tiers
+                                                  else ((1, 0.0, None, 100.0 + 10 * k),))],
+        "StandaloneOffers": [dict(member=m, source="CN", material=mat, year=y, capacity=1e5,
+                                  unit_price=120.0 + 10 * k + (i % 5))
+                             for i, m in enumerate(ids) for k, mat in enumerate(mats) for y in ys],
+    }
+
+
+def with_rows(src: Path, dst: Path, tables: dict[str, list[dict]]) -> Path:
+    """``src`` with the sheets of ``tables`` (sheet -> rows as dicts by column key) replaced, written
+    as raw sheet XML: a second for tens of thousands of rows, where openpyxl takes minutes."""
+    def xml(sheet, rows):
+        cols = S.SHEET_BY_NAME[sheet].columns
+        yield Z.SHEET_HEAD + Z.xml_row(1, [c.header for c in cols])
+        for start in range(0, len(rows), 5_000):
+            yield b"".join(Z.xml_row(r, [row.get(c.key) for c in cols])
+                           for r, row in enumerate(rows[start:start + 5_000], start + 2))
+        yield Z.SHEET_TAIL
+
+    out = Path(src)
+    for k, (sheet, rows) in enumerate(tables.items()):
+        step = Path(dst) if k == len(tables) - 1 else Path(dst).with_suffix(f".{k}.xlsx")
+        Z.with_sheet_xml(out, step, sheet, xml(sheet, rows))
+        if out != Path(src):
+            out.unlink()
+        out = step
+    return out
+
+
+def with_many_suppliers(src: Path, dst: Path, sources: int) -> Path:
+    """``src`` (the valid workbook) with ``sources`` more ally suppliers, each offering both
+    materials in every year: a valid workbook of 6 x ``sources`` more Supply rows."""
+    tables = valid_tables()
+    suppliers = tables["Suppliers"] + [dict(source=f"S{i:05d}", name=f"supplier {i}", country="X", bloc="ally",
+                                            risk=0.3) for i in range(sources)]
+    supply = tables["Supply"] + [dict(material=m, source=f"S{i:05d}", year=y, capacity=1.0, unit_cost=100.0 + i % 97)
+                                 for i in range(sources) for m in ("GA", "NDFEB") for y in YEARS]
+    return with_rows(src, dst, {"Suppliers": suppliers, "Supply": supply})

@@ -118,6 +118,18 @@ def sheet_part(path: Path, title: str) -> str:
     return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
+def sheet_xml(path: Path, title: str) -> bytes:
+    """The XML of worksheet ``title`` of a generated workbook."""
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(sheet_part(path, title))
+
+
+def with_sheet_xml(src: Path, dst: Path, title: str, xml, level: int = 6) -> Path:
+    """``src`` with the XML of worksheet ``title`` replaced by ``xml`` (bytes or an iterable of bytes)."""
+    part = sheet_part(src, title)
+    return rebuild(src, dst, {part: deflated(part, xml, level)})
+
+
 # ----------------------------------------------------------------------------- sheet XML by hand
 SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
               b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
@@ -126,6 +138,21 @@ SHEET_TAIL = b"</sheetData></worksheet>"
 
 def _inline(ref: str, text: str) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def xml_row(r: int, values) -> bytes:
+    """One ``<row>`` of inline-string and number cells (None = no cell)."""
+    cells = []
+    for j, v in enumerate(values, 1):
+        ref = f"{get_column_letter(j)}{r}"
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            text = str(v).replace("&", "&amp;").replace("<", "&lt;")
+            cells.append(_inline(ref, text))
+        else:
+            cells.append(f'<c r="{ref}"><v>{v!r}</v></c>')
+    return f'<row r="{r}">{"".join(cells)}</row>'.encode()
 
 
 def supply_rows_xml(n_rows: int, batch: int = 20_000):

@@ -152,7 +152,8 @@ def register(sub) -> None:
     s.add_argument("-o", "--output", default=None, help="result workbook (default: outputs/<name>_solve[_<scenario>].xlsx)")
     s.add_argument("--backend", choices=BACKEND_NAMES, default=None)
     s.add_argument("--solver", choices=SOLVER_NAMES, default=None)
-    s.add_argument("--time-limit", type=float, default=None, help="seconds")
+    s.add_argument("--time-limit", type=C.TIME_LIMIT_ARG, default=None,
+                   help=f"seconds ({C.TIME_LIMIT_ARG.range})")
     s.add_argument("--scenario", default=None, help="named scenario from the Scenarios sheet")
     s.add_argument("--sensitivity", choices=("auto", "exact", "dual"), default="auto",
                    help="China caps' prices and ranges: exact = re-solve each cap (right at kinks, for "

@@ -18,6 +18,7 @@ from optimizer.core.issues import InputError, Issue
 from models import origins as OR
 from models.caps import normal_spec
 from models.data import SourcingData
+from optimizer.core.workbook.cells import Bad, check_magnitude, limit_text
 from optimizer.core.workbook.reader import did_you_mean
 
 TABLE_ATTR = {"Materials": "materials", "Suppliers": "suppliers", "Supply": "supply", "Demand": "demand",
@@ -69,9 +70,13 @@ def _check(value: float, kind: str, minimum, maximum, what: str):
     if kind == S.FRACTION and not 0.0 <= value <= 1.0:
         raise _Bad(f"{what} would be {value:g}: a share must be between 0 and 1 (0.5 = 50 %)", "value")
     if minimum is not None and value < minimum:
-        raise _Bad(f"{what} would be {value:g}: it must be at least {minimum:g}", "value")
+        raise _Bad(f"{what} would be {value:g}: it must be at least {limit_text(minimum)}", "value")
     if maximum is not None and value > maximum:
-        raise _Bad(f"{what} would be {value:g}: it must be at most {maximum:g}", "value")
+        raise _Bad(f"{what} would be {value:g}: it must be at most {limit_text(maximum)} (the limit)", "value")
+    try:
+        check_magnitude(value, minimum, maximum)
+    except Bad as bad:
+        raise _Bad(f"{what} would be {value:g}: it {bad}", "value") from None
     return float(value)
 
 

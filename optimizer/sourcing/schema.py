@@ -18,7 +18,8 @@ are imported here so a sheet declaration reads ``S.Column(..., S.NUMBER)``.
 from __future__ import annotations
 
 from optimizer.core.solver import BACKEND_NAMES, SOLVER_NAMES
-from optimizer.core.workbook.columns import (BASIS, BOOL, CHOICE, FRACTION, ID, NUMBER, REFERENCES, SETTINGS, TEXT, YEAR, Column, Setting, Sheet)
+from optimizer.core.limits import MAX_SCENARIO_ROWS, MAX_TIME_LIMIT
+from optimizer.core.workbook.columns import (BASIS, BOOL, CHOICE, FRACTION, ID, MAX_MONEY_M, MAX_PRICE, MAX_TONNES, NUMBER, REFERENCES, SETTINGS, TEXT, YEAR, Column, Setting, Sheet)
 
 BLOCS = ("china", "ally", "domestic", "other")
 # processing stages behind a product, upstream first (models.origins); a Policy row measures one
@@ -43,10 +44,10 @@ SETTING_SPECS: tuple[Setting, ...] = (
     Setting("risk_weight", NUMBER, 0.0, 0.0, 100.0,
             doc="lambda: currency charged per currency unit of risk exposure "
                 "(risk score x material reference value x tonnes). 0 = cost only."),
-    Setting("unmet_penalty", NUMBER, None, 0.0, None,
+    Setting("unmet_penalty", NUMBER, None, 0.0, MAX_PRICE,
             doc="Penalty per kg of unmet demand (currency/kg) for every material without its own "
                 "value on Materials. Default: per material, max(10, 2 x planning years) x its highest unit cost."),
-    Setting("stock_shortfall_penalty", NUMBER, None, 0.0, None,
+    Setting("stock_shortfall_penalty", NUMBER, None, 0.0, MAX_PRICE,
             doc="Penalty per kg per year below the stockpile target (currency/kg) for every material "
                 "without its own value on Materials. Default: per material, 1.5 x its highest unit cost."),
     Setting("stock_targets", CHOICE, "soft", choices=("soft", "hard"),
@@ -54,14 +55,14 @@ SETTING_SPECS: tuple[Setting, ...] = (
                 "missed target; hard = every stock target must be met (an impossible one is explained)."),
     Setting("max_single_source_share", FRACTION, None, 0.0, 1.0,
             doc="Optional cap on any one supplier's share of a material's demand in any year."),
-    Setting("investment_budget_total", NUMBER, None, 0.0, None,
+    Setting("investment_budget_total", NUMBER, None, 0.0, MAX_MONEY_M,
             doc="Optional cap on total domestic-project capex over the horizon (currency millions)."),
     Setting("integer_investments", BOOL, False,
             doc="yes = projects are built whole or not at all (MILP; duals then indicative only)."),
     Setting("backend", CHOICE, "native", choices=BACKENDS,
             doc="native = matrix straight into HiGHS (fastest); pulp or pyomo build the same LP."),
     Setting("solver", CHOICE, "highs", choices=SOLVERS, doc="highs (in-process) or cbc."),
-    Setting("time_limit", NUMBER, None, 0.0, None, doc="Solver time limit in seconds (blank = none)."),
+    Setting("time_limit", NUMBER, None, 0.0, MAX_TIME_LIMIT, doc="Solver time limit in seconds (blank = none)."),
     Setting("scenario", TEXT, "", doc="Name of a scenario from the Scenarios sheet to apply (blank = base data)."),
 )
 SETTING_BY_NAME = {s.name: s for s in SETTING_SPECS}
@@ -75,19 +76,20 @@ MATERIALS = Sheet(
                doc="Optional group id (e.g. REE) that Policy rows can target."),
         Column("china_cap_applies", "China cap applies (yes/no)", BOOL, required=False, default=True,
                doc="Whether the material counts in ALL / group China-share caps."),
-        Column("reference_value", "reference value (currency/kg)", NUMBER, minimum=0.0,
+        Column("reference_value", "reference value (currency/kg)", NUMBER, minimum=0.0, maximum=MAX_PRICE,
                doc="Weight of one kg in value-weighted shares and in risk exposure.",
                number_format="#,##0.00"),
         Column("holding_cost", "holding cost (currency/kg/yr)", NUMBER, required=False, default=0.0,
-               minimum=0.0, doc="Cost of holding one kg in stock for a year.", number_format="#,##0.00"),
+               minimum=0.0, maximum=MAX_PRICE, doc="Cost of holding one kg in stock for a year.", number_format="#,##0.00"),
         Column("opening_stock", "opening stock (t)", NUMBER, required=False, default=0.0, minimum=0.0,
+               maximum=MAX_TONNES,
                doc="Stock at the start of the first planning year.", number_format="#,##0.0"),
         Column("unmet_penalty", "unmet-demand penalty (currency/kg)", NUMBER, required=False, default=None,
-               minimum=0.0, number_format="#,##0.00",
+               minimum=0.0, maximum=MAX_PRICE, number_format="#,##0.00",
                doc="Cost charged per kg of demand left unserved (blank = the Settings value, or "
                    "max(10, 2 x planning years) x this material's highest unit cost)."),
         Column("shortfall_penalty", "stock shortfall penalty (currency/kg/yr)", NUMBER, required=False,
-               default=None, minimum=0.0, number_format="#,##0.00",
+               default=None, minimum=0.0, maximum=MAX_PRICE, number_format="#,##0.00",
                doc="Cost per kg and year of stock below the target (blank = the Settings value, or "
                    "1.5 x this material's highest unit cost)."),
         Column("stages", "processing stages", TEXT, required=False, default="",
@@ -128,14 +130,15 @@ SUPPLY = Sheet(
         Column("material", "material id", ID),
         Column("source", "source id", ID),
         Column("year", "year", YEAR, number_format="0", width=8),
-        Column("capacity", "capacity (t)", NUMBER, minimum=0.0,
+        Column("capacity", "capacity (t)", NUMBER, minimum=0.0, maximum=MAX_TONNES,
                doc="Most this supplier can sell to us in the year.", number_format="#,##0.0"),
-        Column("unit_cost", "unit cost (currency/kg)", NUMBER, minimum=0.0,
+        Column("unit_cost", "unit cost (currency/kg)", NUMBER, minimum=0.0, maximum=MAX_PRICE,
                doc="Delivered price.", number_format="#,##0.00"),
         Column("min_volume", "minimum volume (t)", NUMBER, required=False, default=0.0, minimum=0.0,
+               maximum=MAX_TONNES,
                doc="Contracted take-or-pay volume (blank = 0).", number_format="#,##0.0"),
         Column("max_increase", "max increase on prior year (t)", NUMBER, required=False, default=None,
-               minimum=0.0, doc="Ramp limit on purchases from the previous year (blank = none).",
+               minimum=0.0, maximum=MAX_TONNES, doc="Ramp limit on purchases from the previous year (blank = none).",
                number_format="#,##0.0"),
         BASIS,
     ),
@@ -148,7 +151,7 @@ DEMAND = Sheet(
     (
         Column("material", "material id", ID),
         Column("year", "year", YEAR, number_format="0", width=8),
-        Column("demand", "demand (t)", NUMBER, minimum=0.0, number_format="#,##0.0"),
+        Column("demand", "demand (t)", NUMBER, minimum=0.0, maximum=MAX_TONNES, number_format="#,##0.0"),
         BASIS,
     ),
     key=("material", "year"), min_rows=1,
@@ -252,9 +255,10 @@ INVESTMENTS = Sheet(
         Column("name", "name", TEXT, width=36),
         Column("material", "material id", ID),
         Column("source", "source id", ID, doc="Supplier the output is booked to (usually domestic KR)."),
-        Column("capacity", "capacity (t/yr)", NUMBER, minimum=0.0, number_format="#,##0.0"),
-        Column("capex", "capex (currency M)", NUMBER, minimum=0.0, number_format="#,##0.0"),
-        Column("opex", "operating cost (currency/kg)", NUMBER, minimum=0.0, number_format="#,##0.00"),
+        Column("capacity", "capacity (t/yr)", NUMBER, minimum=0.0, maximum=MAX_TONNES, number_format="#,##0.0"),
+        Column("capex", "capex (currency M)", NUMBER, minimum=0.0, maximum=MAX_MONEY_M, number_format="#,##0.0"),
+        Column("opex", "operating cost (currency/kg)", NUMBER, minimum=0.0, maximum=MAX_PRICE,
+               number_format="#,##0.00"),
         Column("earliest_year", "earliest first output year", YEAR, number_format="0"),
         Column("lead_time", "lead time (years)", NUMBER, minimum=0.0, maximum=20.0, default=0.0,
                required=False, number_format="0",
@@ -270,7 +274,8 @@ BUDGET = Sheet(
     "Budget",
     (
         Column("year", "year", YEAR, number_format="0", width=8),
-        Column("capex_budget", "capex budget (currency M)", NUMBER, minimum=0.0, number_format="#,##0.0"),
+        Column("capex_budget", "capex budget (currency M)", NUMBER, minimum=0.0, maximum=MAX_MONEY_M,
+               number_format="#,##0.0"),
         BASIS,
     ),
     key=("year",), required=False,
@@ -300,7 +305,7 @@ SCENARIOS = Sheet(
                doc="Policy: the measure's stage (blank = direct). Supply: the stage whose origin the "
                    "country filter looks at."),
     ),
-    key=(), required=False,
+    key=(), required=False, max_rows=MAX_SCENARIO_ROWS,
     doc="Named overrides. Rows with the same scenario name are applied together, in order.",
 )
 

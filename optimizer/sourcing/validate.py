@@ -14,9 +14,10 @@ from dataclasses import replace
 import pandas as pd
 
 from models.data import Settings, SourcingData
+from optimizer.core import limits as LIM
 from optimizer.core.issues import InputError, Issue
 from optimizer.core.workbook.cells import Table, check_refs, convert_sheet, finalize, is_value, parse_setting_rows
-from optimizer.core.workbook.reader import RawSheet, RawWorkbook, did_you_mean, read_workbook
+from optimizer.core.workbook.reader import RawSheet, RawWorkbook, Suggest, read_workbook
 from optimizer.sourcing import overrides as SC
 from optimizer.sourcing import schema as S
 from optimizer.sourcing.validate_origins import check_origins
@@ -54,11 +55,15 @@ def resolve_settings(values: dict, cells: dict, given: set, supply: pd.DataFrame
 # --------------------------------------------------------------------------- cross-sheet checks
 def _ids(t: Table, key: str, known: set, where: str, issues: list[Issue], rows=None) -> None:
     header = t.sheet.column(key).header
+    suggest = Suggest(known)     # built once; fuzzy look-ups capped (limits.MAX_SUGGESTIONS)
     for i, v in enumerate(t.frame[key].tolist()):
         if (rows is None or i in rows) and is_value(v) and v != "" and v not in known:
-            close = did_you_mean(v, known)
+            close = suggest(v)
             hint = f" (did you mean '{close}'?)" if close else ""
             issues.append(Issue(t.sheet.name, t.cell(key, i), v, f"'{header}' {v} is not {where}{hint}"))
+    note = suggest.note(t.sheet.name, f"'{header}' values")
+    if note is not None:
+        issues.append(note)
 
 
 def check_ids(t: dict[str, Table], issues: list[Issue]) -> None:
@@ -177,6 +182,11 @@ def load_and_validate(path, scenario: str | None = None) -> SourcingData:
         settings = resolve_settings(values, cells, given, t["Supply"].frame, issues)
     if settings is not None:
         consistency(t, settings, issues, cells)
+    names = {n for n in t["Scenarios"].frame["scenario"] if is_value(n)}
+    if len(names) > LIM.MAX_SCENARIOS:
+        issues.append(Issue("Scenarios", "A", len(names), f"{len(names):,} named scenarios, more than the limit of "
+                            f"{LIM.MAX_SCENARIOS:,} (every scenario is checked in every run and 'compare' solves "
+                            "each): keep the scenarios you use and move the others to another workbook"))
     if _errors(issues) or settings is None:
         raise InputError(issues, str(path))
     frames = {TABLES[name]: finalize(table) for name, table in t.items()}

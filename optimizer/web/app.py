@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from optimizer.core import limits as LIM
 from optimizer.sourcing.template import write_input_workbook
 from optimizer.web import charts
 from optimizer.web.jobs import DONE, FINISHED, Busy, JobStore
@@ -25,12 +26,16 @@ def _download_name(filename: str) -> str:
     return f"{stem[:60]}_result.xlsx"
 
 
-def create_app(data_dir=None, max_upload_mb: float = 20.0, keep_minutes: float = 60.0, workers: int = 2,
-               store: JobStore | None = None) -> Flask:
+def create_app(data_dir=None, max_upload_mb: float = LIM.MAX_UPLOAD_MB, keep_minutes: float = 60.0,
+               workers: int = 2, store: JobStore | None = None, job_seconds: float = LIM.JOB_SECONDS,
+               job_memory_mb: int = LIM.JOB_MEMORY_MB) -> Flask:
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = int(max_upload_mb * 1024 * 1024)
+    limit = round(max_upload_mb * 1024 * 1024)          # the workbook file itself, in bytes
+    # the request may be a little larger: multipart boundaries, headers and the scenario field
+    app.config["MAX_CONTENT_LENGTH"] = limit + LIM.UPLOAD_ENVELOPE_BYTES
     app.config["MAX_UPLOAD_MB"] = max_upload_mb
-    jobs = store or JobStore(data_dir, keep_minutes=keep_minutes, workers=workers)
+    jobs = store or JobStore(data_dir, keep_minutes=keep_minutes, workers=workers, job_seconds=job_seconds,
+                             job_memory_mb=job_memory_mb)
     app.extensions["sourcing_jobs"] = jobs
     too_big = (f"The file is larger than the upload limit of {max_upload_mb:g} MB. "
                "Remove unused sheets or rows and try again.")
@@ -72,7 +77,9 @@ def create_app(data_dir=None, max_upload_mb: float = 20.0, keep_minutes: float =
         f = request.files.get("file")
         if f is None or not f.filename:
             return None, error(400, "No file was sent: choose an .xlsx workbook.")
-        content = f.read()
+        content = f.stream.read(limit + 1)
+        if len(content) > limit:
+            return None, error(413, too_big)
         if not content:
             return None, error(400, "The file is empty.")
         scenario = (request.form.get("scenario") or "").strip() or None

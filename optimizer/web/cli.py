@@ -3,16 +3,32 @@ from __future__ import annotations
 
 import sys
 
+from optimizer.core import cli as C
+from optimizer.core import limits as LIM
+
+UPLOAD = C.real(0.0, LIM.MAX_UPLOAD_MB_CEILING, low_open=True)
+JOB_SECONDS = C.real(1.0, 86_400.0)
+JOB_MEMORY = C.whole(256, 65_536)
+
 
 def add_arguments(p) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this computer only)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--max-upload-mb", type=float, default=20.0, help="largest accepted upload in MB (default 20)")
-    p.add_argument("--keep-minutes", type=float, default=60.0,
+    p.add_argument("--port", type=C.whole(0, 65535), default=8000, help="port (default 8000)")
+    p.add_argument("--max-upload-mb", type=UPLOAD, default=LIM.MAX_UPLOAD_MB,
+                   help=f"largest accepted workbook in MB, the file itself (default {LIM.MAX_UPLOAD_MB:g}; "
+                        f"{UPLOAD.range})")
+    p.add_argument("--keep-minutes", type=C.real(0.0, LIM.MAX_KEEP_MINUTES), default=60.0,
                    help="delete a job's files this many minutes after it finishes (default 60)")
     p.add_argument("--data-dir", default=None, help="folder for uploads and results (default: a new temp folder)")
-    p.add_argument("--workers", type=int, default=2, help="solver processes running at once (default 2)")
+    p.add_argument("--workers", type=C.whole(1, LIM.MAX_WORKERS), default=2,
+                   help="solver processes running at once (default 2)")
+    p.add_argument("--job-seconds", type=JOB_SECONDS, default=LIM.JOB_SECONDS,
+                   help=f"wall time one upload may use before it is stopped (default {LIM.JOB_SECONDS:g}; "
+                        f"{JOB_SECONDS.range})")
+    p.add_argument("--job-memory-mb", type=JOB_MEMORY, default=LIM.JOB_MEMORY_MB,
+                   help=f"memory one upload may use before it is stopped (default {LIM.JOB_MEMORY_MB:,}; "
+                        f"{JOB_MEMORY.range})")
 
 
 def make_server(host: str, port: int, app):
@@ -32,7 +48,8 @@ def cmd_serve(args) -> int:
               file=sys.stderr)
         return 2
     app = create_app(args.data_dir, max_upload_mb=args.max_upload_mb, keep_minutes=args.keep_minutes,
-                     workers=args.workers)
+                     workers=args.workers, job_seconds=getattr(args, "job_seconds", LIM.JOB_SECONDS),
+                     job_memory_mb=getattr(args, "job_memory_mb", LIM.JOB_MEMORY_MB))
     store = app.extensions["sourcing_jobs"]
     try:
         server = make_server(args.host, args.port, app)

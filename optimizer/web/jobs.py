@@ -10,13 +10,14 @@ Safety rules kept here:
 * finished jobs are deleted ``keep_minutes`` after they finish (:meth:`JobStore.sweep`);
 * a workbook with the pool sheets (Members, PooledOffers) gets the pooled-procurement
   analysis (:mod:`optimizer.pooling`) instead of the sourcing solve;
-* solves run in a small process pool, so a long run never blocks the web threads or
-  other users; the worker writes its stage (validating / solving / writing) to a file
-  in the job folder, the web process reads it while the job runs.
+* every job runs in its own process (:class:`optimizer.web.worker.JobRunner`) with its own
+  wall-time and memory limit, so a long or hostile run never blocks the web threads, and a
+  few slow uploads cannot keep another user's waiting for their whole time limit; the worker
+  writes its stage (validating / solving / writing) to a file in the job folder, the web
+  process reads it while the job runs.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import secrets
@@ -24,12 +25,14 @@ import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from optimizer.core import limits as LIM
 from optimizer.core.issues import InputError
+from optimizer.core.workbook.reader import workbook_titles
 from optimizer.pooling.load import load_pool_workbook
 from optimizer.pooling.report import write_pool_result
 from optimizer.pooling.run import run_pool
@@ -37,6 +40,7 @@ from optimizer.sourcing.report import write_result_workbook
 from optimizer.sourcing.run import RunOptions, solve_data
 from optimizer.sourcing.validate import load_and_validate
 from optimizer.web.summary import pool_summary, summarize
+from optimizer.web.worker import JobLimitExceeded, JobRunner
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 QUEUED, VALIDATING, SOLVING, WRITING = "queued", "validating", "solving", "writing"
@@ -66,18 +70,10 @@ POOL_SHEETS = ("Members", "PooledOffers")
 
 
 def is_pool_workbook(path: Path) -> bool:
-    """True when the workbook has the pool sheets (Members and PooledOffers); reads only
-    xl/workbook.xml (at most 1 MB), never the whole file; False for anything unreadable."""
-    import zipfile
-    try:
-        with zipfile.ZipFile(path) as z:
-            info = z.getinfo("xl/workbook.xml")
-            if info.file_size > 1_000_000:
-                return False
-            text = z.read(info).decode("utf-8", "replace")
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, NotImplementedError):
-        return False
-    names = set(re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', text))
+    """True when the workbook has the pool sheets (Members and PooledOffers), as the reader finds
+    its sheets (the workbook index only, through the same guard); False for anything unreadable
+    (the sourcing validation then names the problem)."""
+    names = set(workbook_titles(path) or ())
     return all(n in names for n in POOL_SHEETS)
 
 
@@ -126,6 +122,8 @@ def run_job(job_dir: str, scenario: str | None) -> dict:
         write_result_workbook(res, folder / RESULT_NAME, protect=(str(src),))
         return {"status": DONE, "issues": [issue_dict(i) for i in data.warnings],
                 "scenarios": list(data.scenario_names()), "result": summarize(res)}
+    except MemoryError:
+        raise                  # the job runner names the per-job memory limit
     except Exception as exc:   # never a traceback to the user; the type and message are enough
         return {"status": FAILED, "issues": [], "error": f"{type(exc).__name__}: {exc}"}
 
@@ -155,13 +153,15 @@ class JobStore:
     """
 
     def __init__(self, data_dir: str | Path | None = None, keep_minutes: float = 60.0, workers: int = 2,
-                 executor: Executor | None = None, max_waiting: int = 200):
+                 executor: Executor | None = None, max_waiting: int = 200,
+                 job_seconds: float = LIM.JOB_SECONDS, job_memory_mb: int = LIM.JOB_MEMORY_MB):
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="sourcing-web-"))
         self.jobs_dir = self.data_dir / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self.keep_seconds = float(keep_minutes) * 60.0
         self._executor = executor
         self._workers = workers
+        self.job_seconds, self.job_memory_mb = float(job_seconds), int(job_memory_mb)
         self.max_waiting = max_waiting
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -171,9 +171,8 @@ class JobStore:
     def executor(self) -> Executor:
         with self._lock:
             if self._executor is None:
-                # spawn: never fork a multi-threaded web server
-                self._executor = ProcessPoolExecutor(max_workers=self._workers,
-                                                     mp_context=multiprocessing.get_context("spawn"))
+                # one process per job, forked from a fork server (never the multi-threaded web server)
+                self._executor = JobRunner(self._workers, self.job_seconds, self.job_memory_mb)
             return self._executor
 
     def shutdown(self) -> None:
@@ -221,6 +220,8 @@ class JobStore:
         if job.outcome is None and job.future is not None and job.future.done():
             try:
                 outcome = job.future.result()
+            except JobLimitExceeded as exc:   # its time or memory limit, or the process died
+                outcome = {"status": FAILED, "issues": [], "error": str(exc)}
             except Exception as exc:   # e.g. the worker process died
                 outcome = {"status": FAILED, "issues": [], "error": f"{type(exc).__name__}: {exc}"}
             job.outcome, job.finished = outcome, time.time()

@@ -71,46 +71,45 @@ def test_hostile_strings_stay_text_through_sourcing_solve(tmp_path, capsys, cn, 
 
 
 SLOW_SAVE = """
-import sys, time, io
-import openpyxl.workbook.workbook as W
-real = W.Workbook.save
-def slow_save(self, filename):
-    buf = io.BytesIO()
-    real(self, buf)
-    data = buf.getvalue()
-    with open(filename, "wb") as fh:
-        fh.write(data[: len(data) // 2])
-        fh.flush()
-        print("SAVING", filename, flush=True)
-        time.sleep(120)
-        fh.write(data[len(data) // 2:])
-W.Workbook.save = slow_save
+import os, sys, time
+from optimizer.core.workbook import writer
+if os.environ.get("NO_TMPFILE"):
+    del writer.os.O_TMPFILE
+real = writer._write_all
+def slow_write(fd, data):
+    real(fd, data[: len(data) // 2])
+    print("SAVING", flush=True)
+    time.sleep(120)
+    real(fd, data[len(data) // 2:])
+writer._write_all = slow_write
 from optimizer.cli import main
-from optimizer.sourcing.validate import load_and_validate
 sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.parametrize("unnamed", [True, False], ids=["O_TMPFILE", "named-temp"])
 @pytest.mark.parametrize("existing", [False, True])
-def test_run_killed_mid_save_leaves_no_partial_workbook(tmp_path, existing):
+def test_run_killed_mid_save_leaves_no_partial_workbook(tmp_path, existing, unnamed):
+    """SIGKILL half way through writing the result: nothing under the target name but the old
+    result, and (with unnamed temporary files) no hidden file either; without them the hidden
+    file of the dead writer is removed by the next write to that folder."""
     src = F.write_valid(tmp_path, "in.xlsx")
     src_sha = F.sha256(src)
     target = tmp_path / "out" / "result.xlsx"
     if existing:                                   # an earlier result must survive intact
         assert main(["solve", str(src), "-o", str(target)]) == 0
     old = F.sha256(target) if existing else None
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **({} if unnamed else {"NO_TMPFILE": "1"})}
     proc = subprocess.Popen([sys.executable, "-c", SLOW_SAVE, "solve", str(src), "-o", str(target)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
     try:
         line = ""
         deadline = time.monotonic() + 120
         while not line.startswith("SAVING") and time.monotonic() < deadline:
             line = proc.stdout.readline()
             assert line or proc.poll() is None, proc.stderr.read()
-        partial = Path(line.split(" ", 1)[1].strip())
-        assert partial.parent == target.parent and partial != target and partial.exists()
-        assert partial.name.startswith(".result.") and partial.name.endswith(".xlsx.tmp")
+        hidden = [p.name for p in target.parent.iterdir() if p.name.startswith(".")]
+        assert hidden == ([] if unnamed else hidden) and (unnamed or len(hidden) == 1)
         if existing:
             assert F.sha256(target) == old         # the old result is still there while saving
         else:
@@ -124,8 +123,12 @@ def test_run_killed_mid_save_leaves_no_partial_workbook(tmp_path, existing):
         openpyxl.load_workbook(target)             # still a complete workbook
     else:
         assert not target.exists()
-    visible = sorted(p.name for p in target.parent.iterdir() if not p.name.startswith("."))
-    assert visible == (["result.xlsx"] if existing else []) and F.sha256(src) == src_sha
+    left = sorted(p.name for p in target.parent.iterdir())
+    assert left == (["result.xlsx"] if existing else []) or not unnamed
+    assert main(["solve", str(src), "-o", str(target.parent / "other.xlsx")]) == 0
+    assert sorted(p.name for p in target.parent.iterdir()) == sorted(["other.xlsx"] + (["result.xlsx"] if existing
+                                                                                     else []))
+    assert F.sha256(src) == src_sha
 
 
 def _solve_at_once(tmp_path: Path, runs: list[tuple[str, str, str]]) -> list[subprocess.CompletedProcess]:

@@ -14,7 +14,6 @@ Fixture (all numbers chosen so every entry can be checked by hand):
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from model_fixtures import converting, make_data

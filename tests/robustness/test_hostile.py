@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from optimizer.robustness import corpus as H
 from optimizer.robustness import rawzip as Z
 from optimizer.robustness import factory as F
-from optimizer.core.workbook import columns as COLUMNS
+from optimizer.core import limits as LIM
 from optimizer.core.workbook import reader as L
 from optimizer.robustness import runner as R
 from optimizer.robustness import child as C
@@ -51,16 +51,29 @@ def test_quick_corpus_no_traceback_no_modified_input(quick_run):
     folder, outcomes, notes = quick_run
     line = R.summary_line(outcomes)
     print(line, *notes, sep="\n")
-    assert f"inputs tried {len(outcomes)}, handled cleanly {len(outcomes)}, tracebacks 0, inputs modified 0" in line
+    n = len(outcomes)
+    assert line.startswith(f"inputs tried {n}, handled cleanly {n}, tracebacks 0, hangs 0, inputs modified 0, "
+                           "formulas leaked 0, worst time ")
     assert [f"{o.name}: {o.reason}" for o in outcomes if not o.clean] == []
     names = {o.name for o in outcomes}
     for must in ("valid.xlsx", "hostile_strings.xlsx", "csv_renamed.xlsx", "pdf_renamed.xlsx", "encrypted.xlsx",
                  "macro.xlsm", "xml_bomb_strings.xlsx", "xxe.xlsx", "zip_bomb.xlsx", "zip_bomb_lying_styles.xlsx",
-                 "million_rows.xlsx", "formula_no_cache.xlsx", "merged_data_cells.xlsx", "date_as_year.xlsx"):
+                 "million_rows.xlsx", "formula_no_cache.xlsx", "merged_data_cells.xlsx", "date_as_year.xlsx",
+                 "rows_reversed.xlsx", "row_900_million.xlsx", "utf16_formula.xlsx", "two_sheets_named_supply.xlsx",
+                 "empty_elements_after_sheetdata.xlsx", "number_nan.xlsx", "huge_demand.xlsx",
+                 "arg_risk_beta_nan", "pool_13_members.xlsx", "solve_output_is_a_folder", "web_exact_limit"):
         assert must in names, must
+    per_class = {}
+    for o in outcomes:
+        per_class[o.cls] = per_class.get(o.cls, 0) + 1
+    for cls in ("positions", "encodings", "elements", "values", "magnitudes", "arguments", "growth", "paths", "web"):
+        assert per_class.get(cls, 0) >= 3, (cls, per_class)     # every class of issue 12, several variants
+    commands = {o.name.split("_")[0] for o in outcomes if o.cls == "paths"} | \
+        {o.name.split("_")[1] for o in outcomes if o.name.startswith("arg_")}
+    assert {"solve", "curve", "frontier", "compare", "risk", "pool", "template"} <= commands, commands
     assert H.soffice() is None or "libreoffice_formulas.xlsx" in names
     table = (folder / "robustness.tsv").read_text().splitlines()
-    assert len(table) == len(outcomes) + 1 and table[0].startswith("item\texpect\texit")
+    assert len(table) == len(outcomes) + 1 and table[0].startswith("item\tclass\texpect\texit")
 
 
 def test_corpus_errors_name_file_sheet_cell_value_and_rule(quick_run):
@@ -69,7 +82,7 @@ def test_corpus_errors_name_file_sheet_cell_value_and_rule(quick_run):
     assert "type_Supply_capacity.xlsx: 1 error(s)" in out
     assert "ERROR Supply!D2 (value: '#N/A'): 'capacity (t)': the cell shows the Excel error #N/A" in out
     rows = (folder / "outputs" / "million_rows_xlsx" / "stderr.txt").read_text()
-    assert f"limit is {COLUMNS.MAX_ROWS_PER_SHEET:,} rows per sheet" in rows and "Traceback" not in rows
+    assert f"limit is {LIM.MAX_ROWS_PER_SHEET:,} rows per sheet" in rows and "Traceback" not in rows
 
 
 def _child_crashes(argv):
@@ -117,7 +130,7 @@ def test_runner_counts_tracebacks_modified_inputs_and_hangs(tmp_path):
     hog = _outcome(tmp_path, "_child_allocates")
     assert hog.traceback and "MemoryError" in (tmp_path / "o" / "in_xlsx" / "stderr.txt").read_text()
     line = R.summary_line([crash, modified, hang, segv, hog])
-    assert "handled cleanly 0, tracebacks 3, inputs modified 1" in line
+    assert "handled cleanly 0, tracebacks 3, hangs 1, inputs modified 1, formulas leaked 0" in line
 
 
 def test_lost_exit_status_is_rerun_in_a_fresh_interpreter(tmp_path):
@@ -126,7 +139,7 @@ def test_lost_exit_status_is_rerun_in_a_fresh_interpreter(tmp_path):
     # the exec run solves the valid workbook for real: exit 0, where the item expected an error
     assert lost.exit_code == 0 and not lost.traceback and "re-ran it in a fresh interpreter" in lost.note
     assert (tmp_path / "o" / "in_xlsx" / "fork_stderr.txt").is_file()
-    assert "expected input errors (exit 1), got exit 0" in lost.reason
+    assert "expected exit 1 (error), got exit 0" in lost.reason
     loud = _outcome(tmp_path, "_child_crashes")      # a real traceback is never re-run
     assert loud.traceback and loud.note == ""
 
@@ -145,17 +158,21 @@ def test_fresh_interpreter_mode(tmp_path, monkeypatch):
 
 def test_robustness_command_prints_one_line(tmp_path, monkeypatch, capsys):
     """The CLI wiring, on a two-item corpus."""
-    def tiny(folder, quick=False):
+    def tiny(folder, quick=False, on_item=None, written=None):
         folder.mkdir(parents=True)
         F.write_valid(folder, "valid.xlsx")
         (folder / "fake.xlsx").write_bytes(b"%PDF-1.4")
-        return [H.Item("valid.xlsx", "ok"), H.Item("fake.xlsx", "error", ("PDF",))], ["a note"]
+        items = [H.Item("valid.xlsx", "ok"), H.Item("fake.xlsx", "error", ("PDF",))]
+        written.update(("valid.xlsx", "fake.xlsx"))
+        for item in items:
+            on_item(item)
+        return items, ["a note"]
     monkeypatch.setattr(H, "build_corpus", tiny)
     from optimizer.cli import main
     assert main(["robustness", "--out-dir", str(tmp_path / "run"), "--quick"]) == 0
     out, err = capsys.readouterr()
-    assert out.count("\n") == 1 and out.startswith("inputs tried 2, handled cleanly 2, tracebacks 0, inputs "
-                                                   "modified 0, worst time ")
+    assert out.count("\n") == 1 and out.startswith("inputs tried 2, handled cleanly 2, tracebacks 0, hangs 0, "
+                                                   "inputs modified 0, formulas leaked 0, worst time ")
     assert "note: a note" in err
     assert (tmp_path / "run" / "robustness.tsv").is_file()
 
@@ -229,6 +246,24 @@ def test_tag_counts_do_not_depend_on_chunk_boundaries():
         assert scan.counts == whole.counts
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_element_pre_count_is_exact_and_does_not_depend_on_chunk_boundaries(encoding):
+    """Start tags are counted as '<' not followed by '/', '!' or '?', in UTF-16 as in UTF-8."""
+    xml = ('<?xml version="1.0"?><!-- c --><worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c><c/>'
+           '<c><is><t><![CDATA[x]]></t></is></c></row><row r="2"/></sheetData><?pi x?></worksheet>')
+    data = xml.encode(encoding)
+    expected = 10                  # worksheet, sheetData, row, c, v, c, c, is, t, row (not CDATA, comment, PI)
+    rng = random.Random(5)
+    for _ in range(40):
+        scan, at = G.PartScan("p", None, False, True), 0
+        while at < len(data):
+            step = rng.randint(1, 9)
+            scan.feed(data[at:at + step])
+            at += step
+        scan.finish()
+        assert scan.elements == expected
+
+
 def test_dtd_and_long_text_found_across_chunks():
     scan = G.PartScan("xl/sharedStrings.xml", G.STRING_TAGS, True)
     scan.feed(b'<?xml version="1.0"?><!DOC')
@@ -242,11 +277,11 @@ def test_dtd_and_long_text_found_across_chunks():
 
 
 def test_cell_and_string_limits_name_the_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(G, "MAX_CELLS", 40)
+    monkeypatch.setattr(LIM, "MAX_CELLS", 40)
     issues = errors_of(F.write_valid(tmp_path))
     assert len(issues) == 1 and "the limit is 40 cells" in issues[0].rule and issues[0].sheet
-    monkeypatch.setattr(G, "MAX_CELLS", 10 ** 6)
-    monkeypatch.setattr(G, "MAX_SHARED_STRINGS", 2)
+    monkeypatch.setattr(LIM, "MAX_CELLS", 10 ** 6)
+    monkeypatch.setattr(LIM, "MAX_SHARED_STRINGS", 2)
     sst = b'<sst xmlns="x">' + b"<si><t>a</t></si>" * 3 + b"</sst>"
     path = Z.with_shared_strings(F.write_valid(tmp_path), tmp_path / "s.xlsx",
                                  Z.deflated("xl/sharedStrings.xml", sst))
@@ -254,19 +289,23 @@ def test_cell_and_string_limits_name_the_limit(tmp_path, monkeypatch):
 
 
 def test_member_count_checked_before_the_directory_is_parsed(tmp_path, monkeypatch):
-    monkeypatch.setattr(G, "MAX_ZIP_MEMBERS", 5)
+    monkeypatch.setattr(LIM, "MAX_ZIP_MEMBERS", 5)
     path = F.write_valid(tmp_path)
     monkeypatch.setattr(L.zipfile, "ZipFile", lambda *a, **k: pytest.fail("directory parsed"))
     issues = errors_of(path)
     assert "more than the limit of 5 members" in issues[0].rule
 
 
-def test_defusedxml_is_the_second_line_of_defence(tmp_path, monkeypatch):
-    bomb = Z.deflated("xl/sharedStrings.xml", Z.BILLION_LAUGHS)
-    path = Z.with_shared_strings(F.write_valid(tmp_path), tmp_path / "bomb.xlsx", bomb)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_the_parser_is_the_second_line_of_defence(tmp_path, monkeypatch, encoding):
+    """A DTD is refused by the scan and, if the scan were bypassed, by the reader's own parser, in
+    UTF-8 as in UTF-16 (where the bytes of '<!DOCTYPE' are not the UTF-8 ones)."""
+    xml = Z.BILLION_LAUGHS.decode().replace('encoding="UTF-8"', f'encoding="{encoding.upper()}"').encode(encoding)
+    path = Z.with_shared_strings(F.write_valid(tmp_path), tmp_path / "bomb.xlsx",
+                                 Z.deflated("xl/sharedStrings.xml", xml))
     assert "xl/sharedStrings.xml declares XML entities" in errors_of(path)[0].rule   # the scan
     monkeypatch.setattr(G, "scan_members", lambda *a: {})
-    assert "entities or a DTD (EntitiesForbidden)" in errors_of(path)[0].rule       # then defusedxml
+    assert "(xl/sharedStrings.xml): declares XML entities or a DTD" in errors_of(path)[0].rule   # the parser
 
 
 @pytest.mark.parametrize("method,label", [(zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "lzma")])
@@ -278,10 +317,11 @@ def test_compression_methods_excel_never_writes(tmp_path, method, label):
     assert f"({label})" in errors_of(path)[0].rule
 
 
-def test_limits_are_refused_before_openpyxl(tmp_path, monkeypatch):
-    """The row limit is enforced on the XML: openpyxl never opens a sheet that is too long."""
-    monkeypatch.setattr(COLUMNS, "MAX_ROWS_PER_SHEET", 3)
-    monkeypatch.setattr(L.openpyxl, "load_workbook", lambda *a, **k: pytest.fail("openpyxl reached"))
+def test_limits_are_refused_before_parsing(tmp_path, monkeypatch):
+    """The row limit is enforced on the XML bytes first: the sheet parser never starts on a sheet
+    that is too long (it counts again itself, for what the byte scan cannot see)."""
+    monkeypatch.setattr(LIM, "MAX_ROWS_PER_SHEET", 3)
+    monkeypatch.setattr(L.SheetParser, "parse", lambda *a: pytest.fail("the sheet parser started"))
     assert "limit is 3 rows per sheet" in errors_of(F.write_valid(tmp_path))[0].rule
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import shutil
 
 import openpyxl
@@ -12,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.robustness import factory as F
-from optimizer.core.workbook import columns as COLUMNS
+from optimizer.robustness import rawzip as Z
+from optimizer.core import limits as LIM
 from optimizer.sourcing import schema as S
 from optimizer.core.workbook import zip_guard as G
 from optimizer.core.issues import InputError
@@ -292,7 +294,7 @@ def test_zip_that_is_not_a_workbook(tmp_path):
 
 
 def test_zip_bomb_guard_uses_declared_sizes(tmp_path, monkeypatch):
-    monkeypatch.setattr(COLUMNS, "MAX_UNCOMPRESSED_BYTES", 100_000)
+    monkeypatch.setattr(LIM, "MAX_UNCOMPRESSED_BYTES", 100_000)
     path = F.zip_with_member(tmp_path, "bomb.xlsx", 100_001)
     assert path.stat().st_size < 5_000
     issues = errors_of(path)
@@ -301,17 +303,28 @@ def test_zip_bomb_guard_uses_declared_sizes(tmp_path, monkeypatch):
 
 def test_file_size_cap_and_missing_file(valid, tmp_path, monkeypatch):
     assert "file not found" in errors_of(tmp_path / "nope.xlsx")[0].rule
-    monkeypatch.setattr(COLUMNS, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(LIM, "MAX_FILE_BYTES", 1000)
     assert "more than the limit" in errors_of(valid)[0].rule
 
 
 def test_row_cap_names_the_limit(valid, monkeypatch):
-    monkeypatch.setattr(COLUMNS, "MAX_ROWS_PER_SHEET", 5)
-    issues = errors_of(valid)                       # refused from the XML scan, before openpyxl
+    monkeypatch.setattr(LIM, "MAX_ROWS_PER_SHEET", 5)
+    issues = errors_of(valid)                       # refused from the XML scan, before any parser
     assert len(issues) == 1 and has(issues, "Supply", "", "limit is 5 rows per sheet")
-    real = G.scan_members                           # the reader's own count is a second line of defence
-    monkeypatch.setattr(G, "scan_members", lambda *a: real(*a[:4], 10 ** 9))
-    assert has(errors_of(valid), "Supply", "A7", "limit is 5 rows")
+    monkeypatch.setattr(G, "scan_members", lambda *a: {})   # the parser's own count is a second line
+    assert has(errors_of(valid), "Supply", "", "the limit is 5 rows per sheet")
+
+
+def test_a_data_row_far_below_the_table_names_the_limit(tmp_path, monkeypatch):
+    """Row elements within the limit, but one numbered beyond it: refused by cell, not read."""
+    path = F.write_valid(tmp_path)
+    monkeypatch.setattr(LIM, "MAX_ROWS_PER_SHEET", 20)
+    xml = Z.sheet_xml(path, "Supply")
+    last = xml.rindex(b"<row ")
+    end = xml.index(b"</row>", last) + len(b"</row>")
+    moved = re.sub(rb'r="(\D*)13"', rb'r="\g<1>500"', xml[last:end])
+    out = Z.with_sheet_xml(path, tmp_path / "far.xlsx", "Supply", xml[:last] + moved + xml[end:])
+    assert has(errors_of(out), "Supply", "A500", "beyond the limit of 20 data rows")
 
 
 def test_xlsm_is_read_with_a_warning(valid, tmp_path):
@@ -320,10 +333,10 @@ def test_xlsm_is_read_with_a_warning(valid, tmp_path):
     assert any("macros are never run" in w.rule and w.severity == "warning" for w in data.warnings)
 
 
-def test_defusedxml_is_required(valid, monkeypatch):
-    monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)
-    with pytest.raises(RuntimeError, match="defusedxml"):
-        read_workbook(valid, S.DATA_SHEETS)
+def test_the_reader_parses_the_file_itself(valid, monkeypatch):
+    """openpyxl never parses a user's workbook: every check is on what the reader parses."""
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("openpyxl parsed the input"))
+    assert {"Supply", "Demand"} <= set(read_workbook(valid, S.DATA_SHEETS).sheets)
 
 
 # --------------------------------------------------------------------------- settings

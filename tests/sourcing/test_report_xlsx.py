@@ -475,9 +475,8 @@ def test_failed_save_leaves_nothing_behind(tmp_path, monkeypatch, existing):
 
     from openpyxl.workbook.workbook import Workbook
 
-    def broken_save(self, filename):
-        with open(filename, "wb") as fh:
-            fh.write(b"PK\x03\x04 partial")
+    def broken_save(self, file):
+        file.write(b"PK\x03\x04 partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(Workbook, "save", broken_save)
@@ -488,6 +487,33 @@ def test_failed_save_leaves_nothing_behind(tmp_path, monkeypatch, existing):
         assert os.listdir(tmp_path) == ["out.xlsx"]
     else:
         assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("unnamed", [True, False], ids=["O_TMPFILE", "named-temp"])
+@pytest.mark.parametrize("existing", [False, True])
+def test_disk_full_while_writing_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch, existing, unnamed):
+    """The write to disk fails half way (as on a full disk): a usage error naming the reason, the
+    previous result intact, no file left, hidden or not, with or without unnamed temp files."""
+    import errno
+    from optimizer.core.paths import OutputError
+    from optimizer.core.workbook import writer
+    target = tmp_path / "out.xlsx"
+    if existing:
+        target.write_bytes(b"previous result")
+    if not unnamed:
+        monkeypatch.delattr(writer.os, "O_TMPFILE", raising=False)
+    real = writer._write_all
+
+    def half_then_full(fd, data):
+        real(fd, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer, "_write_all", half_then_full)
+    with pytest.raises(OutputError, match="the disk is full"):
+        write_result_workbook(fake_result(), target)
+    assert os.listdir(tmp_path) == (["out.xlsx"] if existing else [])
+    if existing:
+        assert target.read_bytes() == b"previous result"
 
 
 # ----------------------------------------------------------------------------- empty runs

@@ -361,8 +361,11 @@ def test_serve_command_defaults_and_bad_options(capsys):
     assert (args.host, args.port, args.max_upload_mb, args.keep_minutes, args.data_dir) == \
         ("127.0.0.1", 8000, 20.0, 60.0, None)
     assert args.func is web_cli.cmd_serve
-    assert web_cli.main(["--port", "70000"]) == 2
-    assert "--port must be 0-65535" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:            # argparse: a usage error, exit code 2
+        web_cli.main(["--port", "70000"])
+    assert stop.value.code == 2
+    assert "--port: '70000' is outside the allowed range: give a whole number from 0 to 65,535" in \
+        capsys.readouterr().err
 
 
 def test_too_many_waiting_jobs_is_503(tmp_path):

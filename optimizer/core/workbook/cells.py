@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from optimizer.core import limits as LIM
 from optimizer.core.issues import Issue
 from optimizer.core.workbook import columns as S
-from optimizer.core.workbook.reader import RawSheet, did_you_mean, is_blank, norm
+from optimizer.core.workbook.reader import Malformed, RawSheet, did_you_mean, is_blank, norm
 
 YEAR_MIN, YEAR_MAX = 1990, 2100
 EXCEL_ERRORS = {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
@@ -32,6 +33,11 @@ class Bad(Exception):
     """A cell value breaking a rule; the message is the rule in plain words."""
 
 
+def limit_text(x: float) -> str:
+    """A limit as people read it: 3650, 0.5, 1,000,000,000."""
+    return f"{x:,.0f}" if abs(x) >= 1e6 and float(x).is_integer() else f"{x:g}"
+
+
 # --------------------------------------------------------------------------- one cell
 def _number(value, notes: list[str], percent_ok: bool = False) -> float:
     if isinstance(value, bool):
@@ -39,7 +45,10 @@ def _number(value, notes: list[str], percent_ok: bool = False) -> float:
     if isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):
         raise Bad("a date or time, not a number: format the cell as Number and type the number")
     if isinstance(value, (int, float)):
-        x = float(value)
+        try:
+            x = float(value)
+        except OverflowError:
+            raise Bad("a number too large for Excel (beyond about 1.8e308): type a smaller number") from None
     elif isinstance(value, str):
         s = " ".join(value.replace("\u00a0", " ").replace("\u202f", " ").split())
         if s.upper() in EXCEL_ERRORS:
@@ -68,7 +77,7 @@ def _year(value) -> int:
         raise Bad("TRUE/FALSE is not a year: type the year as a number, e.g. 2026")
     if isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):
         raise Bad("a date, not a year: type the year as a number (e.g. 2026) in a cell formatted as Number")
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,9}", value.strip()):
         value = int(value.strip())
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
@@ -138,10 +147,25 @@ def parse_cell(value, kind: str, minimum=None, maximum=None, choices=(), notes: 
         if kind == S.FRACTION and not 0.0 <= x <= 1.0:
             raise Bad("a share must be between 0 and 1")
     if minimum is not None and x < minimum:
-        raise Bad(f"must be at least {minimum:g}")
+        raise Bad(f"must be at least {limit_text(minimum)}")
     if maximum is not None and x > maximum:
-        raise Bad(f"must be at most {maximum:g}")
+        raise Bad(f"must be at most {limit_text(maximum)}" + _magnitude_why(maximum))
+    check_magnitude(x, minimum, maximum)
     return x
+
+
+def _magnitude_why(maximum: float) -> str:
+    if maximum in (LIM.MAX_TONNES, LIM.MAX_PRICE, LIM.MAX_MONEY_M) and maximum >= 1e6:
+        return " (the limit for a value in this unit: check the unit and the number of zeros)"
+    return ""
+
+
+def check_magnitude(x: float, minimum=None, maximum=None) -> None:
+    """Any number without its own bound stays within +/- limits.MAX_MAGNITUDE (Bad otherwise)."""
+    big = LIM.MAX_MAGNITUDE
+    if (maximum is None and x > big) or (minimum is None and x < -big):
+        raise Bad(f"must be between -{limit_text(big)} and {limit_text(big)} (the limit for any number in a "
+                  "workbook): check the unit and the number of zeros")
 
 
 # --------------------------------------------------------------------------- one table
@@ -168,6 +192,9 @@ def _empty_default(c: S.Column):
 
 def _convert_cell(raw: RawSheet, c: S.Column, row: int, value, issues: list[Issue]):
     cell = raw.cell(c.key, row)
+    if isinstance(value, Malformed):
+        issues.append(Issue(raw.name, cell, value.text, f"'{c.header}': {value.rule}"))
+        return None
     if is_blank(value):
         formula = raw.formulas.get((row, c.key))
         if formula is not None:
@@ -201,6 +228,10 @@ def convert_sheet(sheet: S.Sheet, raw: RawSheet | None, issues: list[Issue]) -> 
             cols[c.key] = [spell.get(v.upper(), v) if isinstance(v, str) else v for v in cols[c.key]]
     frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cols.items()})
     table = Table(sheet, frame, [rr.row for rr in raw.rows], {k: raw.letter(k) for k in raw.columns})
+    if sheet.max_rows is not None and len(frame) > sheet.max_rows:
+        issues.append(Issue(sheet.name, "", len(frame), f"the {sheet.name} sheet has {len(frame):,} data rows, more "
+                            f"than the limit of {sheet.max_rows:,} for this sheet (each row is work in every run): "
+                            "keep the rows you use and move the others to another workbook"))
     if sheet.min_rows and raw.columns and len(frame) < sheet.min_rows:
         issues.append(Issue(sheet.name, "", None, f"the {sheet.name} sheet has no data rows: add at least "
                             f"{sheet.min_rows} row below the headers"))
@@ -287,6 +318,9 @@ def parse_setting_rows(raw: RawSheet | None, specs: tuple[S.Setting, ...], issue
     for rr in (raw.rows if raw else []):
         name, value = rr.values.get("setting"), rr.values.get("value")
         name_cell, cell = raw.cell("setting", rr.row), raw.cell("value", rr.row)
+        if isinstance(name, Malformed):
+            issues.append(Issue("Settings", name_cell, name.text, f"setting name: {name.rule}"))
+            continue
         if is_blank(name):
             if not is_blank(value):
                 issues.append(Issue("Settings", name_cell, None, "a value without a setting name: type the "
@@ -311,6 +345,9 @@ def parse_setting_rows(raw: RawSheet | None, specs: tuple[S.Setting, ...], issue
         if is_blank(value):
             continue
         given.add(spec.name)
+        if isinstance(value, Malformed):
+            issues.append(Issue("Settings", cell, value.text, f"setting '{spec.name}': {value.rule}"))
+            continue
         notes: list[str] = []
         try:
             values[spec.name] = parse_cell(value, spec.kind, spec.minimum, spec.maximum, spec.choices, notes)

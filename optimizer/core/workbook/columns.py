@@ -1,5 +1,6 @@
 """The column kit every input workbook is declared with: cell kinds, columns, sheets, settings,
-the ``basis`` column, the ``Sources`` bibliography sheet and the reading limits.
+the ``basis`` column and the ``Sources`` bibliography sheet (the limits are in
+:mod:`optimizer.core.limits`).
 
 A feature declares its sheets with these (:mod:`optimizer.sourcing.schema`,
 :mod:`optimizer.pooling.schema`, :mod:`optimizer.risk.schema`); the reader
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from optimizer.core import limits as LIM
+
 # Column kinds understood by the loader.
 ID = "id"            # short identifier: letters, digits, '_' and '-', <= 32 chars
 TEXT = "text"        # free text (never interpreted)
 YEAR = "year"        # integer calendar year 1990..2100 (a date cell is an error)
-NUMBER = "number"    # finite real number
+NUMBER = "number"    # finite real number, |x| <= limits.MAX_MAGNITUDE unless the column says otherwise
 FRACTION = "fraction"  # real in [0, 1]; a cell formatted as % holds 0.5 for 50 %
 BOOL = "bool"        # yes/no (also true/false, 1/0)
 CHOICE = "choice"    # one of ``choices``
@@ -54,6 +57,7 @@ class Sheet:
     min_rows: int = 0
     doc: str = ""
     missing_hint: str = "copy it from the template"   # what to do when a required sheet is missing
+    max_rows: int | None = None   # fewer data rows than the reader's limit (work that grows with them)
 
     def __post_init__(self) -> None:
         DECLARED_SHEETS.add(self.name)
@@ -113,8 +117,6 @@ REFERENCES = Sheet(
     doc="Bibliography: every reference id used in a basis column.",
 )
 
-# Resource limits applied before and while reading a workbook.
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
-MAX_ROWS_PER_SHEET = 200_000
-MAX_COLUMNS = 64
+# The reading limits (file size, rows, cells, ...) and the magnitude limits of numbers are in
+# optimizer.core.limits; these three are the usual maxima of a column, by unit.
+MAX_TONNES, MAX_PRICE, MAX_MONEY_M = LIM.MAX_TONNES, LIM.MAX_PRICE, LIM.MAX_MONEY_M

@@ -1,69 +1,59 @@
 """Safe reading of an input workbook into raw rows that keep their cell addresses.
 
-:func:`read_workbook` is the only code that opens a user's file.  It never writes to
-it.  Before openpyxl sees the bytes it checks, in order:
+:func:`read_workbook` is the only code that opens a user's file.  It never writes to it,
+and it parses every part it takes data from itself (:mod:`.xmlparts`, :mod:`.sheetxml`:
+bounded streaming expat, no tree), so every check runs on exactly what is read, whatever
+the encoding, namespace prefixes or part names of the file.  In order:
 
-* ``openpyxl.DEFUSEDXML`` is True (defusedxml guards against XML bombs and XXE);
-* the file exists and is at most ``columns.MAX_FILE_BYTES``;
+* the path is a readable regular file (not a folder, pipe, device or symlink loop) of at
+  most ``limits.MAX_FILE_BYTES``;
 * it is a zip (``.xlsx``/``.xlsm``): a CSV or PDF renamed ``.xlsx``, an old ``.xls``, a
   password-protected workbook (an OLE2 compound file) or an OpenDocument file each get
   a clear error saying what the file is and what to do;
 * the zip members' declared uncompressed sizes add up to at most
-  ``columns.MAX_UNCOMPRESSED_BYTES`` (zip bomb guard; nothing is extracted to check),
-  and there are at most ``zip_guard.MAX_ZIP_MEMBERS`` members;
-* every member is then inflated once in bounded steps and must match its declared
-  size and CRC (a "lying" header is refused before it can expand), no XML part has a
-  DTD (entity bombs, XXE), each data sheet has at most ``columns.MAX_ROWS_PER_SHEET``
-  data rows and all of them at most ``zip_guard.MAX_CELLS`` cells, counted from the
-  XML before openpyxl parses anything (see :mod:`optimizer.core.workbook.zip_guard`).
+  ``limits.MAX_UNCOMPRESSED_BYTES`` and there are at most ``limits.MAX_ZIP_MEMBERS``;
+* the workbook part is found as Excel finds it (the package relationships), then its
+  sheets, shared strings and styles through the workbook's relationships; two sheets
+  with one name are refused;
+* every member is inflated once in bounded steps and must match its declared size and
+  CRC, no XML part has a DTD, and the parts to be parsed are pre-counted
+  (:mod:`.zip_guard`);
+* the shared strings, the styles and each data sheet are parsed with element, depth,
+  run, length, row and cell limits; rows and cells are placed by their ``r`` address.
 
 The file is read into memory once (it is small by then), hashed (SHA-256) and parsed
-from those same bytes, so the hash always describes what was validated.
-
-Each schema sheet is read with ``read_only=True, data_only=True, keep_links=False`` in
-one sequential ``iter_rows(values_only=True)`` pass over at most
-``columns.MAX_COLUMNS`` columns, after ``reset_dimensions()`` (stored dimensions can
-lie).  Only the columns whose row-1 header matches the schema are kept; fully blank
-rows are skipped; at most ``columns.MAX_ROWS_PER_SHEET`` data rows are read.
-
-Read-only mode hides two things, which are recovered from the sheet XML: merged
-ranges (``<mergeCell ref=..>``, parsed with defusedxml when the scan saw one) and
-formulas without a cached value (a file last saved by openpyxl or another generator;
-``data_only=True`` reads them as blank).  A sheet whose XML contains formulas is read a second time with
-``data_only=False`` to find them.  Macros in ``.xlsm`` files are never run.
+from those same bytes, so the hash always describes what was validated.  Only the
+columns whose row-1 header matches the schema are kept (at most ``limits.MAX_COLUMNS``
+columns are read); fully blank rows are skipped.  Merged ranges over a data column and
+formulas without a cached value are reported by cell.  Macros in ``.xlsm`` files are
+never run.
 """
 from __future__ import annotations
 
 import difflib
+import errno
+import gc
 import hashlib
 import io
-from itertools import islice
-import posixpath
-import warnings
+import os
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import openpyxl
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as SafeET
 from openpyxl.utils import get_column_letter, range_boundaries
 
-from optimizer.core.workbook import columns as S
-from optimizer.core.workbook import zip_guard as G
+from optimizer.core import limits as LIM
 from optimizer.core.issues import InputError, Issue
+from optimizer.core.workbook import columns as S
+from optimizer.core.workbook import xmlparts as X
+from optimizer.core.workbook import zip_guard as G
+from optimizer.core.workbook.sheetxml import CellBudget, Malformed, ParsedSheet, SheetParser
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 _SAVE_AS = "open it in Excel or LibreOffice and save it as 'Excel Workbook (.xlsx)'"
-
-
-def require_defusedxml() -> None:
-    """Refuse to read workbooks unless openpyxl parses XML through defusedxml."""
-    if getattr(openpyxl, "DEFUSEDXML", False) is not True:
-        raise RuntimeError(
-            "openpyxl is not using defusedxml (openpyxl.DEFUSEDXML is not True), so workbooks "
-            "cannot be read safely: install defusedxml (pip install defusedxml) and make sure the "
-            "environment variable OPENPYXL_DEFUSEDXML is not set to False.")
+__all__ = ["Malformed", "RawRow", "RawSheet", "RawWorkbook", "Suggest", "did_you_mean", "is_blank", "norm",
+           "read_workbook"]
 
 
 def norm(text) -> str:
@@ -71,15 +61,51 @@ def norm(text) -> str:
     return " ".join(str(text).replace("\u00a0", " ").split()).casefold()
 
 
+class Suggest:
+    """"Did you mean" for many words against one list of candidates: the index is built once, and
+    the fuzzy search runs for at most ``limit`` words (then only exact matches up to case and
+    spaces): a sheet of 10,000 unknown ids against 20,000 known ones stays fast.
+    ``skipped`` counts the words not searched, so the caller can say so."""
+
+    def __init__(self, candidates, limit: int | None = None):
+        cands = [str(c) for c in candidates if c not in (None, "")]
+        self.by_norm = {}
+        for c in cands:
+            self.by_norm.setdefault(norm(c), c)
+        self._keys = list(self.by_norm)
+        self.limit = LIM.MAX_SUGGESTIONS if limit is None else limit
+        if len(self._keys) > LIM.MAX_SUGGESTION_CANDIDATES:
+            self.limit = 0            # too many to compare with: exact matches (up to case and spaces) only
+        self.searched = self.skipped = 0
+
+    def __call__(self, word) -> str | None:
+        key = norm(word)
+        if key in self.by_norm:
+            return self.by_norm[key]
+        if self.searched >= self.limit:
+            self.skipped += 1
+            return None
+        self.searched += 1
+        cutoff = 0.5 if len(key) <= 4 else 0.6   # short ids: one wrong letter of two
+        best = difflib.get_close_matches(key, self._keys, n=1, cutoff=cutoff)
+        return self.by_norm[best[0]] if best else None
+
+    def note(self, sheet: str, what: str) -> Issue | None:
+        """A warning saying how many look-ups were skipped (None when none were)."""
+        if not self.skipped:
+            return None
+        if not self.limit:
+            return Issue(sheet, "", None, f"no 'did you mean' suggestions for unknown {what}: there are "
+                         f"{len(self._keys):,} known values to compare with, more than the limit of "
+                         f"{LIM.MAX_SUGGESTION_CANDIDATES:,}", "warning")
+        return Issue(sheet, "", None, f"'did you mean' suggestions were looked up for the first {self.limit} "
+                     f"unknown {what} only (the limit is {self.limit} per column); {self.skipped:,} more unknown "
+                     "values are listed without one", "warning")
+
+
 def did_you_mean(word, candidates) -> str | None:
     """The closest candidate (case-insensitive), or None."""
-    cands = [str(c) for c in candidates if c not in (None, "")]
-    by_norm = {norm(c): c for c in cands}
-    if norm(word) in by_norm:
-        return by_norm[norm(word)]
-    cutoff = 0.5 if len(norm(word)) <= 4 else 0.6   # short ids: one wrong letter of two
-    best = difflib.get_close_matches(norm(word), list(by_norm), n=1, cutoff=cutoff)
-    return by_norm[best[0]] if best else None
+    return Suggest(candidates, limit=1)(word)
 
 
 def is_blank(value) -> bool:
@@ -128,16 +154,67 @@ def _fail(path, rule: str, value="") -> InputError:
     return InputError([Issue("", "", value, rule)], str(path))
 
 
-def _unreadable(path, exc: Exception) -> InputError:
-    """The error for a parser failure inside the workbook (openpyxl or defusedxml)."""
-    cause, seen = exc, 0
-    while cause is not None and not isinstance(cause, DefusedXmlException) and seen < 10:
-        cause, seen = cause.__cause__ or cause.__context__, seen + 1     # openpyxl re-raises as ValueError
-    if isinstance(cause, DefusedXmlException):
-        return _fail(path, f"the workbook's XML declares entities or a DTD ({type(cause).__name__}), which Excel "
-                           "never writes: refused as a possible XML entity-expansion bomb or external-entity attack")
-    return _fail(path, f"the workbook could not be read ({type(exc).__name__}: {exc}): the file may be damaged; "
-                       f"{_SAVE_AS}")
+def _refused(path, exc: G.Refused) -> InputError:
+    return InputError([Issue(exc.sheet, "", None, exc.rule)], str(path))
+
+
+# --------------------------------------------------------------------------- the file itself
+_STAT_ERRORS = {
+    errno.ENOENT: "file not found",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: check the path",
+    errno.EACCES: "permission denied: the file or one of its folders cannot be read by this user; check the "
+                  "file's permissions or copy it somewhere readable",
+    errno.ELOOP: "the path is a loop of symbolic links, not a workbook file: check the links",
+    errno.ENAMETOOLONG: "the file name is too long for this system: rename the file or move it",
+}
+
+
+def input_problem(p: Path) -> str | None:
+    """What is wrong with ``p`` as a workbook to read (None when it is a regular file).  Never
+    opens anything, so a pipe or a device cannot block or be consumed."""
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        return _STAT_ERRORS.get(exc.errno, f"the file cannot be opened ({exc.strerror or exc})")
+    except ValueError:                       # e.g. a NUL byte in the path
+        return "the path is not a valid file name"
+    mode = st.st_mode
+    if stat.S_ISDIR(mode):
+        return "this is a folder, not a workbook file"
+    if stat.S_ISFIFO(mode):
+        return "this is a pipe (FIFO), not a workbook file: save the workbook to a file and give its path"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "this is a device, not a workbook file: give the path of the saved .xlsx workbook"
+    if stat.S_ISSOCK(mode):
+        return "this is a socket, not a workbook file"
+    if not stat.S_ISREG(mode):
+        return "this is not a regular file: give the path of the saved .xlsx workbook"
+    return None
+
+
+def _read_bytes(p: Path) -> bytes:
+    problem = input_problem(p)
+    if problem is not None:
+        raise _fail(p, problem, str(p))
+    limit = LIM.MAX_FILE_BYTES
+    size = p.stat().st_size
+    if size > limit:
+        raise _fail(p, f"the file is {size:,} bytes, more than the limit of {limit:,} bytes: remove unused sheets, "
+                       "images and formatting, or split the data")
+    try:
+        with open(p, "rb") as fh:
+            chunks, total = [], 0
+            while total <= limit and (chunk := fh.read(min(1 << 20, limit + 1 - total))):
+                chunks.append(chunk)
+                total += len(chunk)
+        data = b"".join(chunks)
+    except OSError as exc:
+        raise _fail(p, _STAT_ERRORS.get(exc.errno, f"the file cannot be read ({exc.strerror or exc})"),
+                    str(p)) from None
+    if len(data) > limit:
+        raise _fail(p, f"the file is more than the limit of {limit:,} bytes: remove unused sheets, images and "
+                       "formatting, or split the data")
+    return data
 
 
 def _identify_non_zip(data: bytes, suffix: str) -> str:
@@ -168,12 +245,14 @@ def _identify_non_zip(data: bytes, suffix: str) -> str:
     return f"this file is not an Excel .xlsx workbook (unknown format): {_SAVE_AS}"
 
 
+
+
 def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     suffix = path.suffix.lower()
     if not data.startswith(b"PK"):
         raise _fail(path, _identify_non_zip(data, suffix))
     declared = G.declared_members(data)
-    if declared is not None and declared > G.MAX_ZIP_MEMBERS:   # refused before parsing the directory
+    if declared is not None and declared > LIM.MAX_ZIP_MEMBERS:   # refused before parsing the directory
         raise _fail(path, G.too_many_members(declared, _SAVE_AS))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -186,83 +265,36 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     except NotImplementedError as exc:   # e.g. "zip file version 6.4": a zip feature Excel never writes
         raise _fail(path, f"the zip archive uses a feature Excel never writes ({exc}): {_SAVE_AS}")
     total = sum(i.file_size for i in infos)
-    if total > S.MAX_UNCOMPRESSED_BYTES:
+    if total > LIM.MAX_UNCOMPRESSED_BYTES:
         raise _fail(path, f"the workbook would unpack to {total:,} bytes, more than the limit of "
-                          f"{S.MAX_UNCOMPRESSED_BYTES:,} bytes (a damaged file or a zip bomb): remove unused "
+                          f"{LIM.MAX_UNCOMPRESSED_BYTES:,} bytes (a damaged file or a zip bomb): remove unused "
                           "sheets, images and formatting, or split the data")
-    names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names:
-        if "mimetype" in names:
-            try:
-                kind = G.read_member(data, zf.getinfo("mimetype"), cap=1024)
-            except G.Refused:
-                kind = b""
-            if b"opendocument" in kind:
-                raise _fail(path, f"this is an OpenDocument (.ods) spreadsheet: {_SAVE_AS}")
-        raise _fail(path, f"this is a zip archive but not an Excel workbook (no xl/workbook.xml): {_SAVE_AS}")
     return zf
 
 
-def _workbook_index(zf: zipfile.ZipFile, data: bytes) -> tuple[dict[str, str], str | None]:
-    """(sheet title -> XML part name, shared-strings part name) from xl/workbook.xml and its
-    relationships, both read through the zip guard (size capped, size and CRC checked)."""
-    def part(target: str) -> str:
-        return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-
-    if "xl/_rels/workbook.xml.rels" not in set(zf.namelist()):
-        return {}, None
-    wb_xml = G.read_member(data, zf.getinfo("xl/workbook.xml"))
-    rels_xml = G.read_member(data, zf.getinfo("xl/_rels/workbook.xml.rels"))
-    try:
-        wb = SafeET.fromstring(wb_xml)
-        rels = [r for r in SafeET.fromstring(rels_xml) if r.tag.endswith("Relationship")]
-    except Exception:   # noqa: BLE001 - the scan or openpyxl reports a broken or hostile file itself
-        return {}, None
-    targets = {r.get("Id"): r.get("Target", "") for r in rels}
-    strings = next((part(r.get("Target")) for r in rels if r.get("Target")
-                    and str(r.get("Type", "")).endswith("/sharedStrings")), None)
-    parts = {}
-    for el in wb.iter():
-        if el.tag.endswith("}sheet"):
-            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
-            target = targets.get(rid, "")
-            if target:
-                parts[el.get("name")] = part(target)
-    return parts, strings
+def _not_a_workbook(path: Path, data: bytes, infos: dict[str, zipfile.ZipInfo]) -> InputError:
+    if "mimetype" in infos:
+        try:
+            kind = G.read_member(data, infos["mimetype"], cap=1024)
+        except G.Refused:
+            kind = b""
+        if b"opendocument" in kind:
+            return _fail(path, f"this is an OpenDocument (.ods) spreadsheet: {_SAVE_AS}")
+    return _fail(path, f"this is a zip archive but not an Excel workbook (no xl/workbook.xml and no workbook part "
+                       f"named by its relationships): {_SAVE_AS}")
 
 
-def _merge_refs(zf: zipfile.ZipFile, part: str) -> list[str]:
-    """Merged ranges of a (verified) sheet part, parsed as a stream."""
-    refs = []
-    with zf.open(part) as fh:
-        for _, el in SafeET.iterparse(fh, events=("end",)):
-            if el.tag.endswith("}mergeCell") and el.get("ref"):
-                refs.append(el.get("ref"))
-            if not el.tag.endswith("}mergeCells"):
-                el.clear()
-    return refs
-
-
-def _scan(p: Path, zf: zipfile.ZipFile, data: bytes,
-          sheet_defs: tuple[S.Sheet, ...]) -> tuple[dict[str, str], dict[str, G.PartScan]]:
-    """Verify every member and scan the data sheets; (sheet title -> part, part -> scan)."""
-    try:
-        parts, strings = _workbook_index(zf, data)
-        watch = {}
-        for sheet in sheet_defs:
-            title = _find_title(sheet, list(parts))
-            if title is not None and parts[title] in set(zf.namelist()):
-                watch[parts[title]] = sheet.name
-        scans = G.scan_members(data, zf.infolist(), watch, strings, S.MAX_ROWS_PER_SHEET)
-    except G.Refused as exc:
-        raise InputError([Issue(exc.sheet, "", None, exc.rule)], str(p)) from None
-    return parts, scans
-
-
+# --------------------------------------------------------------------------- sheets
 def _find_title(sheet: S.Sheet, titles: list[str]) -> str | None:
+    """The workbook's sheet for schema sheet ``sheet`` (exact name first, else up to case and
+    spaces); refused when two sheets could be it."""
     if sheet.name in titles:
         return sheet.name
-    return next((t for t in titles if norm(t) == norm(sheet.name)), None)
+    close = [t for t in titles if norm(t) == norm(sheet.name)]
+    if len(close) > 1:
+        raise G.Refused(f"sheets {', '.join(repr(t) for t in close)} could all be the {sheet.name} sheet (names "
+                        "differ only in case or spaces): rename or delete all but one", sheet.name)
+    return close[0] if close else None
 
 
 def _match_headers(sheet: S.Sheet, header: tuple, issues: list[Issue]) -> dict[str, int]:
@@ -310,26 +342,43 @@ def _match_headers(sheet: S.Sheet, header: tuple, issues: list[Issue]) -> dict[s
     return columns
 
 
-def _read_sheet(ws, sheet: S.Sheet, title: str, issues: list[Issue]) -> RawSheet:
-    ws.reset_dimensions()
-    it = ws.iter_rows(min_row=1, max_col=S.MAX_COLUMNS, values_only=True)
-    header = next(it, ())
-    raw = RawSheet(sheet.name, title, _match_headers(sheet, header or (), issues))
+
+
+def _raw_sheet(parsed: ParsedSheet, sheet: S.Sheet, title: str, issues: list[Issue]) -> RawSheet:
+    """The schema columns of a parsed sheet: header row 1, data rows in row order."""
+    cells = parsed.cells
+    raw = RawSheet(sheet.name, title, _match_headers(sheet, _row_values(cells.get(1)), issues))
     if not raw.columns:
-        _no_headers(sheet, title, header or (), list(islice(it, 10)), issues)
+        _no_headers(sheet, title, _row_values(cells.get(1)), [_row_values(cells.get(r)) for r in range(2, 12)],
+                    issues)
         return raw
-    picks = [(key, j - 1) for key, j in raw.columns.items()]
-    for r, values in enumerate(it, start=2):
-        vals = {key: values[j] if j < len(values) else None for key, j in picks}
-        if all(is_blank(v) for v in vals.values()):
+    picks = list(raw.columns.items())
+    key_of = {j: key for key, j in picks}
+    formula_rows = {r for (r, c) in parsed.formulas if c in key_of}
+    limit = LIM.MAX_ROWS_PER_SHEET
+    for r in sorted(set(cells) | formula_rows):
+        if r < 2:
             continue
-        if r - 1 > S.MAX_ROWS_PER_SHEET:
-            issues.append(Issue(sheet.name, f"A{r}", None, f"more than {S.MAX_ROWS_PER_SHEET:,} data rows: the "
-                                f"limit is {S.MAX_ROWS_PER_SHEET:,} rows per sheet; split the data or delete "
-                                "unused rows"))
+        row = cells.get(r, {})
+        vals = {key: row.get(j) for key, j in picks}
+        if all(is_blank(v) for v in vals.values()) and r not in formula_rows:
+            continue
+        if r - 1 > limit:
+            issues.append(Issue(sheet.name, f"A{r}", None, f"row {r:,} holds data, beyond the limit of {limit:,} "
+                                f"data rows per sheet (the last row read is {limit + 1:,}): move the data up, "
+                                "split it or delete the rows"))
             break
         raw.rows.append(RawRow(r, vals))
+    for (r, c), text in parsed.formulas.items():
+        if c in key_of and 2 <= r <= limit + 1:
+            raw.formulas[(r, key_of[c])] = text
     return raw
+
+
+def _row_values(row: dict[int, object] | None) -> tuple:
+    if not row:
+        return ()
+    return tuple(row.get(j) for j in range(1, max(row) + 1))
 
 
 def _no_headers(sheet: S.Sheet, title: str, header: tuple, following: list[tuple], issues: list[Issue]) -> None:
@@ -347,26 +396,6 @@ def _no_headers(sheet: S.Sheet, title: str, header: tuple, following: list[tuple
                         f"({expected}, ...); add them or copy the sheet from the template"))
 
 
-def _find_uncached_formulas(ws, raw: RawSheet) -> None:
-    """Second pass (data_only=False): formulas whose cached value is missing."""
-    ws.reset_dimensions()
-    by_row = {rr.row: rr for rr in raw.rows}
-    picks = [(key, j - 1) for key, j in raw.columns.items()]
-    for r, values in enumerate(ws.iter_rows(min_row=2, max_col=S.MAX_COLUMNS, values_only=True), start=2):
-        if r - 1 > S.MAX_ROWS_PER_SHEET:
-            break
-        for key, j in picks:
-            v = values[j] if j < len(values) else None
-            text = v if isinstance(v, str) else getattr(v, "text", None)
-            if v is None or not (isinstance(text, str) and text.startswith("=") or hasattr(v, "ref")):
-                continue
-            rr = by_row.get(r)
-            if rr is None:   # a row of formulas that read as blank: keep it so it gets reported
-                rr = by_row[r] = RawRow(r, {k: None for k, _ in picks})
-            if rr.values.get(key) is None:
-                raw.formulas[(r, key)] = text if isinstance(text, str) else type(v).__name__
-    raw.rows = sorted(by_row.values(), key=lambda rr: rr.row)
-
 
 def _merge_issues(raw: RawSheet, refs: list[str], issues: list[Issue]) -> None:
     cols = set(raw.columns.values())
@@ -382,48 +411,46 @@ def _merge_issues(raw: RawSheet, refs: list[str], issues: list[Issue]) -> None:
                                     "unmerge them and repeat the value in every cell"))
 
 
+
 def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
     """Read every schema sheet of ``path`` into raw rows (see the module docstring).
 
-    ``sheets``: the sheet declarations to read (default: the main input workbook's; the
-    pool workbook passes ``optimizer.pooling.schema.POOL_SHEETS``).
+    ``sheets``: the sheet declarations to read (the main input workbook's
+    ``optimizer.sourcing.schema.DATA_SHEETS``; the pool workbook passes
+    ``optimizer.pooling.schema.POOL_SHEETS``).
 
-    Raises :class:`InputError` (sheet "" / cell "") when the file cannot be read at all;
+    Raises :class:`InputError` when the file cannot be read at all or is refused by a limit;
     problems inside sheets are returned in ``RawWorkbook.issues``.
     """
-    sheet_defs = sheets   # the name `sheets` is reused below for the rows read
-    require_defusedxml()
     p = Path(path)
-    if not p.is_file():
-        raise _fail(p, "file not found" if not p.exists() else "this is a folder, not a workbook file", str(p))
-    size = p.stat().st_size
-    if size > S.MAX_FILE_BYTES:
-        raise _fail(p, f"the file is {size:,} bytes, more than the limit of {S.MAX_FILE_BYTES:,} bytes: "
-                       "remove unused sheets, images and formatting, or split the data")
-    data = p.read_bytes()
+    data = _read_bytes(p)
     digest = hashlib.sha256(data).hexdigest()
     zf = _open_zip(p, data)
+    infos = {i.filename: i for i in zf.infolist()}
     issues: list[Issue] = []
-    names = set(zf.namelist())
-    macro = p.suffix.lower() == ".xlsm" or "xl/vbaProject.bin" in names
+    macro = p.suffix.lower() == ".xlsm" or "xl/vbaProject.bin" in infos
     if macro:
         issues.append(Issue("", "", None, "macro-enabled workbook: macros are never run and are ignored "
                             "(save as .xlsx to silence this warning)", "warning"))
-    parts, scans = _scan(p, zf, data, sheet_defs)
-    sheets: dict[str, RawSheet] = {}
-    needs_second_pass: list[str] = []
+    gc_was_on = gc.isenabled()
+    gc.disable()            # the parse builds a million small acyclic objects: no collector passes meanwhile
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure means an unusable file
-        raise _unreadable(p, exc)
-    try:
-        titles = list(wb.sheetnames)
-        for sheet in sheet_defs:
-            title = _find_title(sheet, titles)
+        part = X.find_workbook_part(data, infos)
+        if part is None:
+            raise _not_a_workbook(p, data, infos)
+        index = X.package_index(data, infos, part)
+        titles = index.titles
+        wanted = {sheet.name: _find_title(sheet, titles) for sheet in sheets}
+        watch = {index.entry(t).part: name for name, t in wanted.items()
+                 if t is not None and index.entry(t).part in infos and index.entry(t).kind == "worksheet"}
+        G.scan_members(data, list(infos.values()), watch, index.shared_strings,
+                       {*watch, *(x for x in (index.shared_strings, index.styles) if x)})
+        strings = X.shared_strings(data, infos.get(index.shared_strings or ""))
+        formats = X.styles(data, infos.get(index.styles or ""), index.date1904)
+        read: dict[str, RawSheet] = {}
+        budget = CellBudget()
+        for sheet in sheets:
+            title = wanted[sheet.name]
             if title is None:
                 if sheet.required:
                     others = {norm(n) for n in S.DECLARED_SHEETS if n != sheet.name}
@@ -432,44 +459,40 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
                         f" ({sheet.missing_hint})"
                     issues.append(Issue(sheet.name, "", None, f"required sheet '{sheet.name}' is missing{hint}"))
                 continue
-            ws = wb[title]
-            if not hasattr(ws, "iter_rows"):
-                issues.append(Issue(sheet.name, "", None, f"'{title}' is a chart sheet, not a table"))
+            entry = index.entry(title)
+            if entry.kind != "worksheet":
+                issues.append(Issue(sheet.name, "", None, f"'{title}' is a {_KINDS.get(entry.kind, entry.kind)}, "
+                                    "not a table"))
                 continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                raw = _read_sheet(ws, sheet, title, issues)
-            sheets[sheet.name] = raw
-            scan = scans.get(parts.get(title, ""))
-            if scan is not None and raw.columns:
-                if scan.has_merge:
-                    _merge_issues(raw, _merge_refs(zf, parts[title]), issues)
-                if scan.has_formula:
-                    needs_second_pass.append(sheet.name)
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - malformed XML inside a sheet, defusedxml refusals, ...
-        raise _unreadable(p, exc)
+            if entry.part not in infos:
+                raise G.Refused(f"sheet '{title}' points to the part {entry.part or '(none)'}, which is not in the "
+                                f"file: the file is damaged; {_SAVE_AS}", sheet.name)
+            parser = SheetParser(f"sheet '{title}' ({entry.part})", sheet.name, strings, formats, budget)
+            parsed = parser.parse(data, infos[entry.part]).out
+            raw = _raw_sheet(parsed, sheet, title, issues)
+            if raw.columns and parsed.merges:
+                _merge_issues(raw, parsed.merges, issues)
+            read[sheet.name] = raw
+    except G.Refused as exc:
+        raise _refused(p, exc) from None
     finally:
-        wb.close()
-    if needs_second_pass:
-        _second_pass(p, data, sheets, needs_second_pass)
-    return RawWorkbook(str(path), digest, sheets, issues, titles, macro)
+        if gc_was_on:
+            gc.enable()
+    return RawWorkbook(str(path), digest, read, issues, titles, macro)
 
 
-def _second_pass(p: Path, data: bytes, sheets: dict[str, RawSheet], names: list[str]) -> None:
+_KINDS = {"chartsheet": "chart sheet", "dialogsheet": "dialog sheet", "macrosheet": "macro sheet"}
+
+
+def workbook_titles(path) -> list[str] | None:
+    """The sheet names of the workbook at ``path`` (its index only, read through the same checks);
+    None when the file cannot be read as a workbook."""
+    p = Path(path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
-    except Exception as exc:  # noqa: BLE001
-        raise _unreadable(p, exc)
-    try:
-        for name in names:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                _find_uncached_formulas(wb[sheets[name].title], sheets[name])
-    except Exception as exc:  # noqa: BLE001
-        raise _unreadable(p, exc)
-    finally:
-        wb.close()
+        data = _read_bytes(p)
+        zf = _open_zip(p, data)
+        infos = {i.filename: i for i in zf.infolist()}
+        part = X.find_workbook_part(data, infos)
+        return X.package_index(data, infos, part).titles if part else None
+    except (InputError, G.Refused):
+        return None

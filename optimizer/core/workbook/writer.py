@@ -4,9 +4,11 @@
   (never a formula, whatever they start with: ``= + - @``, tab, CR), NaN/None become
   blank cells, numpy scalars become Python numbers, time-zone-aware datetimes are
   made naive.
-* Every file is saved with :func:`save_atomic`: written to a temporary file in the
-  target folder, then moved into place with ``os.replace`` (a crash never leaves a
-  partial file under the target name) and never over a path we were told is an input.
+* Every file is saved with :func:`save_atomic`: built in memory, written to an unnamed
+  temporary file in the target folder, then moved into place with ``os.replace`` (a crash
+  never leaves a partial file under the target name, nor a hidden one beside it), never
+  over a path we were told is an input, and a path that cannot be written is a clear
+  error naming the reason (:mod:`optimizer.core.paths`).
   A workbook's carriage returns in cell text are written as ``&#13;`` so they survive
   a round trip (every XML reader turns a raw CR into LF).
 * One set of fonts, fills and named number formats (:data:`FORMATS`), so a format name
@@ -15,9 +17,10 @@
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import math
 import os
-import tempfile
+import re
 import textwrap
 import zipfile
 from pathlib import Path
@@ -30,6 +33,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
+
+from optimizer.core.paths import check_output, write_error
 
 # Fonts name their face: a font without a name renders in a serif fallback in LibreOffice.
 FONT = "Calibri"
@@ -70,7 +75,7 @@ def clean_value(value):
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", _no_surrogates(value))
     if isinstance(value, (np.generic,)):
         value = value.item()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
@@ -80,6 +85,20 @@ def clean_value(value):
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
     return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(text: str) -> str:
+    """Text XML can hold: bytes of a file name that were not UTF-8 (kept by Python as lone
+    surrogates) become U+FFFD, so a manifest naming such a file stays a valid workbook."""
+    if not _SURROGATE.search(text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
 
 
 def default_format(value) -> str:
@@ -171,62 +190,160 @@ def write_table(ws, top: int, frame, formats: dict[str, str] | None = None,
 
 def save_atomic(wb, path: str | os.PathLike, protect: tuple[str | os.PathLike, ...] = (),
                 suffix: str = ".xlsx") -> Path:
-    """Save ``wb`` to ``path`` via a temporary file in the same folder, then rename.
+    """Write ``wb`` to ``path`` so that a crash never leaves a partial or hidden file behind.
 
-    ``wb`` is a workbook (anything with ``save(filename)``; an openpyxl workbook also gets
-    its carriage returns escaped) or a function writing a file name (e.g. a matplotlib
-    figure's ``savefig``).  Raises ValueError if ``path`` is one of the ``protect`` paths
-    (e.g. the input file).
+    ``wb`` is a workbook (anything with ``save(file)``; an openpyxl workbook also gets its
+    carriage returns escaped) or a function writing to a file object (e.g. a matplotlib
+    figure's ``savefig``).  The bytes are built in memory, written to an unnamed temporary file
+    in the target folder (Linux ``O_TMPFILE``: a killed process leaves nothing behind) or, where
+    the file system has none, to a hidden named temporary file carrying the writer's process
+    id (removed on any error, and by the next writer to that folder if the process was killed),
+    then moved into place with ``os.replace``.  Raises :class:`~optimizer.core.paths.OutputError`
+    (a ``ValueError``: exit code 2) for a path that cannot be written, naming the reason, and
+    if ``path`` is one of the ``protect`` paths (e.g. the input file).
     """
-    target = Path(path).resolve()
-    for p in protect:
-        if p and Path(p).resolve() == target:
-            raise ValueError(f"refusing to overwrite the input workbook {target}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f"{suffix}.tmp", dir=target.parent)
-    os.close(fd)
+    target = Path(path)
+    check_output(target, protect)
+    buf = io.BytesIO()
+    if callable(wb):
+        wb(buf)
+    else:
+        if isinstance(wb, Workbook):
+            prepare_for_print(wb)
+        wb.save(buf)
+    data = buf.getvalue()
+    if isinstance(wb, Workbook):
+        data = escape_carriage_returns(data)
     try:
-        if callable(wb):
-            wb(tmp)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_stale(target, suffix)
+        _write_into_place(target, data, suffix)
+    except OSError as exc:
+        raise write_error(exc, target) from None
+    return Path(os.path.realpath(target))
+
+
+def _mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask        # results are ordinary files, as any program would write them
+
+
+def _write_into_place(target: Path, data: bytes, suffix: str) -> None:
+    folder = target.parent if str(target.parent) else Path(".")
+    fd = None
+    if hasattr(os, "O_TMPFILE"):
+        try:
+            fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY, _mode())
+        except OSError:
+            fd = None                # this file system has no unnamed temporary files
+    if fd is not None:
+        try:
+            _write_all(fd, data)
+            os.fchmod(fd, _mode())
+            tmp = _temp_name(folder, target, suffix)
+            os.link(f"/proc/self/fd/{fd}", tmp)
+        except OSError:
+            os.close(fd)
+            fd = None                # e.g. /proc not mounted: fall back to a named temporary file
         else:
-            if isinstance(wb, Workbook):
-                prepare_for_print(wb)
-            wb.save(tmp)
-            if isinstance(wb, Workbook):
-                _escape_carriage_returns(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp creates 0600; results are ordinary files
+            os.close(fd)
+            _replace(tmp, target)
+            return
+    name = _temp_name(folder, target, suffix)
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        _write_all(fd, data)
+        os.fchmod(fd, _mode())
+        os.close(fd)
+        fd = None
+        _replace(Path(name), target)
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
+        raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    try:
         os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
+        except OSError:
             pass
         raise
-    return target
+
+
+_TEMP = re.compile(r"\..*\.(\d{1,10})-[0-9a-f]{12}\.\w{1,8}\.tmp")
+
+
+def _temp_name(folder: Path, target: Path, suffix: str) -> Path:
+    """A hidden temporary name beside ``target`` carrying this process id (see :func:`_sweep_stale`)."""
+    return folder / f".{target.stem}.{os.getpid()}-{os.urandom(6).hex()}{suffix}.tmp"
+
+
+def _sweep_stale(target: Path, suffix: str) -> None:
+    """Remove the hidden temporary files this tool left in the target folder from a writer
+    process that no longer runs (killed before it could clean up)."""
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(".") and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names[:1000]:
+        m = _TEMP.fullmatch(name)
+        if m and not _alive(int(m.group(1))):
+            try:
+                os.unlink(folder / name)
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
 
 
 def _cell_text_part(name: str) -> bool:
     return name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/sheet") and name.endswith(".xml"))
 
 
-def _escape_carriage_returns(filename) -> None:
-    """Replace raw CR bytes in the parts holding cell text by ``&#13;``.
+def escape_carriage_returns(data: bytes) -> bytes:
+    """Replace raw CR bytes in the parts holding cell text by ``&#13;`` (a workbook as bytes).
 
     openpyxl writes a CR raw into the XML (and no CR in markup), and every XML parser
     (Excel, LibreOffice, openpyxl itself) normalises a raw CR to LF on reading, so a text
     such as "\\r=1+1" would not come back unchanged.  A character reference survives.
     """
-    with zipfile.ZipFile(filename) as z:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
         items = [(info, z.read(info.filename)) for info in z.infolist()]
-    if not any(_cell_text_part(i.filename) and b"\r" in data for i, data in items):
-        return
-    with zipfile.ZipFile(filename, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in items:
+    if not any(_cell_text_part(i.filename) and b"\r" in part for i, part in items):
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, part in items:
             if _cell_text_part(info.filename):
-                data = data.replace(b"\r", b"&#13;")
-            z.writestr(info, data)
+                part = part.replace(b"\r", b"&#13;")
+            z.writestr(info, part)
+    return out.getvalue()
 
 
 def _used_width(ws) -> float:

@@ -2,49 +2,51 @@
 
 A zip member's header states its uncompressed size and CRC, but the compressed
 stream may say otherwise: Python's :mod:`zipfile` stops at the declared size and
-checks the CRC only at the end, while ``ZipFile.read`` (which openpyxl uses for the
-workbook index and styles) inflates up to 2 GiB in one call first.  So a member that
-declares 2 KB and inflates to 3 GB ("lying header") would exhaust memory.  Here every
-member is inflated once, in 1 MiB steps with ``zlib``'s ``max_length``, and refused
-as soon as it produces more than it declares; its size and CRC must then match
-exactly.  Only stored and deflated members are accepted (Excel writes nothing else;
-zipfile's bzip2/lzma paths have no output bound), and no zip-encrypted member.
+checks the CRC only at the end, while ``ZipFile.read`` inflates up to 2 GiB in one call
+first.  So a member that declares 2 KB and inflates to 3 GB ("lying header") would
+exhaust memory.  Here every member is inflated once, in 1 MiB steps with ``zlib``'s
+``max_length``, and refused as soon as it produces more than it declares; its size and
+CRC must then match exactly.  Only stored and deflated members are accepted (Excel
+writes nothing else; zipfile's bzip2/lzma paths have no output bound), and no
+zip-encrypted member.
 
-While inflating, the parts the loader will parse are scanned for:
+While inflating, every XML part is checked for a DTD (``<!DOCTYPE``/``<!ENTITY``, in
+UTF-8 or UTF-16: Excel never writes one; it is how entity bombs and external-entity
+attacks start), and the parts the reader will parse get fast pre-counts that refuse
+early, before any parser runs:
 
-* a DTD (``<!DOCTYPE``/``<!ENTITY``): Excel never writes one; it is how XML entity
-  bombs and external-entity (XXE) attacks start (defusedxml would refuse them too);
-* in the data sheets: rows, cells, formulas and merged ranges, counted from the tags
-  so that a sheet over the row limit or a workbook over the cell limit is refused
-  before openpyxl builds a single row (scanning stops at the limit);
-* in the shared-string table: the number of strings;
-* in both: text runs over :data:`MAX_TEXT_RUN` bytes (Excel holds at most 32,767
-  characters per cell).
+* elements (start tags, counted in the decoded text, so UTF-16 counts too): at most the
+  element limit (:data:`~optimizer.core.limits.MAX_XML_ELEMENTS`) per part;
+* in UTF-8 data sheets: rows and cells, so a sheet over the row limit or a workbook over
+  the cell limit is refused without parsing it;
+* in UTF-8 data sheets and shared strings: text runs over
+  :data:`~optimizer.core.limits.MAX_TEXT_RUN` bytes.
 
-Small "index" parts that openpyxl parses whole (``xl/workbook.xml``, styles, relations,
-document properties) are capped at :data:`MAX_INDEX_PART_BYTES`.
+These are early refusals only: the parser (:mod:`.xmlparts`, :mod:`.sheetxml`) counts
+elements, rows, cells, runs and characters again on what it actually parses.  Small
+"index" parts (workbook, styles, relations, properties) are capped at
+:data:`~optimizer.core.limits.MAX_INDEX_PART_BYTES`.
 """
 from __future__ import annotations
 
+import codecs
 import re
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
 
-MAX_ZIP_MEMBERS = 10_000
-MAX_CELLS = 1_000_000            # filled (or formatted) cells over all data sheets
-MAX_SHARED_STRINGS = 1_000_000
-MAX_TEXT_RUN = 1 << 20           # bytes between two '<' in a sheet or the shared strings
-MAX_INDEX_PART_BYTES = 32 << 20
+from optimizer.core import limits as LIM
+
 CHUNK = 1 << 20
-assert MAX_TEXT_RUN >= CHUNK     # a run inside one chunk is then always within the limit
+assert LIM.MAX_TEXT_RUN >= CHUNK     # a run inside one chunk is then always within the limit
 
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 _METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma", 9: "deflate64", 93: "zstandard"}
 SHEET_TAGS = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?(row|c|f|mergeCell)[\s>/]")
 STRING_TAGS = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?(si)[\s>/]")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
+_DTD_TEXT = ("<!DOCTYPE", "<!ENTITY")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
@@ -66,13 +68,13 @@ def declared_members(data: bytes) -> int | None:
 
 
 def too_many_members(count: int, repair: str) -> str:
-    return (f"the workbook's zip archive has {count:,} members, more than the limit of {MAX_ZIP_MEMBERS:,} "
+    return (f"the workbook's zip archive has {count:,} members, more than the limit of {LIM.MAX_ZIP_MEMBERS:,} "
             f"members (a damaged or hostile file): {repair}")
 
 
 def check_archive(infos: list[zipfile.ZipInfo], repair: str) -> None:
     """Member count, compression methods and zip-level encryption."""
-    if len(infos) > MAX_ZIP_MEMBERS:
+    if len(infos) > LIM.MAX_ZIP_MEMBERS:
         raise Refused(too_many_members(len(infos), repair))
     for info in infos:
         if info.flag_bits & 0x1:
@@ -139,8 +141,10 @@ def inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
                       "size and checksum)")
 
 
-def read_member(data: bytes, info: zipfile.ZipInfo, cap: int = MAX_INDEX_PART_BYTES) -> bytes:
-    """A whole (small) member, verified; refused if it declares more than ``cap`` bytes."""
+def read_member(data: bytes, info: zipfile.ZipInfo, cap: int | None = None) -> bytes:
+    """A whole (small) member, verified; refused if it declares more than ``cap`` bytes
+    (default :data:`~optimizer.core.limits.MAX_INDEX_PART_BYTES`)."""
+    cap = LIM.MAX_INDEX_PART_BYTES if cap is None else cap
     if info.file_size > cap:
         raise Refused(_too_big(info, cap))
     return b"".join(inflate(data, info))
@@ -151,13 +155,36 @@ def _too_big(info: zipfile.ZipInfo, cap: int) -> str:
             f"most {cap:,} bytes (a damaged or hostile file)")
 
 
-class PartScan:
-    """Counts tags in one XML part fed chunk by chunk (a tag split between chunks counts once)."""
+def _utf16(head: bytes) -> str | None:
+    """The UTF-16 codec of a part starting with ``head`` (BOM or '<' pattern), else None."""
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    if head[:2] == b"<\x00":
+        return "utf-16-le"
+    if head[:2] == b"\x00<":
+        return "utf-16-be"
+    return None
 
-    def __init__(self, name: str, tags: re.Pattern | None, long_text: bool):
-        self.name, self.tags, self.long_text = name, tags, long_text
+
+class PartScan:
+    """Counts tags in one XML part fed chunk by chunk (a tag split between chunks counts once).
+
+    ``tags``: the regex of the tags to count in a UTF-8 part (None: none); ``long_text``:
+    check text runs; ``markup``: count every tag (``<``), also in UTF-16, against the
+    element limit.
+    """
+
+    def __init__(self, name: str, tags: re.Pattern | None, long_text: bool, markup: bool = False):
+        self.name, self.tags, self.long_text, self.markup = name, tags, long_text, markup
         self.counts = {b"row": 0, b"c": 0, b"f": 0, b"mergeCell": 0, b"si": 0}
+        self.tags_seen = 0
+        self.elements = 0          # start tags: '<' not followed by '/', '!' or '?'
+        self._last = b""           # the previous chunk's last byte (or character), for two-byte patterns
         self._tail, self._run, self._dtd_tail = b"", 0, b""
+        self._decoder = None
+        self._text_tail = ""
+        self._first = True
+        self._pending = b""
 
     @property
     def rows(self) -> int:
@@ -175,12 +202,36 @@ class PartScan:
     def has_merge(self) -> bool:
         return self.counts[b"mergeCell"] > 0
 
+    def _dtd(self) -> Refused:
+        return Refused(f"the zip member {self.name} declares XML entities (a DTD), which Excel never writes: "
+                       "refused as a possible XML entity-expansion bomb or external-entity attack")
+
     def feed(self, chunk: bytes) -> None:
+        if self._first:
+            if len(self._pending + chunk) < 4:            # the encoding is known from the first 4 bytes
+                self._pending += chunk
+                return
+            chunk, self._pending = self._pending + chunk, b""
+            self._first = False
+            codec = _utf16(chunk[:4])
+            if codec is not None:
+                self._decoder = codecs.getincrementaldecoder(codec)("replace")
+        if self._decoder is not None:         # UTF-16: DTD and tags in the decoded text; the parser does the rest
+            text = self._decoder.decode(chunk)
+            if any(m in self._text_tail + text for m in _DTD_TEXT):
+                raise self._dtd()
+            self._text_tail = text[-16:]
+            probe = (self._last or "") + text
+            self._count_markup(text.count("<"), probe.count("</") + probe.count("<!") + probe.count("<?"))
+            self._last = text[-1:] or self._last
+            return
         probe = self._dtd_tail + chunk
         if any(m in probe for m in _DTD):
-            raise Refused(f"the zip member {self.name} declares XML entities (a DTD), which Excel never writes: "
-                          "refused as a possible XML entity-expansion bomb or external-entity attack")
+            raise self._dtd()
         self._dtd_tail = chunk[-16:]
+        probe = (self._last or b"") + chunk
+        self._count_markup(chunk.count(b"<"), probe.count(b"</") + probe.count(b"<!") + probe.count(b"<?"))
+        self._last = chunk[-1:]
         if self.long_text:
             self._track_text(chunk)
         if self.tags is not None:
@@ -193,9 +244,25 @@ class PartScan:
             self._tail = buf[cut:cut + 64]   # room for the longest tag name matched
 
     def finish(self) -> None:
-        if self.tags is not None:
+        if self._pending:
+            pending, self._pending, self._first = self._pending, b"", False
+            self.feed(pending)
+        if self.tags is not None and self._decoder is None:
             self._count(self._tail)
             self._tail = b""
+
+    def _count_markup(self, tags: int, not_starts: int) -> None:
+        """Tags and start tags (elements) so far: in well-formed XML a '<' opens a tag, and it is an
+        element unless '/', '!' or '?' follows, so the counts are exact and cost a C-level count."""
+        if not self.markup:
+            return
+        self.tags_seen += tags
+        self.elements += tags - not_starts
+        limit = LIM.MAX_XML_ELEMENTS
+        if self.elements > limit:
+            raise Refused(f"the zip member {self.name} holds more than {limit:,} XML elements (the limit of "
+                          f"{limit:,} XML elements per part): a damaged or hostile file (elements by the "
+                          "million, e.g. empty ones); delete unused rows and formatting")
 
     def _count(self, text: bytes) -> None:
         found = self.tags.findall(text)
@@ -206,27 +273,30 @@ class PartScan:
     def _track_text(self, chunk: bytes) -> None:
         first = chunk.find(b"<")
         self._run += len(chunk) if first < 0 else first
-        if self._run > MAX_TEXT_RUN:
-            raise Refused(f"the zip member {self.name} holds a text of more than {MAX_TEXT_RUN:,} bytes without "
+        if self._run > LIM.MAX_TEXT_RUN:
+            raise Refused(f"the zip member {self.name} holds a text of more than {LIM.MAX_TEXT_RUN:,} bytes without "
                           "markup; Excel allows at most 32,767 characters in a cell (a damaged or hostile file)")
         if first >= 0:
             self._run = len(chunk) - chunk.rfind(b"<") - 1
 
 
 def scan_members(data: bytes, infos: list[zipfile.ZipInfo], sheets: dict[str, str], strings: str | None,
-                 max_rows: int) -> dict[str, PartScan]:
-    """Inflate and verify every member; scan the data-sheet parts (``sheets``: part -> sheet name)
-    and the shared strings.  Returns the scans of those parts; raises :class:`Refused`."""
+                 parsed: set[str] = frozenset()) -> dict[str, PartScan]:
+    """Inflate and verify every member; DTD check of every XML part; pre-count the data-sheet parts
+    (``sheets``: part -> sheet name), the shared strings and every part in ``parsed`` (tags).
+    Returns the scans of the sheets and strings; raises :class:`Refused`."""
     scans: dict[str, PartScan] = {}
     cells = 0
     for info in infos:
         name = info.filename
-        if _is_index_part(name) and info.file_size > MAX_INDEX_PART_BYTES:
-            raise Refused(_too_big(info, MAX_INDEX_PART_BYTES))
+        if _is_index_part(name) and info.file_size > LIM.MAX_INDEX_PART_BYTES:
+            raise Refused(_too_big(info, LIM.MAX_INDEX_PART_BYTES))
         if name in sheets:
-            scan = PartScan(name, SHEET_TAGS, True)
+            scan = PartScan(name, SHEET_TAGS, True, True)
         elif name == strings:
-            scan = PartScan(name, STRING_TAGS, True)
+            scan = PartScan(name, STRING_TAGS, True, True)
+        elif name in parsed:
+            scan = PartScan(name, None, False, True)
         else:
             scan = None
         before, first = 0, True
@@ -240,15 +310,15 @@ def scan_members(data: bytes, infos: list[zipfile.ZipInfo], sheets: dict[str, st
             if name in sheets:
                 cells += scan.cells - before
                 before = scan.cells
-                _limits(scan, sheets[name], cells, max_rows)
-            elif name == strings and scan.counts[b"si"] > MAX_SHARED_STRINGS:
+                _limits(scan, sheets[name], cells)
+            elif name == strings and scan.counts[b"si"] > LIM.MAX_SHARED_STRINGS:
                 _too_many_strings()
         if scan is not None:
             scan.finish()
             if name in sheets:
                 cells += scan.cells - before
-                _limits(scan, sheets[name], cells, max_rows)
-            elif name == strings and scan.counts[b"si"] > MAX_SHARED_STRINGS:
+                _limits(scan, sheets[name], cells)
+            elif name == strings and scan.counts[b"si"] > LIM.MAX_SHARED_STRINGS:
                 _too_many_strings()
             if name in sheets or name == strings:
                 scans[name] = scan
@@ -256,7 +326,7 @@ def scan_members(data: bytes, infos: list[zipfile.ZipInfo], sheets: dict[str, st
 
 
 def _looks_like_xml(chunk: bytes) -> bool:
-    return chunk[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+    return chunk[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or _utf16(chunk[:4]) is not None
 
 
 def _is_index_part(name: str) -> bool:
@@ -264,17 +334,18 @@ def _is_index_part(name: str) -> bool:
             or name.startswith("docProps/"))
 
 
-def _limits(scan: PartScan, sheet: str, cells: int, max_rows: int) -> None:
+def _limits(scan: PartScan, sheet: str, cells: int) -> None:
+    max_rows = LIM.MAX_ROWS_PER_SHEET
     if scan.rows > max_rows + 1:
         raise Refused(f"sheet '{sheet}' has more than {max_rows:,} data rows (at least {scan.rows - 1:,}, counting "
                       f"empty formatted rows): the limit is {max_rows:,} rows per sheet; split the data or delete "
                       "unused rows", sheet)
-    if cells > MAX_CELLS:
-        raise Refused(f"the data sheets hold more than {MAX_CELLS:,} cells (counting empty formatted cells; "
-                      f"the limit is {MAX_CELLS:,} cells; sheet '{sheet}' alone has at least {scan.cells:,}): "
+    if cells > LIM.MAX_CELLS:
+        raise Refused(f"the data sheets hold more than {LIM.MAX_CELLS:,} cells (counting empty formatted cells; "
+                      f"the limit is {LIM.MAX_CELLS:,} cells; sheet '{sheet}' alone has at least {scan.cells:,}): "
                       "delete unused rows and columns or split the data", sheet)
 
 
 def _too_many_strings() -> None:
-    raise Refused(f"the workbook's shared string table holds more than {MAX_SHARED_STRINGS:,} strings (the "
-                  f"limit is {MAX_SHARED_STRINGS:,} strings): delete unused sheets or split the data")
+    raise Refused(f"the workbook's shared string table holds more than {LIM.MAX_SHARED_STRINGS:,} strings (the "
+                  f"limit is {LIM.MAX_SHARED_STRINGS:,} strings): delete unused sheets or split the data")
