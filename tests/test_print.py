@@ -21,7 +21,7 @@ RISK = ROOT / "inputs" / "korea_2024_2030_risk.xlsx"
 POOL = ROOT / "inputs" / "pool_kr_jp_sg.xlsx"
 
 RUNS = {   # workbook -> (command line, page bound)
-    "solve": (["solve", str(SAMPLE)], 28),
+    "solve": (["solve", str(SAMPLE)], 36),
     "curve": (["curve", str(SAMPLE)], 31),
     "curve_year": (["curve", str(SAMPLE), "--mode", "year", "--year", "2027"], 9),
     "frontier": (["frontier", str(SAMPLE)], 5),

@@ -71,7 +71,7 @@ def magnitudes(c: Corpus) -> None:
         if c.skip(name):
             continue
         write_input_workbook(c.path(name), scaled(F.valid_tables(), tonnes, price))
-        c.add(name, "ok", ("proven optimal",), f"the valid workbook with tonnes x {tonnes:g} and prices x {price:g}")
+        c.add(name, "ok", ("Proven optimal",), f"the valid workbook with tonnes x {tonnes:g} and prices x {price:g}")
 
 
 def scaled(tables: dict, tonnes: float, price: float) -> dict:
@@ -88,6 +88,8 @@ def scaled(tables: dict, tonnes: float, price: float) -> dict:
         r.update(capacity=r["capacity"] * tonnes, capex=r["capex"] * tonnes * price, opex=r["opex"] * price)
     for r in tables["Budget"]:
         r["capex_budget"] *= tonnes * price
+    for r in tables["Conversion"]:
+        r.update(capacity=r["capacity"] * tonnes, unit_cost=r["unit_cost"] * price)
     tables["Scenarios"] = [s for s in tables["Scenarios"] if s["sheet"] != "Demand"]
     return tables
 

@@ -63,6 +63,11 @@ def valid_tables() -> dict:
         "Investments": [dict(project="KR_GA", name="Korean Ga recovery", material="GA", source="KR",
                              capacity=20.0, capex=50.0, opex=350.0, earliest_year=2026, lead_time=1)],
         "Budget": [dict(year=2026, capex_budget=100.0)],
+        "Origins": [dict(material="NDFEB", source="JP", stage="refining", country="CN", share=0.6),
+                    dict(material="NDFEB", source="JP", stage="refining", country="JP", share=0.4)],
+        "Conversion": [dict(process="KR_LINE", name="Korean finishing line", material="NDFEB", source="KR",
+                            stages="magnet", capacity=50.0, unit_cost=10.0)],
+        "ConversionInputs": [dict(process="KR_LINE", material="GA", input_per_t=0.02)],
         "Sources": [dict(ref="K1", what="KITA trade statistics", tag="S"),
                     dict(ref="W5", what="Industry press report", tag="D")],
         "Scenarios": [

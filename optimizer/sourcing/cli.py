@@ -60,6 +60,9 @@ def dependence_lines(res: RunResult) -> list[str]:
         top = (f"{b['direct_country']} {b['direct_share']:.1%} direct, {b['look-through_country']} "
                f"{b['look-through_share']:.1%} look-through") if b is not None and "look-through_country" in b else ""
         lines.append(f"  {y}  China {r.get('direct', float('nan')):6.1%} / {lt}   largest: {top}")
+    if (china.drop(columns="year") > 1.0 + 1e-9).to_numpy().any():
+        lines.append("  (a share above 100 %: that year's purchases, stock building included, exceed its demand; "
+                     "shares are of demand, as the caps are)")
     caps = res.cap_shares
     if caps is not None and len(caps):
         lines.append("Caps on other measures:")
