@@ -39,7 +39,8 @@ class PoolData:
                   unit_price, min_lot
       access:     offer, member, capacity          (offers with access rights only)
       standalone: member, source, material, year, capacity, unit_price
-      policy:     member, material, year, max_china_share
+      policy:     member, material, year, max_china_share, stage (direct, a stage or look-through)
+      origins:    material, source, stage, country, share   (may be empty)
       split:      member, share (fraction of the pooled cost or of the savings)
     ``split_kind`` is "cost", "savings" or None; ``game`` the typed game (cost form) with
     ``game_kind`` "cost" or "savings", or None.  ``mode`` is "model" or "game".
@@ -56,6 +57,7 @@ class PoolData:
     policy: pd.DataFrame
     split: pd.DataFrame
     split_kind: str | None = None
+    origins: pd.DataFrame | None = None   # None or empty: every stage happened where the source is
     game: object = None           # optimizer.pooling.games.Game (cost form) of a typed table
     game_kind: str | None = None
     warnings: tuple = ()          # validation warnings (optimizer.core.issues.Issue)

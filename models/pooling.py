@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models import origins as OR
 from models.lp import INF, LinearProgram, Terms, lookup
 from models.pool_data import PoolData
 from models.units import to_millions
@@ -264,23 +265,60 @@ def add_member_demand(model: PoolModel) -> None:
     lp.add_constraints("member_demand", d[keys], terms, lower=dem, upper=dem, doc="member demand (t)")
 
 
-def add_member_china_cap(model: PoolModel) -> None:
-    """member_china_cap[i,m,t]:  sum_{o china} take[i,o] + sum_{a china} own[i,a] <= theta[i,m,t] * D[i,m,t]
+def china_content(data: PoolData, table: pd.DataFrame, stage: str) -> np.ndarray:
+    """China's share of each row's product (rows with material and source) on one measure.
 
-    China sources are those listed in the china_sources setting.
-    Only where MemberPolicy gives a cap for a demand row.  For each such row.
+    direct: 1 for a china_sources source, else 0.  A stage: the Origins shares of countries that
+    are China (CN or a china_sources id) for that material, source and stage; a stage without rows
+    happened where the source is.  look-through: the largest of direct and the four stages, row by row.
+    """
+    china = set(data.settings.china_sources)
+    direct = table["source"].isin(china).to_numpy(dtype=float)
+    if stage == OR.DIRECT:
+        return direct
+    if stage == OR.LOOK_THROUGH:
+        return np.max(np.vstack([direct] + [china_content(data, table, s) for s in OR.STAGES]), axis=0)
+    org = data.origins
+    if org is None or not len(org):
+        return direct
+    at = org[org["stage"] == stage]
+    given = set(zip(at["material"], at["source"]))
+    cn = at[at["country"].isin(china | {"CN"})].groupby(["material", "source"])["share"].sum().to_dict()
+    keys = list(zip(table["material"], table["source"]))
+    return np.array([cn.get(k, 0.0) if k in given else d for k, d in zip(keys, direct)], dtype=float)
+
+
+def policy_stages(data: PoolData) -> pd.DataFrame:
+    """MemberPolicy with its stage (workbooks and fixtures without the column: direct)."""
+    pol = data.policy.copy()
+    pol["stage"] = pol["stage"].fillna(OR.DIRECT) if "stage" in pol else OR.DIRECT
+    return pol
+
+
+def add_member_china_cap(model: PoolModel) -> None:
+    """member_china_cap[i,m,t,x]:
+        sum_o c_x(o) take[i,o] + sum_a c_x(a) own[i,a] <= theta[i,m,t,x] * D[i,m,t]
+
+    c_x is China's share of the product on measure x (:func:`china_content`): 1 or 0 on the direct
+    measure (the china_sources setting), the Origins shares at a stage, their largest on look-through.
+    For each MemberPolicy row with a demand row.  Keeping the cap in tonnes of demand keeps theta a
+    right-hand side.
     """
     lp, d = model.lp, model.demand
     keys = ["member", "material", "year"]
-    pol = model.data.policy
-    rows = d.merge(pol[keys + ["max_china_share"]], on=keys)[keys + ["demand", "max_china_share"]]
+    pol = policy_stages(model.data)
+    rows = d.merge(pol[keys + ["stage", "max_china_share"]], on=keys)[keys + ["stage", "demand", "max_china_share"]]
     terms = Terms()
     take, own = lp.var_blocks["take"], lp.var_blocks["own"]
-    for block, table in ((take, model.takes), (own, model.own)):
-        r = lookup(table, rows, keys)
-        sel = (r >= 0) & table["china"].to_numpy(dtype=bool)
-        terms.add(r[sel], block.positions[sel], 1.0)
-    lp.add_constraints("member_china_cap", rows[keys], terms,
+    for stage in rows["stage"].unique():
+        sub = rows["stage"].to_numpy() == stage
+        idx = np.flatnonzero(sub)
+        for block, table in ((take, model.takes), (own, model.own)):
+            r = lookup(table, rows[sub], keys)
+            coef = china_content(model.data, table, stage)
+            sel = (r >= 0) & (coef > 0)
+            terms.add(idx[r[sel]], block.positions[sel], coef[sel])
+    lp.add_constraints("member_china_cap", rows[keys + ["stage"]], terms,
                        upper=(rows["max_china_share"] * rows["demand"]).to_numpy(), doc="member China tonnes")
 
 
@@ -379,6 +417,32 @@ def plan_tables(model: PoolModel, x: np.ndarray) -> dict[str, pd.DataFrame]:
     summary["unmet"] = lp.values("unmet", x)["value"].to_numpy()
     summary = summary.fillna({"received": 0.0, "china_tonnes": 0.0})
     summary["china_share"] = summary["china_tonnes"] / summary["demand"]
-    pol = model.data.policy[keys + ["max_china_share"]]
-    summary = summary.merge(pol, on=keys, how="left")
-    return {"pooled": pooled, "deliveries": deliveries.drop(columns="china"), "members": summary}
+    pol = policy_stages(model.data)
+    summary = summary.merge(pol.loc[pol["stage"] == OR.DIRECT, keys + ["max_china_share"]], on=keys, how="left")
+    return {"pooled": pooled, "deliveries": deliveries.drop(columns="china"), "members": summary,
+            "caps": cap_shares(model, take, own)}
+
+
+def cap_shares(model: PoolModel, take: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
+    """Each MemberPolicy row on a stage or look-through: China's share of the member's demand on that
+    measure in the plan, against the cap (the direct caps are on the members table)."""
+    keys = ["member", "material", "year"]
+    pol = policy_stages(model.data)
+    pol = pol[pol["stage"] != OR.DIRECT]
+    out = []
+    for stage in pol["stage"].unique():
+        parts = []
+        for tab in (take, own):
+            t = tab[keys + ["tonnes"]].copy()
+            t["china_tonnes"] = t["tonnes"] * china_content(model.data, tab, stage)
+            parts.append(t)
+        got = pd.concat(parts).groupby(keys, as_index=False)["china_tonnes"].sum()
+        rows = pol[pol["stage"] == stage][keys + ["stage", "max_china_share"]]
+        rows = rows.merge(model.demand[keys + ["demand"]], on=keys).merge(got, on=keys, how="left")
+        out.append(rows.fillna({"china_tonnes": 0.0}))
+    cols = keys + ["stage", "demand", "china_tonnes", "share", "max_china_share"]
+    if not out:
+        return pd.DataFrame(columns=cols)
+    caps = pd.concat(out, ignore_index=True)
+    caps["share"] = caps["china_tonnes"] / caps["demand"].where(caps["demand"] > 0)
+    return caps[cols]

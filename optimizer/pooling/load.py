@@ -24,8 +24,9 @@ from optimizer.core.workbook.cells import Bad, Table, check_refs, convert_sheet,
 
 TABLES = {"Members": "members", "MemberDemand": "demand", "PooledOffers": "pooled",
           "PooledAccess": "access", "StandaloneOffers": "standalone", "MemberPolicy": "policy", "ProposedSplit": "split",
-          "CoalitionCosts": "coalitions"}
-_MODEL_TABLES = ("Members", "MemberDemand", "PooledOffers", "PooledAccess", "StandaloneOffers", "MemberPolicy")
+          "CoalitionCosts": "coalitions", "Origins": "origins"}
+_MODEL_TABLES = ("Members", "MemberDemand", "PooledOffers", "PooledAccess", "StandaloneOffers", "MemberPolicy",
+                 "Origins")
 
 
 # --------------------------------------------------------------------------- settings
@@ -177,7 +178,7 @@ def load_pool_workbook(path, mode: str = "auto") -> PoolData:
     return PoolData(settings=settings, mode=mode, member_ids=players, members=frames["members"],
                     demand=frames["demand"], pooled=frames["pooled"], access=frames["access"],
                     standalone=frames["standalone"],
-                    policy=frames["policy"], split=split, split_kind=split_kind, game=game,
+                    policy=frames["policy"], origins=frames["origins"], split=split, split_kind=split_kind, game=game,
                     game_kind=game_kind, warnings=tuple(issues), source_file=str(path),
                     source_sha256=raw.sha256)
 
@@ -219,6 +220,7 @@ def _model_checks(t: dict[str, Table], values: dict, cells: dict, players: tuple
             issues.append(Issue("MemberDemand", "", p, f"member {p} has no demand rows: it adds nothing to "
                                 "any coalition", "warning"))
     mats = {m for m in dem["material"].tolist() if m is not None}
+    _origin_checks(t, issues)
     for name in ("PooledOffers", "StandaloneOffers", "MemberPolicy"):
         tab = t[name]
         for i, m in enumerate(tab.frame["material"].tolist()):
@@ -226,3 +228,30 @@ def _model_checks(t: dict[str, Table], values: dict, cells: dict, players: tuple
                 issues.append(Issue(name, tab.cell("material", i), m, f"material {m} has no demand on the "
                                     "MemberDemand sheet: the row is never used", "warning"))
                 break
+
+
+def _origin_checks(t: dict[str, Table], issues: list[Issue]) -> None:
+    """Origins: the source sells that material (PooledOffers or StandaloneOffers); the shares of one
+    (material, source, stage) sum to 100 %."""
+    org = t["Origins"]
+    if not len(org.frame):
+        return
+    sold = set()
+    for name in ("PooledOffers", "StandaloneOffers"):
+        f = t[name].frame
+        sold |= {(m, s) for m, s in zip(f["material"], f["source"]) if m is not None and s is not None}
+    sums: dict[tuple, tuple[float, int]] = {}
+    for i, (m, src, st, sh) in enumerate(zip(org.frame["material"], org.frame["source"], org.frame["stage"],
+                                             org.frame["share"])):
+        if m is None or src is None or st is None or sh is None:
+            continue
+        if (m, src) not in sold:
+            issues.append(Issue("Origins", org.cell("source", i), src, f"no offer of {m} from {src} on "
+                                "PooledOffers or StandaloneOffers: fix the material or source id, or delete the row"))
+        total, first = sums.get((m, src, st), (0.0, i))
+        sums[(m, src, st)] = (total + float(sh), first)
+    for (m, src, st), (total, i) in sums.items():
+        if abs(total - 1.0) > 1e-6:
+            issues.append(Issue("Origins", org.cell("share", i), round(total, 6),
+                                f"the {st} shares of {m} from {src} sum to {total:.4%}, not 100 %: make the "
+                                "countries of that stage add up to 100 %"))

@@ -276,6 +276,16 @@ def _plan_sheets(wb, res: PoolResult) -> None:
                  {"member": "member", "material": "material", "year": "year", "demand": "demand (t)",
                   "received": "received (t)", "china_tonnes": "from China (t)", "unmet": "unmet (t)",
                   "china_share": "China share", "max_china_share": "China cap"})
+    caps = res.plan.get("caps")
+    if caps is not None and len(caps):
+        _frame_sheet(wb.create_sheet("StageCaps"), "China caps at a processing stage or look-through", caps,
+                     {"demand": TONNES, "china_tonnes": TONNES, "share": SHARE_2, "max_china_share": SHARE_2},
+                     {"member": "member", "material": "material", "year": "year", "stage": "measured at",
+                      "demand": "demand (t)", "china_tonnes": "China content (t)", "share": "China share",
+                      "max_china_share": "China cap"},
+                     note="China content = tonnes received x China's share of that stage of the product (Origins "
+                          "sheet; a stage without rows happened where the source is); look-through = the largest "
+                          "stage share, product by product.")
 
 
 def _alternatives(wb, res: PoolResult) -> None:

@@ -17,6 +17,7 @@ Two ways to use a pool workbook:
 """
 from __future__ import annotations
 
+from models import origins as OR
 from optimizer.core import limits as LIM
 from optimizer.core.workbook import columns as S
 from optimizer.core.workbook.columns import BASIS, Column, Setting, Sheet
@@ -139,10 +140,30 @@ MEMBER_POLICY = Sheet(
     "MemberPolicy",
     (_MEMBER, _MATERIAL, _YEAR,
      Column("max_china_share", "max China share", S.FRACTION, number_format="0.0%",
-            doc="Cap on the member's tonnes from China sources as a share of its demand of that material."),
+            doc="Cap on the member's tonnes from China as a share of its demand of that material, "
+                "measured at the stage in the 'stage' column."),
+     Column("stage", "stage", S.CHOICE, choices=OR.MEASURES, required=False, default=OR.DIRECT,
+            doc="direct = bought from a China source (the china_sources setting; default); mining, refining, "
+                "metal or magnet = China's share of that stage of what is bought (Origins sheet); "
+                "look-through = the largest of those shares, product by product."),
      BASIS),
-    key=("member", "material", "year"), required=False,
-    doc="Optional China caps per member, material and year (years without a row are uncapped).",
+    key=("member", "material", "year", "stage"), required=False,
+    doc="Optional China caps per member, material and year (years without a row are uncapped), on the "
+        "direct measure or at a processing stage.",
+)
+
+ORIGINS = Sheet(
+    "Origins",
+    (_MATERIAL, _SOURCE,
+     Column("stage", "stage", S.CHOICE, choices=OR.STAGES),
+     Column("country", "country id", S.ID, doc="Where that stage happened; CN (or a china_sources id) is China."),
+     Column("share", "share of the product", S.FRACTION, number_format="0.0%",
+            doc="Shares of one material, source and stage sum to 100 %."),
+     BASIS),
+    key=("material", "source", "stage", "country"), required=False,
+    doc="Where each upstream stage of what a source sells happened, as shares by country (as on the main "
+        "workbook's Origins sheet). A stage without rows happened where the source is: in China for the "
+        "china_sources, elsewhere for the others.",
 )
 
 PROPOSED_SPLIT = Sheet(
@@ -181,7 +202,7 @@ REFERENCES = S.REFERENCES
 
 POOL_SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MEMBERS, MEMBER_DEMAND, POOLED_OFFERS, POOLED_ACCESS, STANDALONE_OFFERS, MEMBER_POLICY,
-    PROPOSED_SPLIT, COALITION_COSTS, REFERENCES,
+    ORIGINS, PROPOSED_SPLIT, COALITION_COSTS, REFERENCES,
 )
 SHEET_BY_NAME = {s.name: s for s in POOL_SHEETS}
 
