@@ -274,3 +274,14 @@ def test_sensitivity_benchmark_runs_on_the_sample():
     import bench_sensitivity as BS
     r = BS.measure("sample")
     assert r["rows"] == 7 and r["exact"] == 7 and r["resolves"] >= 2 * r["rows"] and r["auto"] == "exact"
+
+
+def test_dependence_benchmark_smoke(capsys):
+    """benchmarks/bench_dependence.py on the small instance: the three policies solve, agree with raw
+    highspy on the same arrays (asserted inside), and the any-country caps add rows."""
+    import bench_dependence as BD
+    data = BD.with_origins(BD.make_data("small"))
+    rows = {name: BD.one(data, name, pol) for name, pol in BD.policies(data).items()}
+    assert all(r["status"] == "optimal" for r in rows.values())
+    assert rows["any"]["cap_rows"] > rows["direct"]["cap_rows"]
+    assert rows["lt-any"]["dependence_rows"] > 0
