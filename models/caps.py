@@ -109,6 +109,20 @@ class Shares:
         self._alpha: dict = {}
         self._vectors: dict = {}
 
+    def entries(self, stage: str, country: str) -> tuple[np.ndarray, np.ndarray]:
+        """(offer positions, shares) of one country at ``stage``, sparse: what share_vector gives for
+        [country], at its nonzero positions (built once per stage for every country)."""
+        key = ("entries", stage)
+        if key not in self._vectors:
+            t = self.offers[stage]
+            by = {}
+            if len(t):
+                g = t.groupby(["country", "key"], sort=True)["share"].sum().reset_index()
+                for c, part in g.groupby("country", sort=False):
+                    by[c] = (part["key"].to_numpy(np.int64), np.minimum(part["share"].to_numpy(float), 1.0))
+            self._vectors[key] = by
+        return self._vectors[key].get(country, (np.zeros(0, np.int64), np.zeros(0)))
+
     def countries(self, stage: str) -> list[str]:
         found = set(OR.countries_present(self.offers, stage)) | set(OR.countries_present(self.projects, stage))
         found |= {self.country.get(s, s) for s in self.conv_source.values()}
@@ -185,11 +199,19 @@ def add_share_caps(model) -> None:
             if len(sh.pkeys) else np.zeros(0, bool)
         for label, countries in groups:
             cols, coefs = [], []
-            vec = OR.share_vector(sh.offers[r.stage], n, countries) * w_offer * in_o
-            nz = np.flatnonzero(vec)
-            cols.append(buy.positions[nz]), coefs.append(vec[nz])
-            if use is not None and use.size:
-                u = vec[model.use_offer]
+            if len(countries) == 1:       # one country (every ANY row): its sparse entries only
+                keys, share = sh.entries(r.stage, countries[0])
+                ok = in_o[keys]
+                nz, val = keys[ok], share[ok] * w_offer[keys[ok]]
+                keep = val != 0
+                nz, val = nz[keep], val[keep]
+            else:
+                vec = OR.share_vector(sh.offers[r.stage], n, countries) * w_offer * in_o
+                nz = np.flatnonzero(vec)
+                val = vec[nz]
+            cols.append(buy.positions[nz]), coefs.append(val)
+            if use is not None and use.size and nz.size:
+                u = pd.Series(val, index=nz).reindex(model.use_offer).fillna(0.0).to_numpy()
                 j = np.flatnonzero(u)
                 cols.append(use.start + j), coefs.append(-u[j])
             if make.size:
