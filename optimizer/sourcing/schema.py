@@ -201,6 +201,8 @@ ORIGINS = Sheet(
         "without rows is taken to happen in the supplier's own country.",
 )
 
+MAX_INPUT_PER_T = 1_000.0    # t of an input per t of output: a yield of 0.1 %, far below any real process
+
 CONVERSION = Sheet(
     "Conversion",
     (
@@ -212,8 +214,9 @@ CONVERSION = Sheet(
                "the output's other stages come from its inputs.", width=20),
         Column("year", "year", YEAR, required=False, default=None, number_format="0", width=8,
                doc="Blank = every planning year; a row with a year sets that year (capacity 0 = not running)."),
-        Column("capacity", "capacity (t output/yr)", NUMBER, minimum=0.0, number_format="#,##0.0"),
-        Column("unit_cost", "conversion cost (currency/kg output)", NUMBER, minimum=0.0,
+        Column("capacity", "capacity (t output/yr)", NUMBER, minimum=0.0, maximum=MAX_TONNES,
+               number_format="#,##0.0"),
+        Column("unit_cost", "conversion cost (currency/kg output)", NUMBER, minimum=0.0, maximum=MAX_PRICE,
                number_format="#,##0.00", doc="Cost of converting, on top of the inputs bought."),
         BASIS,
     ),
@@ -227,7 +230,8 @@ CONVERSION_INPUTS = Sheet(
     (
         Column("process", "process id", ID),
         Column("material", "input material id", ID),
-        Column("input_per_t", "input per t of output (t)", NUMBER, minimum=0.0, number_format="0.000",
+        Column("input_per_t", "input per t of output (t)", NUMBER, minimum=0.0, maximum=MAX_INPUT_PER_T,
+               number_format="0.000",
                doc="Tonnes of the input used per tonne of output (1 / yield)."),
         BASIS,
     ),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import resource
 import time
 
 import numpy as np
@@ -113,11 +114,33 @@ def _run(lp, options):
     return h, {"pass_model": t1 - t0, "solve": t2 - t1}
 
 
+def near_memory_limit(fraction: float = 0.85) -> bool:
+    """True when the process runs under an address-space limit (a web job, a corpus child) and its
+    peak virtual memory came within ``fraction`` of it: a solver error then means HiGHS could not
+    allocate, and is reported as the memory limit it is, not as a solver failure."""
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft in (resource.RLIM_INFINITY, -1) or soft <= 0:
+            return False
+        with open("/proc/self/status", encoding="ascii") as f:
+            peak = next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmPeak:")), 0)
+    except (OSError, ValueError, StopIteration):
+        return False
+    return peak >= fraction * soft
+
+
 def solve(lp: LinearProgram, options: SolveOptions, solver: str = "highs") -> Solution:
     if solver != "highs":
         raise SolverUnavailable("the native backend drives HiGHS only; use --backend pulp for CBC")
-    h, timings = _run(lp, options)
+    try:
+        h, timings = _run(lp, options)
+    except RuntimeError:
+        if near_memory_limit():
+            raise MemoryError("HiGHS could not allocate the model within this process's memory limit") from None
+        raise
     status = map_status(h)
+    if status == T.SOLVER_ERROR and near_memory_limit():
+        raise MemoryError("HiGHS stopped with an error at this process's memory limit")
     notes = []
     sol = Solution(status, "", "native", "highs", timings=timings, notes=notes)
     info = h.getInfo()
