@@ -265,61 +265,106 @@ def add_member_demand(model: PoolModel) -> None:
     lp.add_constraints("member_demand", d[keys], terms, lower=dem, upper=dem, doc="member demand (t)")
 
 
-def china_content(data: PoolData, table: pd.DataFrame, stage: str) -> np.ndarray:
-    """China's share of each row's product (rows with material and source) on one measure.
+CHINA, ANY = "china", "ANY"
 
-    direct: 1 for a china_sources source, else 0.  A stage: the Origins shares of countries that
-    are China (CN or a china_sources id) for that material, source and stage; a stage without rows
-    happened where the source is.  look-through: the largest of direct and the four stages, row by row.
-    """
+
+def china_ids(data: PoolData) -> set[str]:
+    """The country ids that are China: CN and every china_sources id."""
+    return set(data.settings.china_sources) | {"CN"}
+
+
+def source_country(data: PoolData, sources) -> np.ndarray:
+    """Where each source is: CN for a china_sources source, else the source id itself."""
     china = set(data.settings.china_sources)
-    direct = table["source"].isin(china).to_numpy(dtype=float)
+    return np.array(["CN" if s in china else s for s in sources], dtype=object)
+
+
+def content(data: PoolData, table: pd.DataFrame, stage: str, countries: set[str]) -> np.ndarray:
+    """The share of each row's product (rows with material and source) held by ``countries`` on one
+    measure.  direct: 1 where the source is in one of them (:func:`source_country`), else 0.  A stage:
+    the Origins shares of those countries for that material, source and stage; a stage without rows
+    happened where the source is.  look-through: the largest of direct and the four stages, row by row."""
+    direct = np.isin(source_country(data, table["source"]), list(countries)).astype(float)
     if stage == OR.DIRECT:
         return direct
     if stage == OR.LOOK_THROUGH:
-        return np.max(np.vstack([direct] + [china_content(data, table, s) for s in OR.STAGES]), axis=0)
+        return np.max(np.vstack([direct] + [content(data, table, s, countries) for s in OR.STAGES]), axis=0)
     org = data.origins
     if org is None or not len(org):
         return direct
     at = org[org["stage"] == stage]
     given = set(zip(at["material"], at["source"]))
-    cn = at[at["country"].isin(china | {"CN"})].groupby(["material", "source"])["share"].sum().to_dict()
+    held = at[at["country"].isin(countries)].groupby(["material", "source"])["share"].sum().to_dict()
     keys = list(zip(table["material"], table["source"]))
-    return np.array([cn.get(k, 0.0) if k in given else d for k, d in zip(keys, direct)], dtype=float)
+    return np.array([held.get(k, 0.0) if k in given else d for k, d in zip(keys, direct)], dtype=float)
+
+
+def china_content(data: PoolData, table: pd.DataFrame, stage: str) -> np.ndarray:
+    """China's share of each row's product on one measure (:func:`content` for CN and china_sources)."""
+    return content(data, table, stage, china_ids(data))
+
+
+def countries_present(data: PoolData, stage: str) -> list[str]:
+    """Every country that can hold a share at ``stage``: where the sources are, and the Origins'."""
+    srcs = pd.concat([data.pooled["source"], data.standalone["source"]]).dropna().unique()
+    found = set(source_country(data, srcs))
+    org = data.origins
+    if stage != OR.DIRECT and org is not None and len(org):
+        found |= set((org if stage == OR.LOOK_THROUGH else org[org["stage"] == stage])["country"])
+    return sorted(found - china_ids(data) | ({"CN"} if found & china_ids(data) else set()))
 
 
 def policy_stages(data: PoolData) -> pd.DataFrame:
-    """MemberPolicy with its stage (workbooks and fixtures without the column: direct)."""
+    """MemberPolicy with its stage and country spec (columns missing in old workbooks and fixtures:
+    direct, china), and one row per country for ANY (``who``: china or the country)."""
     pol = data.policy.copy()
-    pol["stage"] = pol["stage"].fillna(OR.DIRECT) if "stage" in pol else OR.DIRECT
-    return pol
+    pol["stage"] = pol["stage"].fillna(OR.DIRECT).replace("", OR.DIRECT) if "stage" in pol else OR.DIRECT
+    spec = pol["country"].fillna("") if "country" in pol else pd.Series([""] * len(pol), index=pol.index)
+    spec = spec.map(lambda c: CHINA if not str(c).strip() or str(c).strip().lower() == CHINA
+                    else (ANY if str(c).strip().upper() == ANY else str(c).strip()))
+    pol["spec"] = spec
+    parts = []
+    for (sp, st), g in pol.groupby(["spec", "stage"], sort=False):
+        if sp == ANY:
+            for c in countries_present(data, st):
+                parts.append(g.assign(who=c))
+        else:
+            parts.append(g.assign(who=sp))
+    cols = list(pol.columns) + ["who"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pol.assign(who=pd.Series(dtype=object))
+
+
+def who_countries(data: PoolData, who: str) -> set[str]:
+    return china_ids(data) if who == CHINA or who in china_ids(data) else {who}
 
 
 def add_member_china_cap(model: PoolModel) -> None:
-    """member_china_cap[i,m,t,x]:
-        sum_o c_x(o) take[i,o] + sum_a c_x(a) own[i,a] <= theta[i,m,t,x] * D[i,m,t]
+    """member_china_cap[i,m,t,x,c]:
+        sum_o s_xc(o) take[i,o] + sum_a s_xc(a) own[i,a] <= theta[i,m,t,x,c] * D[i,m,t]
 
-    c_x is China's share of the product on measure x (:func:`china_content`): 1 or 0 on the direct
-    measure (the china_sources setting), the Origins shares at a stage, their largest on look-through.
+    s_xc is the share of the product country c holds on measure x (:func:`content`): 1 or 0 on the
+    direct measure, the Origins shares at a stage, their largest on look-through; c is China (CN
+    and the china_sources, the default), a named country, or each country in turn for ANY.
     For each MemberPolicy row with a demand row.  Keeping the cap in tonnes of demand keeps theta a
     right-hand side.
     """
     lp, d = model.lp, model.demand
     keys = ["member", "material", "year"]
     pol = policy_stages(model.data)
-    rows = d.merge(pol[keys + ["stage", "max_china_share"]], on=keys)[keys + ["stage", "demand", "max_china_share"]]
+    rows = d.merge(pol[keys + ["stage", "spec", "who", "max_china_share"]], on=keys)
+    rows = rows[keys + ["stage", "spec", "who", "demand", "max_china_share"]].reset_index(drop=True)
     terms = Terms()
     take, own = lp.var_blocks["take"], lp.var_blocks["own"]
-    for stage in rows["stage"].unique():
-        sub = rows["stage"].to_numpy() == stage
-        idx = np.flatnonzero(sub)
+    for (stage, who), g in rows.groupby(["stage", "who"], sort=False):
+        idx = g.index.to_numpy()
         for block, table in ((take, model.takes), (own, model.own)):
-            r = lookup(table, rows[sub], keys)
-            coef = china_content(model.data, table, stage)
+            r = lookup(table, g, keys)
+            coef = content(model.data, table, stage, who_countries(model.data, who))
             sel = (r >= 0) & (coef > 0)
             terms.add(idx[r[sel]], block.positions[sel], coef[sel])
-    lp.add_constraints("member_china_cap", rows[keys + ["stage"]], terms,
-                       upper=(rows["max_china_share"] * rows["demand"]).to_numpy(), doc="member China tonnes")
+    lp.add_constraints("member_china_cap", rows[keys + ["stage", "spec", "who"]], terms,
+                       upper=(rows["max_china_share"] * rows["demand"]).to_numpy(),
+                       doc="member tonnes held by the capped country")
 
 
 # --------------------------------------------------------------------------- coalitions
@@ -418,31 +463,33 @@ def plan_tables(model: PoolModel, x: np.ndarray) -> dict[str, pd.DataFrame]:
     summary = summary.fillna({"received": 0.0, "china_tonnes": 0.0})
     summary["china_share"] = summary["china_tonnes"] / summary["demand"]
     pol = policy_stages(model.data)
-    summary = summary.merge(pol.loc[pol["stage"] == OR.DIRECT, keys + ["max_china_share"]], on=keys, how="left")
+    direct = pol.loc[(pol["stage"] == OR.DIRECT) & (pol["spec"] == CHINA), keys + ["max_china_share"]]
+    summary = summary.merge(direct, on=keys, how="left")
     return {"pooled": pooled, "deliveries": deliveries.drop(columns="china"), "members": summary,
             "caps": cap_shares(model, take, own)}
 
 
 def cap_shares(model: PoolModel, take: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
-    """Each MemberPolicy row on a stage or look-through: China's share of the member's demand on that
-    measure in the plan, against the cap (the direct caps are on the members table)."""
+    """Each MemberPolicy row on a stage, on look-through or on a country other than China (ANY: one
+    per country): that country's share of the member's demand in the plan, against the cap (the
+    direct China caps are on the members table)."""
     keys = ["member", "material", "year"]
     pol = policy_stages(model.data)
-    pol = pol[pol["stage"] != OR.DIRECT]
+    pol = pol[(pol["stage"] != OR.DIRECT) | (pol["spec"] != CHINA)]
     out = []
-    for stage in pol["stage"].unique():
+    for (stage, who), rows in pol.groupby(["stage", "who"], sort=False):
         parts = []
         for tab in (take, own):
             t = tab[keys + ["tonnes"]].copy()
-            t["china_tonnes"] = t["tonnes"] * china_content(model.data, tab, stage)
+            t["held_tonnes"] = t["tonnes"] * content(model.data, tab, stage, who_countries(model.data, who))
             parts.append(t)
-        got = pd.concat(parts).groupby(keys, as_index=False)["china_tonnes"].sum()
-        rows = pol[pol["stage"] == stage][keys + ["stage", "max_china_share"]]
+        got = pd.concat(parts).groupby(keys, as_index=False)["held_tonnes"].sum()
+        rows = rows[keys + ["stage", "who", "max_china_share"]].rename(columns={"who": "country"})
         rows = rows.merge(model.demand[keys + ["demand"]], on=keys).merge(got, on=keys, how="left")
-        out.append(rows.fillna({"china_tonnes": 0.0}))
-    cols = keys + ["stage", "demand", "china_tonnes", "share", "max_china_share"]
+        out.append(rows.fillna({"held_tonnes": 0.0}))
+    cols = keys + ["country", "stage", "demand", "held_tonnes", "share", "max_china_share"]
     if not out:
         return pd.DataFrame(columns=cols)
     caps = pd.concat(out, ignore_index=True)
-    caps["share"] = caps["china_tonnes"] / caps["demand"].where(caps["demand"] > 0)
+    caps["share"] = caps["held_tonnes"] / caps["demand"].where(caps["demand"] > 0)
     return caps[cols]

@@ -221,6 +221,8 @@ def _model_checks(t: dict[str, Table], values: dict, cells: dict, players: tuple
                                 "any coalition", "warning"))
     mats = {m for m in dem["material"].tolist() if m is not None}
     _origin_checks(t, issues)
+    _policy_countries(t, _id_list(values.get("china_sources") or "CN", cells.get("china_sources", ""),
+                                  "china_sources", []), issues)
     for name in ("PooledOffers", "StandaloneOffers", "MemberPolicy"):
         tab = t[name]
         for i, m in enumerate(tab.frame["material"].tolist()):
@@ -228,6 +230,24 @@ def _model_checks(t: dict[str, Table], values: dict, cells: dict, players: tuple
                 issues.append(Issue(name, tab.cell("material", i), m, f"material {m} has no demand on the "
                                     "MemberDemand sheet: the row is never used", "warning"))
                 break
+
+
+def _policy_countries(t: dict[str, Table], china_sources, issues: list[Issue]) -> None:
+    """MemberPolicy country: blank, china, ANY, CN, a source id or a country named on Origins."""
+    pol = t["MemberPolicy"]
+    if "country" not in pol.frame or not len(pol.frame):
+        return
+    known = {"CN"} | set(china_sources)
+    for name in ("PooledOffers", "StandaloneOffers"):
+        known |= {s for s in t[name].frame["source"].tolist() if s is not None}
+    if len(t["Origins"].frame):
+        known |= {c for c in t["Origins"].frame["country"].tolist() if c is not None}
+    for i, c in enumerate(pol.frame["country"].tolist()):
+        text = str(c).strip() if isinstance(c, str) else ""
+        if not text or text.lower() == "china" or text.upper() == "ANY" or text in known:
+            continue
+        issues.append(Issue("MemberPolicy", pol.cell("country", i), c, f"country {text} is neither a source id, a "
+                            "country on the Origins sheet, blank (China) nor ANY: fix the id or leave it blank"))
 
 
 def _origin_checks(t: dict[str, Table], issues: list[Issue]) -> None:

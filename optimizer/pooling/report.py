@@ -278,14 +278,15 @@ def _plan_sheets(wb, res: PoolResult) -> None:
                   "china_share": "China share", "max_china_share": "China cap"})
     caps = res.plan.get("caps")
     if caps is not None and len(caps):
-        _frame_sheet(wb.create_sheet("StageCaps"), "China caps at a processing stage or look-through", caps,
-                     {"demand": TONNES, "china_tonnes": TONNES, "share": SHARE_2, "max_china_share": SHARE_2},
-                     {"member": "member", "material": "material", "year": "year", "stage": "measured at",
-                      "demand": "demand (t)", "china_tonnes": "China content (t)", "share": "China share",
-                      "max_china_share": "China cap"},
-                     note="China content = tonnes received x China's share of that stage of the product (Origins "
-                          "sheet; a stage without rows happened where the source is); look-through = the largest "
-                          "stage share, product by product.")
+        _frame_sheet(wb.create_sheet("StageCaps"), "Caps at a processing stage, on look-through or on any country",
+                     caps, {"demand": TONNES, "held_tonnes": TONNES, "share": SHARE_2, "max_china_share": SHARE_2},
+                     {"member": "member", "material": "material", "year": "year", "country": "country",
+                      "stage": "measured at", "demand": "demand (t)", "held_tonnes": "content held (t)",
+                      "share": "share of demand", "max_china_share": "cap"},
+                     note="Content held = tonnes received x the country's share of that stage of the product "
+                          "(Origins sheet; a stage without rows happened where the source is; direct = the "
+                          "source's own country); look-through = the largest stage share, product by product. "
+                          "country 'china' = CN and the china_sources; ANY rows give one line per country.")
 
 
 def _alternatives(wb, res: PoolResult) -> None:

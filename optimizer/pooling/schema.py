@@ -146,8 +146,11 @@ MEMBER_POLICY = Sheet(
             doc="direct = bought from a China source (the china_sources setting; default); mining, refining, "
                 "metal or magnet = China's share of that stage of what is bought (Origins sheet); "
                 "look-through = the largest of those shares, product by product."),
+     Column("country", "country (blank = China)", S.ID, required=False, default="",
+            doc="Whose share is capped: blank = China (CN and the china_sources); a country id (a source "
+                "id is that source's country, or a country on Origins); ANY = every single country."),
      BASIS),
-    key=("member", "material", "year", "stage"), required=False,
+    key=("member", "material", "year", "stage", "country"), required=False,
     doc="Optional China caps per member, material and year (years without a row are uncapped), on the "
         "direct measure or at a processing stage.",
 )

@@ -23,14 +23,16 @@ ORIGINS = pd.DataFrame([("X", "JP", "refining", "CN", 1.0), ("X", "AU", "refinin
                        columns=["material", "source", "stage", "country", "share"])
 
 
-def pool(stage: str | None):
-    policy = [("A", "X", 2030, 0.5)]
+def pool(stage: str | None, country: str | None = None, cap: float = 0.5):
+    policy = [("A", "X", 2030, cap)]
     data = make_pool(["A"], [("A", "X", 2030, 100.0)],
                      standalone=[("A", "CN", "X", 2030, 1e5, 5.0), ("A", "JP", "X", 2030, 1e5, 6.0),
                                  ("A", "AU", "X", 2030, 1e5, 8.0)], policy=policy)
     pol = data.policy.copy()
     if stage is not None:
         pol["stage"] = stage
+    if country is not None:
+        pol["country"] = country
     return replace(data, policy=pol, origins=ORIGINS)
 
 
@@ -45,6 +47,20 @@ def test_stage_caps_by_hand(stage, cost):
     else:
         row = caps.iloc[0]
         assert row["stage"] == stage and row["share"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("stage, country, cap, cost, rows", [
+    ("direct", "ANY", 0.5, 0.55, 3),      # CN, JP, AU each <= 50 t: 50 CN + 50 JP
+    ("direct", "ANY", 0.4, 0.60, 3),      # 40 CN + 40 JP + 20 AU = 200 + 240 + 160
+    ("refining", "ANY", 0.5, 0.65, 4),    # CN holds CN's and JP's refining, MY AU's; JP and AU 0 %: 50 CN + 50 AU
+    ("refining", "CN", 0.5, 0.65, 1),     # CN named: the same as China
+    ("direct", "JP", 0.3, 0.50, 1),       # Japan capped, China free: 100 t CN
+])
+def test_any_and_named_country_by_hand(stage, country, cap, cost, rows):
+    res = run_pool(pool(stage, country, cap))
+    assert res.grand == pytest.approx(cost)
+    caps = res.plan["caps"]
+    assert len(caps) == rows and (caps["share"] <= cap + 1e-9).all()
 
 
 def test_china_content_per_measure():
@@ -106,3 +122,13 @@ def test_origins_errors_name_the_cell(tmp_path, edit, cell_word, rule):
         load_pool_workbook(write_pool_workbook(tmp_path / "bad.xlsx", t))
     msgs = [str(i) for i in info.value.issues if i.severity == "error"]
     assert any(m.startswith(f"ERROR {cell_word} ") and rule in m for m in msgs), msgs
+
+
+def test_unknown_policy_country_names_the_cell(tmp_path):
+    t = _sample_tables()
+    row = dict(t["MemberPolicy"][0], country="XX", stage="direct")
+    t["MemberPolicy"] = [row] + list(t["MemberPolicy"][1:])
+    with pytest.raises(InputError) as info:
+        load_pool_workbook(write_pool_workbook(tmp_path / "bad_country.xlsx", t))
+    msgs = [str(i) for i in info.value.issues if i.severity == "error"]
+    assert any(m.startswith("ERROR MemberPolicy!F2 ") and "country XX is neither" in m for m in msgs), msgs
