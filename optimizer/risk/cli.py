@@ -1,25 +1,32 @@
-"""``sourcing risk WORKBOOK [-o out.xlsx] [--alpha 0.95] [--beta 1.0] [--tts-weeks N] [--mpi]``.
+"""``sourcing risk WORKBOOK [-o out.xlsx] [--alpha 0.95] [--beta 1.0] [--tts-weeks N] [--method M]``.
 
 Reads the main sheets plus RiskScenarios and Disruptions, solves the two-stage stochastic
 model (extensive form, HiGHS), computes VSS / EVPI and time-to-survive, prints a summary
 and writes the risk workbook (default ``outputs/<name>_risk.xlsx``).
 
-``--mpi`` solves by progressive hedging with mpi-sppy instead of the extensive form; it
-must be started under MPI, e.g. ``mpiexec -n 2 sourcing risk WORKBOOK --mpi`` (see
-:mod:`optimizer.risk.ph`); without MPI it prints that command and exits with 2.
+``--method ef|benders|ph|auto`` (default auto: the extensive form on small sets, the L-shaped
+method beyond; see :mod:`optimizer.risk.decompose`).  ``benders`` runs its scenarios in a pool of
+``--workers`` processes, or on the ranks of ``mpiexec -n N sourcing risk ... --method benders``;
+``ph`` (mpi-sppy progressive hedging) runs under mpiexec on a multiple of 3 ranks and starts
+``mpiexec -n 3`` itself when it is not under MPI.  Both stop at ``--gap`` (certified), ``--time-limit``
+or ``--max-iters`` and print their lower and upper bounds.  ``--mpi`` is the older spelling of
+``--method ph`` under mpiexec; without MPI it prints how to start it and exits with 2.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+import traceback
 
 from optimizer.core import cli as C
 from optimizer.core.issues import InputError
-from optimizer.core.solver import OPTIMAL
-from optimizer.risk import ph
-from optimizer.risk.load import read_risk_scenarios
-from optimizer.risk.report import write_risk_workbook
+from optimizer.core.progress import BoundsLine
+from optimizer.risk import parallel, ph
+from optimizer.risk.decompose import DEFAULT_GAP, METHODS
 from optimizer.risk.run import default_output, run_risk
+
+PH_GAP, PH_MAX_ITERS = 5e-3, 200   # progressive hedging's defaults (its Lagrangian bound closes slowly)
 
 
 def summary_text(res, ranking, out, currency="USD") -> str:
@@ -32,6 +39,7 @@ def summary_text(res, ranking, out, currency="USD") -> str:
                   f"  VSS {f(res.vss)}, EVPI {f(res.evpi)}",
                   "Cost per scenario (M):"]
         lines += [f"  {s:<24} p={p:6.3f}  {c:,.3f}" for s, p, c in zip(res.scenarios, res.prob, res.scenario_costs)]
+    lines += bounds_lines(res, currency)
     if ranking is not None and len(ranking):
         lines.append("Risk exposure ranking (top 5): " + ", ".join(
             f"{r.source} (REI {r.rei:.2f}, min TTS {r.min_tts_weeks:.1f} wk)" for r in ranking.head(5).itertuples()))
@@ -41,23 +49,85 @@ def summary_text(res, ranking, out, currency="USD") -> str:
     return "\n".join(lines)
 
 
+def bounds_lines(res, currency="USD") -> list[str]:
+    """A decomposition's certified bounds (nothing for the extensive form)."""
+    if getattr(res, "method", "ef") == "ef" or res.objective is None:
+        return []
+    lower = "n/a" if res.lower_bound is None else f"{res.lower_bound:,.3f}"
+    gap = "n/a" if res.gap is None else f"{res.gap:.2e} ({res.gap:.4%})"
+    return [f"Method: {res.method}; {res.iterations} iterations, {res.solve_seconds:.1f} s, "
+            f"scenarios on {res.workers}",
+            f"  lower bound {lower}, upper bound (this plan) {res.objective:,.3f} {currency} M; "
+            f"certified gap {gap}, target {res.target_gap:.0e}"]
+
+
+def _progress_line(method: str, comm) -> BoundsLine:
+    live = None if comm is None else os.environ.get("SOURCING_PROGRESS") == "live"
+    return BoundsLine(method, enabled=live, every=0.0 if comm is None else 10.0)
+
+
 def cmd_risk(args) -> int:
     if not 0.0 <= args.alpha < 1.0 or args.beta < 0.0:
         print("error: --alpha must be in [0, 1) and --beta >= 0", file=sys.stderr)
         return C.EXIT_USAGE
+    method = getattr(args, "method", "auto")
     if args.mpi:
-        return cmd_risk_mpi(args)
+        if mpi_size() < 2:
+            return cmd_risk_mpi(args)
+        method = "ph"
+    comm = parallel.mpi_world() if mpi_size() > 1 else None
+    if method == "ph" and comm is None:
+        return relaunch_ph(args)
+    decomposition = {k: getattr(args, k) for k in ("gap", "time_limit", "max_iters", "workers")
+                     if getattr(args, k, None) is not None}
+    if method == "ph":
+        decomposition.setdefault("gap", PH_GAP)
+        decomposition.setdefault("max_iters", PH_MAX_ITERS)
     output = args.output or default_output(args.workbook)
+    rank = 0 if comm is None else comm.Get_rank()
     try:
-        res, tts, ranking, out = run_risk(args.workbook, output, args.alpha, args.beta, args.tts_weeks)
+        res, tts, ranking, out = run_risk(args.workbook, output, args.alpha, args.beta, args.tts_weeks,
+                                          method=method, progress=_progress_line(method, comm), comm=comm,
+                                          **decomposition)
     except InputError as err:
-        C.print_issues(err)
+        if rank == 0:
+            C.print_issues(err)
         return C.EXIT_INPUT
-    except ValueError as err:      # e.g. output = input
-        print(f"error: {err}", file=sys.stderr)
+    except ImportError as exc:
+        if rank == 0:
+            print(f"error: {exc}: pip install mpi-sppy mpich mpi4py", file=sys.stderr)
+        return C.EXIT_SOLVER
+    except ValueError as err:      # e.g. output = input, an LP-only method on a MILP
+        if rank == 0:
+            print(f"error: {err}", file=sys.stderr)
         return C.EXIT_USAGE
+    except BaseException:
+        if comm is None:
+            raise
+        traceback.print_exc()      # one rank failed alone: stop them all, do not leave them waiting
+        comm.Abort(C.EXIT_SOLVER)
+    if res is None:                # another MPI rank: rank 0 reports
+        return C.EXIT_OK
     print(summary_text(res, ranking, out))
     return C.exit_code(res.status)
+
+
+def relaunch_ph(args) -> int:
+    """``--method ph`` outside mpiexec: start ``mpiexec -n N`` (N = --workers rounded up to a
+    multiple of 3, at least 3) on the same command and return its exit code."""
+    ranks = max(ph.MIN_RANKS, -(-(getattr(args, "workers", None) or ph.MIN_RANKS) // ph.MIN_RANKS) * ph.MIN_RANKS)
+    argv = ["risk", str(args.workbook), "--method", "ph", "--alpha", repr(args.alpha), "--beta", repr(args.beta)]
+    for flag, name in (("-o", "output"), ("--tts-weeks", "tts_weeks"), ("--gap", "gap"),
+                       ("--time-limit", "time_limit"), ("--max-iters", "max_iters")):
+        if getattr(args, name, None) is not None:
+            argv += [flag, str(getattr(args, name))]
+    rc = parallel.relaunch(argv, ranks, sys.stderr.isatty())
+    if rc is None:
+        print("error: progressive hedging runs under MPI and no mpiexec was found: pip install mpi-sppy "
+              f"mpich mpi4py (or the package's [risk] extra), then\n  mpiexec -n 3 sourcing risk {args.workbook} "
+              "--method ph", file=sys.stderr)
+        return C.EXIT_SOLVER
+    return rc
 
 
 def mpi_size() -> int:
@@ -69,50 +139,12 @@ def mpi_size() -> int:
 
 
 def cmd_risk_mpi(args) -> int:
-    """``--mpi``: progressive hedging on every rank, then rank 0 evaluates the consensus first
-    stage exactly (recourse re-optimised in every scenario), prints and writes the workbook."""
-    if mpi_size() < 2:
-        print("--mpi runs progressive hedging (mpi-sppy) over MPI ranks and must be started under "
-              f"MPI, e.g.:\n  mpiexec -n 2 sourcing risk {args.workbook} --mpi\n"
-              "(pip install mpi-sppy mpich mpi4py, or the package's [risk] extra)", file=sys.stderr)
-        return C.EXIT_USAGE
-    try:
-        from mpi4py import MPI   # optional: the [risk] extra
-    except ImportError as exc:
-        print(f"error: {exc}: pip install mpi-sppy mpich mpi4py", file=sys.stderr)
-        return C.EXIT_SOLVER
-    comm = MPI.COMM_WORLD
-    rank = comm.Get_rank()
-    try:
-        first, info, data = ph.ph_for_workbook(args.workbook, args.alpha, args.beta, args.rho, args.iters,
-                                               args.convthresh, args.tts_weeks)
-    except ImportError as exc:
-        if rank == 0:
-            print(f"error: {exc}: pip install mpi-sppy mpich mpi4py", file=sys.stderr)
-        return C.EXIT_SOLVER
-    except InputError as err:
-        if rank == 0:
-            C.print_issues(err)
-        return C.EXIT_INPUT
-    if rank != 0:
-        return C.EXIT_OK
-    output = args.output or default_output(args.workbook)
-    notes = [ph.ph_note(info, comm.Get_size())]
-    res, tts, ranking, _ = run_risk(args.workbook, None, args.alpha, args.beta, args.tts_weeks,
-                                    first_stage=first, notes=notes)
-    gap = ph.ph_gap_note(info, res.objective, data.settings.currency)
-    if gap:
-        res.notes.append(gap)
-    out = None
-    if res.status == OPTIMAL:
-        try:
-            out = write_risk_workbook(output, res, tts, ranking, read_risk_scenarios(args.workbook, data),
-                                      data.settings.currency, protect=(str(args.workbook),))
-        except ValueError as err:      # e.g. output = input
-            print(f"error: {err}", file=sys.stderr)
-            return C.EXIT_USAGE
-    print(summary_text(res, ranking, out, data.settings.currency))
-    return C.exit_code(res.status)
+    """``--mpi`` outside mpiexec: say how to start it."""
+    print("--mpi runs progressive hedging (mpi-sppy) over MPI ranks and must be started under "
+          f"MPI, e.g.:\n  mpiexec -n 3 sourcing risk {args.workbook} --mpi\n"
+          f"(or: sourcing risk {args.workbook} --method ph, which starts mpiexec itself; "
+          "pip install mpi-sppy mpich mpi4py, or the package's [risk] extra)", file=sys.stderr)
+    return C.EXIT_USAGE
 
 
 def register(subparsers) -> None:
@@ -124,9 +156,17 @@ def register(subparsers) -> None:
     p.add_argument("--beta", type=float, default=1.0, help="CVaR weight; 0 = risk neutral (default 1)")
     p.add_argument("--tts-weeks", type=float, default=None,
                    help="require time-to-survive >= N weeks for every source (year-end stock floors)")
+    p.add_argument("--method", choices=METHODS, default="auto",
+                   help="ef (one LP), benders (L-shaped, certified gap), ph (progressive hedging, mpi-sppy) "
+                        "or auto: ef on small sets, benders beyond (default auto)")
+    p.add_argument("--gap", type=float, default=None,
+                   help=f"benders/ph: stop at this certified relative gap (default {DEFAULT_GAP:g}; ph {PH_GAP:g})")
+    p.add_argument("--time-limit", type=float, default=None, help="benders/ph: stop after S seconds")
+    p.add_argument("--max-iters", type=int, default=None,
+                   help=f"benders/ph: iteration limit (default 1000; ph {PH_MAX_ITERS})")
+    p.add_argument("--workers", type=int, default=None,
+                   help="benders: scenario worker processes (default: the cores); ph: MPI ranks it starts (3)")
     p.add_argument("--mpi", action="store_true",
-                   help="progressive hedging with mpi-sppy: mpiexec -n N sourcing risk WORKBOOK --mpi")
-    p.add_argument("--rho", type=float, default=1.0, help="--mpi: PH penalty rho (default 1)")
-    p.add_argument("--iters", type=int, default=200, help="--mpi: PH iteration limit (default 200)")
-    p.add_argument("--convthresh", type=float, default=1e-6, help="--mpi: PH convergence threshold")
+                   help="= --method ph, started under MPI: mpiexec -n 3 sourcing risk WORKBOOK --mpi")
+    p.add_argument("--iters", dest="max_iters", type=int, help=argparse.SUPPRESS)   # the old --mpi spelling
     p.set_defaults(func=cmd_risk)

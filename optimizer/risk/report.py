@@ -30,8 +30,27 @@ def summary_frame(res, currency: str = "USD") -> pd.DataFrame:
         ("VSS = EEV - RP", res.vss, f"{currency} M"),
         ("EVPI = RP - WS", res.evpi, f"{currency} M"),
     ]
+    rows += bounds_rows(res, currency)
     rows += [("note", n, "") for n in res.notes]
     return pd.DataFrame(rows, columns=["measure", "value", "unit"])
+
+
+def _gap(g) -> str | None:
+    return None if g is None else f"{g:.2e} ({g:.4%})"
+
+
+def bounds_rows(res, currency: str = "USD") -> list[tuple]:
+    """A decomposition's certified bounds (none for the extensive form, proven optimal or not)."""
+    if getattr(res, "method", "ef") == "ef":
+        return []
+    return [("method", res.method, ""),
+            ("lower bound (certified)", res.lower_bound, f"{currency} M"),
+            ("upper bound = objective of the plan", res.objective, f"{currency} M"),
+            ("relative gap (certified)", _gap(res.gap), ""),
+            ("target relative gap", _gap(res.target_gap), ""),
+            ("iterations", res.iterations, ""),
+            ("solve time", res.solve_seconds, "s"),
+            ("scenario workers", res.workers, "")]
 
 
 def scenario_frame(res, risk=None) -> pd.DataFrame:
