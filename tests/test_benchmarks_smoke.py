@@ -268,3 +268,16 @@ def test_bench_stochastic_smoke(capsys):
     assert "end-to-end ratio for any solve needing >= 5 s of run(): <=" in out
     assert bound > 0
     assert "peak RSS after our path" in out
+
+
+def test_bench_decompose_smoke(capsys):
+    """benchmarks/bench_decompose.py on a tiny instance: the L-shaped method reaches the raw
+    extensive form's optimum within its certified gap, and the report says so (no timing asserted)."""
+    import bench_decompose as BD
+    o = BD.ours("3x4x3", 6, 0, 0.95, 1.0, 1e-6, None, 1, progress=False)
+    r = BD.raw("3x4x3", 6, 0, 0.95, 1.0, 0)
+    assert o["status"] == "optimal" and r["status"] == "Optimal"
+    assert o["lower"] <= r["objective"] * (1 + 1e-9) and o["upper"] == pytest.approx(r["objective"], rel=1e-6)
+    assert r["dual_feasible"] and r["dual_objective"] == pytest.approx(r["objective"], rel=1e-9)
+    text = BD.report(o, r, 1e-6)
+    assert "raw optimum inside our bounds: True" in text and "peak RSS" in text

@@ -26,6 +26,7 @@ feasible and its dual bound const + grad . x lies below that value everywhere, s
 """
 from __future__ import annotations
 
+import resource
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -71,6 +72,17 @@ def lagrangian_cut(ts: TwoStageLP, w: int, row_duals: np.ndarray, weights: np.nd
     tv = ts.at("T_vals", w)
     grad = -np.bincount(ts.T_cols, weights=tv * pi[ts.T_rows], minlength=ts.n1)
     return const, grad, dinf
+
+
+def peak_rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 class ScenarioSolver:
@@ -167,6 +179,11 @@ class ScenarioSolver:
             raise RuntimeError(f"scenario {ts.names[w]}: the phase-1 problem was not solved ({r.status})")
         const, grad, _ = lagrangian_cut(ts, w, r.solution().row_duals, weights=np.zeros(ts.n2))
         return const, grad, r.iterations
+
+    def peak_rss_mb(self) -> float:
+        """Peak resident memory of the process holding these scenarios, in MB (benchmarks): Linux's
+        VmHWM, which starts afresh in a new program (ru_maxrss keeps the parent's size at the fork)."""
+        return peak_rss_mb()
 
     def wait_and_see(self) -> tuple[np.ndarray, np.ndarray, list]:
         """Each scenario solved alone with its first stage free: (scenario numbers, costs, statuses)."""
