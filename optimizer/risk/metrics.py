@@ -23,26 +23,9 @@ import pandas as pd
 from models.lp import INF, LinearProgram, Terms
 from models.sourcing import build_model
 from models.stochastic import StochasticModel, build_extensive_form, fix_first_stage
+from models.twostage import risk_objective, var_cvar
 from models.units import to_millions
 from optimizer.core.solver import OPTIMAL, SolveOptions, solve_lp
-
-
-def var_cvar(losses, probs, alpha: float) -> tuple[float, float]:
-    """VaR_alpha and CVaR_alpha of a discrete loss distribution, in closed form.
-
-    VaR = the smallest loss l with P(L <= l) >= alpha;
-    CVaR = VaR + 1/(1-alpha) * sum_w p_w * max(0, l_w - VaR)   (Rockafellar-Uryasev 2002).
-    """
-    l = np.asarray(losses, float)
-    p = np.asarray(probs, float)
-    if not 0.0 <= alpha < 1.0:
-        raise ValueError("alpha must be in [0, 1)")
-    order = np.argsort(l, kind="stable")
-    cum = np.cumsum(p[order])
-    k = int(np.searchsorted(cum, alpha - 1e-12, side="left"))
-    var = float(l[order][min(k, l.size - 1)])
-    cvar = var + float(p @ np.maximum(l - var, 0.0)) / (1.0 - alpha)
-    return var, cvar
 
 
 def cvar_lp(losses, probs, alpha: float) -> tuple[float, float]:
@@ -87,10 +70,21 @@ class RiskResult:
     vss: float | None = None
     evpi: float | None = None
     split: dict = field(default_factory=dict)  # "money" | "penalties" | "risk charge" -> per scenario, currency M
+    # the same three as expected values only (decompositions, which keep the mean recourse, not each one)
+    split_expected: dict = field(default_factory=dict)
     first_stage: dict = field(default_factory=dict)
     model: StochasticModel | None = None
     x: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    # decomposition (--method benders | ph): certified bounds; objective is the upper bound
+    method: str = "ef"
+    lower_bound: float | None = None          # currency M
+    gap: float | None = None                  # (upper - lower) / |upper|
+    target_gap: float | None = None
+    iterations: int | None = None
+    solve_seconds: float | None = None
+    workers: str = ""
+    mean_x: np.ndarray | None = None          # probability-weighted recourse on model's columns
 
 
 def _solve(model: StochasticModel, options: SolveOptions):
@@ -98,11 +92,6 @@ def _solve(model: StochasticModel, options: SolveOptions):
     if sol.status != OPTIMAL:
         return sol, None
     return sol, to_millions(model.scenario_costs(sol.x))
-
-
-def _F(costs, prob, alpha, beta) -> float:
-    e = float(prob @ costs)
-    return e + (beta * var_cvar(costs, prob, alpha)[1] if beta > 0 else 0.0)
 
 
 def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, beta: float = 0.0,
@@ -168,7 +157,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
         ws.append(float(s_costs[0]))
     if ws is not None:
         res.ws_costs = np.array(ws)
-        res.ws = _F(res.ws_costs, prob, alpha, beta)
+        res.ws = risk_objective(res.ws_costs, prob, alpha, beta)
         res.evpi = res.objective - res.ws
     return res
 
@@ -176,6 +165,9 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
 def expected_values(res: RiskResult, family: str) -> pd.DataFrame:
     """Probability-weighted value of a per-scenario family (e.g. stock) at the RP solution:
     the family's key columns without ``scenario``, plus ``value``."""
+    if res.mean_x is not None:     # decomposition: model is the one-scenario template, already weighted
+        vals = res.model.lp.values(family, res.mean_x)
+        return vals.drop(columns="scenario").reset_index(drop=True)
     vals = res.model.lp.values(family, res.x)
     p = dict(zip(res.scenarios, res.prob))
     vals["value"] = vals["value"] * vals["scenario"].map(p).astype(float)
