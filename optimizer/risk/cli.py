@@ -18,6 +18,7 @@ import os
 import sys
 import traceback
 
+from models.units import to_millions
 from optimizer.core import cli as C
 from optimizer.core import limits as LIM
 from optimizer.core.issues import InputError
@@ -73,7 +74,8 @@ def bounds_lines(res, currency="USD") -> list[str]:
 
 def _progress_line(method: str, comm) -> BoundsLine:
     live = None if comm is None else os.environ.get("SOURCING_PROGRESS") == "live"
-    return BoundsLine(method, enabled=live, every=0.0 if comm is None else 10.0)
+    # the model counts thousands of the currency; the line shows millions, like the summary
+    return BoundsLine(method, enabled=live, every=0.0 if comm is None else 10.0, scale=to_millions(1.0), unit="M")
 
 
 def cmd_risk(args) -> int:
