@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.sourcing import SourcingModel, build_model
-from models.stochastic import FIRST_STAGE_SHARED, StochasticModel, build_extensive_form
+from models.stochastic import FIRST_STAGE_SHARED, StochasticModel, build_extensive_form, period_availability
 from models.twostage import Sparse, TwoStageLP
 
 FIRST_STAGE = ("contract",) + FIRST_STAGE_SHARED
@@ -57,11 +57,13 @@ class SourcingTwoStage:
 
 def two_stage_form(data, avail, spot, prob, alpha: float = 0.95, beta: float = 0.0,
                    names: list[str] | None = None, base: SourcingModel | None = None,
-                   with_mean: bool = True) -> SourcingTwoStage:
+                   with_mean: bool = True, avail_periods=None) -> SourcingTwoStage:
     """The TwoStageLP of the sourcing extensive form (arguments as ``build_extensive_form``).
 
     ``with_mean``: attach the expected-value problem of :mod:`optimizer.risk.metrics` (ONE
     scenario with the probability-weighted availability and spot multipliers) as ``ts.mean``.
+    ``avail_periods``: (S, n_offers, P) with periods within years (the deliver columns' bounds
+    scale by them as the buy columns' by ``avail``); None = ``avail`` in every period.
     """
     base = base or build_model(data)
     avail = np.atleast_2d(np.asarray(avail, float))
@@ -111,6 +113,11 @@ def two_stage_form(data, avail, spot, prob, alpha: float = 0.95, beta: float = 0
     yu = np.tile(cu[y_cols], (S, 1))
     yu[:, buy] *= avail
     yl[:, buy] = np.minimum(yl[:, buy], yu[:, buy])
+    per = period_availability(base, avail, avail_periods)
+    if per is not None:
+        deliver = pos[lp.var_blocks["deliver"].positions]
+        yu[:, deliver] *= per
+        yl[:, deliver] = np.minimum(yl[:, deliver], yu[:, deliver])
     offer_of_x = np.full(x_cols.size, -1)
     offer_of_x[contract] = np.arange(n_o)
     tv = np.tile(t_vals, (S, 1))
@@ -119,8 +126,9 @@ def two_stage_form(data, avail, spot, prob, alpha: float = 0.95, beta: float = 0
     labels = [lab for j, lab in enumerate(lp.column_labels()) if is_x[j]]
     mean = None
     if with_mean:
+        mean_per = None if avail_periods is None else np.tensordot(prob, np.asarray(avail_periods, float), axes=1)[None]
         mean = two_stage_form(data, prob @ avail, prob @ spot, np.ones(1), alpha, 0.0, ["EV"], base,
-                              with_mean=False).ts
+                              with_mean=False, avail_periods=mean_per).ts
     ts = TwoStageLP(names, prob, c, cl[x_cols], cu[x_cols], A, rl[r1], ru[r1], W, t_rows, t_cols, tv,
                     q, yl, yu, rl[r2], ru[r2], alpha=alpha, beta=beta, mean=mean, x_labels=labels,
                     name="sourcing")

@@ -114,7 +114,45 @@ def scenario_factors(risk: RiskScenarios, offers: pd.DataFrame, data=None) -> tu
     A Disruptions row with a country (and a stage) hits every offer in proportion to that
     country's share of the product at that stage (:mod:`models.origins`; needs ``data``):
     a_wo *= max(0, 1 - fraction_lost * months / 12 * share_stage(o, country)).
+    With periods within years (``periods_per_year`` P > 1), a_wo is the mean over the periods
+    of :func:`period_factors` (the annual purchase may use what its periods may deliver).
     """
+    P = _periods(data)
+    if P > 1:
+        per, spot = _factors(risk, offers, data, P)
+        return per.mean(axis=2), spot
+    per, spot = _factors(risk, offers, data, 1)
+    return per[:, :, 0], spot
+
+
+def period_factors(risk: RiskScenarios, offers: pd.DataFrame, data) -> np.ndarray | None:
+    """(n_scenarios, n_offers, P): the share of each offer's capacity available in each period
+    when the workbook has P = ``periods_per_year`` > 1 (None for a yearly workbook).
+
+    A row with a start month loses fraction_lost x (the part of period k inside its months) /
+    (months per period) in period k: months [start, start + months) of the row's year, cut at
+    December.  A row without one is spread evenly: months / 12 in every period."""
+    P = _periods(data)
+    return None if P <= 1 else _factors(risk, offers, data, P)[0]
+
+
+def _periods(data) -> int:
+    return 1 if data is None else int(getattr(data.settings, "periods_per_year", 1) or 1)
+
+
+def _loss_profile(r, P: int) -> np.ndarray:
+    """Share of each period's months a Disruptions row covers (P values in [0, 1])."""
+    months = float(r["months"])
+    start = r.get("start_month")
+    if P == 1 or start is None or pd.isna(start):
+        return np.full(P, months / 12.0)
+    lo, hi = float(start) - 1.0, min(12.0, float(start) - 1.0 + months)
+    k = np.arange(P)
+    a, b = k * 12.0 / P, (k + 1) * 12.0 / P
+    return np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0.0, None) / (12.0 / P)
+
+
+def _factors(risk: RiskScenarios, offers: pd.DataFrame, data, P: int) -> tuple[np.ndarray, np.ndarray]:
     S_, n = len(risk.scenarios), len(offers)
     content = {}
     if data is not None and "country" in risk.disruptions and (risk.disruptions["country"].fillna("") != "").any():
@@ -123,7 +161,7 @@ def scenario_factors(risk: RiskScenarios, offers: pd.DataFrame, data=None) -> tu
         for c, st in {(c, st or OR.DIRECT) for c, st in zip(risk.disruptions["country"].fillna(""),
                                                              risk.disruptions["stage"].fillna("")) if c}:
             content[(c, st)] = OR.share_vector(tables[st], n, OR.countries_of(c, blocs))
-    avail = np.ones((S_, n))
+    avail = np.ones((S_, n, P))
     spot = np.empty((S_, n))
     m = offers["material"].to_numpy(dtype=object)
     s = offers["source"].to_numpy(dtype=object)
@@ -134,12 +172,13 @@ def scenario_factors(risk: RiskScenarios, offers: pd.DataFrame, data=None) -> tu
         for _, r in dis[dis["event"].isin(events)].iterrows():
             mat_ok = (m == r["material"]) | (r["material"] == ALL)
             hit = mat_ok & ((s == r["source"]) | (r["source"] == ALL)) & (t == r["year"])
+            profile = _loss_profile(r, P)
             country = r.get("country") if isinstance(r.get("country"), str) else ""
             if country:
                 share = content[(country, r.get("stage") or OR.DIRECT)]
-                avail[w, hit] *= np.maximum(0.0, 1.0 - r["fraction_lost"] * r["months"] / 12.0 * share[hit])
+                avail[w, hit] *= np.maximum(0.0, 1.0 - r["fraction_lost"] * profile[None, :] * share[hit][:, None])
                 continue
-            avail[w, hit] *= max(0.0, 1.0 - r["fraction_lost"] * r["months"] / 12.0)
+            avail[w, hit] *= np.maximum(0.0, 1.0 - r["fraction_lost"] * profile)[None, :]
             if not pd.isna(r["spot_multiplier"]):
                 price = mat_ok & (t == r["year"])
                 spot[w, price] = np.maximum(spot[w, price], r["spot_multiplier"])

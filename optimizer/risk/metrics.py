@@ -96,8 +96,11 @@ def _solve(model: StochasticModel, options: SolveOptions):
 
 def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, beta: float = 0.0,
                      with_vss: bool = True, options: SolveOptions | None = None,
-                     tts_weeks: float | None = None, first_stage: dict | None = None) -> RiskResult:
+                     tts_weeks: float | None = None, first_stage: dict | None = None,
+                     avail_periods=None) -> RiskResult:
     """Solve RP and (optionally) EV/EEV/WS; never raises for solver outcomes.
+    ``avail_periods``: (S, n_offers, P) availability per period (periods within years,
+    :func:`optimizer.risk.load.period_factors`); None = ``avail`` in every period.
 
     ``tts_weeks``: optional constraint time-to-survive >= N weeks, as year-end stock floors
     (:func:`models.survival.add_survival_floor`) in every scenario.
@@ -108,7 +111,8 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     options = options or SolveOptions(ranging=False, want_duals=False)
     prob = np.asarray(prob, float)
     base = build_model(data, survival_weeks=tts_weeks)
-    model = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base)
+    model = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base, avail_periods=avail_periods)
+    per = None if avail_periods is None else np.asarray(avail_periods, float)
     if first_stage is not None:
         _, cl, cu, *_ = model.lp.arrays()
         fix_first_stage(model, {fam: np.clip(np.asarray(first_stage[fam], float), cl[b.start:b.start + b.size],
@@ -131,13 +135,14 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     if not with_vss:
         return res
     avail, spot = model.avail, model.spot
-    ev = build_extensive_form(data, prob @ avail, prob @ spot, np.ones(1), alpha, 0.0, ["EV"], base=base)
+    ev = build_extensive_form(data, prob @ avail, prob @ spot, np.ones(1), alpha, 0.0, ["EV"], base=base,
+                              avail_periods=None if per is None else np.tensordot(prob, per, axes=1)[None])
     ev_sol, ev_costs = _solve(ev, options)
     if ev_costs is None:
         res.notes.append(f"expected-value problem: {ev_sol.message}; VSS not computed")
     else:
         res.ev_objective = float(ev_costs[0])
-        fixed = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base)
+        fixed = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base, avail_periods=per)
         fix_first_stage(fixed, ev.first_stage(ev_sol.x))
         eev_sol, eev_costs = _solve(fixed, options)
         if eev_costs is None:
@@ -148,7 +153,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     ws = []
     for i in range(prob.size):
         one = build_extensive_form(data, avail[i:i + 1], spot[i:i + 1], np.ones(1), alpha, 0.0,
-                                   [model.scenarios[i]], base=base)
+                                   [model.scenarios[i]], base=base, avail_periods=None if per is None else per[i:i + 1])
         s_sol, s_costs = _solve(one, options)
         if s_costs is None:
             res.notes.append(f"wait-and-see {model.scenarios[i]}: {s_sol.message}; EVPI not computed")

@@ -38,11 +38,13 @@ def mpi_world():
 
 def run_decomposed(data, risk, avail, spot, alpha: float, beta: float, tts_weeks, method: str, *,
                    with_vss: bool = True, gap: float = DEFAULT_GAP, time_limit: float | None = None,
-                   max_iters: int = 1000, workers: int | None = None, progress=None, comm=None):
+                   max_iters: int = 1000, workers: int | None = None, progress=None, comm=None,
+                   avail_periods=None):
     """``method`` benders or ph on the sourcing model (see the module docstring); ``comm``: the MPI
-    communicator when under mpiexec (None: one process pool)."""
+    communicator when under mpiexec (None: one process pool); ``avail_periods``: availability per
+    period with periods within years (:func:`optimizer.risk.load.period_factors`)."""
     base = build_model(data, survival_weeks=tts_weeks)
-    st = two_stage_form(data, avail, spot, risk.prob, alpha, beta, risk.names, base)
+    st = two_stage_form(data, avail, spot, risk.prob, alpha, beta, risk.names, base, avail_periods=avail_periods)
     opts = dict(gap=gap, time_limit=time_limit, max_iters=max_iters, progress=progress, with_vss=with_vss)
     if comm is not None:
         ans = solve_mpi(st.ts, method, comm, **opts)

@@ -10,7 +10,7 @@ from optimizer.core import outputs as O
 from optimizer.core.outputs import default_output as default_output_name
 from optimizer.core.solver import OPTIMAL, SolveOptions
 from optimizer.risk.decompose import choose_method
-from optimizer.risk.load import read_risk_scenarios, scenario_factors
+from optimizer.risk.load import period_factors, read_risk_scenarios, scenario_factors
 from optimizer.risk.metrics import expected_values, solve_stochastic
 from optimizer.risk.parallel import run_decomposed
 from optimizer.risk.report import write_risk_workbook
@@ -47,6 +47,7 @@ def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_
     risk = read_risk_scenarios(workbook, data)
     plain = build_model(data)
     avail, spot = scenario_factors(risk, plain.offers, data)
+    per = period_factors(risk, plain.offers, data)        # None for a yearly workbook
     method = resolved_method(method, plain, len(risk.names))
     if comm is not None and comm.Get_rank() != 0 and (method == "ef" or first_stage is not None):
         return None, None, None, None          # one LP: rank 0 alone solves it
@@ -54,10 +55,11 @@ def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_
         options = SolveOptions(ranging=False, want_duals=False,
                                progress=progress.simplex if progress is not None and progress.live else None)
         res = solve_stochastic(data, avail, spot, risk.prob, risk.names, alpha=alpha, beta=beta,
-                               with_vss=with_vss, tts_weeks=tts_weeks, first_stage=first_stage, options=options)
+                               with_vss=with_vss, tts_weeks=tts_weeks, first_stage=first_stage, options=options,
+                               avail_periods=per)
     else:
         res = run_decomposed(data, risk, avail, spot, alpha, beta, tts_weeks, method, with_vss=with_vss,
-                             progress=progress, comm=comm, **decomposition)
+                             progress=progress, comm=comm, avail_periods=per, **decomposition)
         if res is None:
             return None, None, None, None
     if progress is not None:
