@@ -12,6 +12,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from optimizer.core.workbook.layout import sheet_title
+from optimizer.risk.report_periods import add_period_sheets
 from optimizer.sourcing.report_tts import add_tts_sheets
 from optimizer.core.workbook.writer import MONEY_3, save_atomic, write_table
 
@@ -161,6 +162,7 @@ def add_risk_sheets(wb, res, tts: pd.DataFrame | None = None, ranking: pd.DataFr
                                                            "unit_cost": "#,##0.00"},
                     headers={"capacity": "capacity (t)", "unit_cost": f"contract price ({currency}/kg)"})
     add_tts_sheets(wb, tts, ranking, currency=currency)
+    add_period_sheets(wb, res)
 
 
 def write_risk_workbook(path, res, tts=None, ranking=None, risk=None, currency: str = "USD",
