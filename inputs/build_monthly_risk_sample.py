@@ -12,8 +12,10 @@ A COPY of inputs/korea_2024_2030_risk.xlsx (build that first) with:
 * Disruptions: every event with its start month (the sourced timeline, data-facts section 2:
   TL2023 1 Aug, TL2025A 4 Apr, TL2025O 10 Nov, TL2010 September, C9 the December quarter) or, where
   the timeline gives none, an assumed one (RM1); the 6-month 2010-style embargo from September is
-  split at the year end into 4 months of 2027 and 2 of 2028 (RM2).  Depths, durations and
-  probabilities are those of the risk sample (its builder documents them).
+  split at the year end into 4 months of 2027 and 2 of 2028 (RM2); the three licensing shocks get
+  a 2-month licence delay (nothing delivered while licences are pending, TL2023) and lose 40 % in
+  their third month, the risk sample's own derivation of its 0.767.  Other depths, durations and
+  the probabilities are those of the risk sample (its builder documents them).
 """
 from __future__ import annotations
 
@@ -40,6 +42,10 @@ START = {
     "MYANMAR": (1, "RM1"),
     "LYNAS": (10, "C9 (the December quarter)"),
 }
+# the licensing shocks (S1 analogues): about 2 months near zero while licences are pending, then
+# x0.6 (the risk sample's SHOCK = (2 x 0.95 + 0.4) / 3 spread over 3 months; here as a lag)
+LICENSING = {"GA_SHOCK", "DYTB_SHOCK", "MAG_SHOCK"}
+LAG_MONTHS, AFTER_LAG_LOST = 2, 0.4
 OCT25_START = {2026: (11.33, "TL2025O (10 Nov 2026)"), 2027: (1, "TL2025O (to 10 Nov 2027)")}
 EXTRA_SOURCES = [
     ("RM1", "Start month of a disruption the timeline dates to no month (Myanmar feed): assumed January "
@@ -77,11 +83,12 @@ def build(out: Path = OUT) -> Path:
     ws = wb[DISRUPTIONS.name]
     head = [c.value for c in ws[1]]
     col = {c.key: head.index(c.header) + 1 for c in DISRUPTIONS.columns if c.header in head}
-    if "start_month" not in col:                        # a risk sample built before the column existed
-        spec = next(c for c in DISRUPTIONS.columns if c.key == "start_month")
-        col["start_month"] = ws.max_column + 1
-        ws.cell(1, col["start_month"]).value = spec.header
-        ws.cell(1, col["start_month"])._style = ws.cell(1, col["start_month"] - 1)._style
+    for key in ("start_month", "licence_delay"):         # a risk sample built before the columns existed
+        if key not in col:
+            spec = next(c for c in DISRUPTIONS.columns if c.key == key)
+            col[key] = ws.max_column + 1
+            ws.cell(1, col[key]).value = spec.header
+            ws.cell(1, col[key])._style = ws.cell(1, col[key] - 1)._style
     rows = list(ws.iter_rows(min_row=2))
     extra = []
     for row in rows:
@@ -100,6 +107,10 @@ def build(out: Path = OUT) -> Path:
         row[col["start_month"] - 1].value = start
         basis = row[col["basis"] - 1]
         basis.value = f"{basis.value}; start: {why}"
+        if event in LICENSING:
+            row[col["licence_delay"] - 1].value = LAG_MONTHS
+            row[col["fraction_lost"] - 1].value = AFTER_LAG_LOST
+            basis.value += "; licence delay 2 months (TL2023: exports about 0 in Aug-Sep 2023), then x0.6"
     for values in extra:                                # the embargo's January-February 2028
         r = ws.max_row + 1
         for j, v in enumerate(values, start=1):

@@ -98,7 +98,7 @@ def add_period_balance(model, year_row) -> None:
     lp, data = model.lp, model.data
     stock = lp.var_blocks["stock"]
     my = stock.index
-    n, K = len(my), P - 1
+    K = P - 1
     row = lambda r, k: r * K + (k - 1)       # noqa: E731  row of (material-year r, period k)
     terms = Terms()
     dlv = lp.var_blocks["deliver"].index

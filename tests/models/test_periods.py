@@ -127,3 +127,40 @@ def test_periods_per_year_setting_is_1_4_or_12(value, ok):
         assert s.periods_per_year == int(value) and isinstance(s.periods_per_year, int) and not issues
     else:
         assert s is None and "periods_per_year must be 1 (years), 4 (quarters) or 12 (months)" in issues[0].rule
+
+
+def test_licence_delay_stops_deliveries_for_its_months_then_the_fraction_applies():
+    risk = make_risk([("e", 1.0, "x", 1.2)], [("x", "CN", "A", 2026, 3, 0.4, None)])
+    risk.disruptions["start_month"] = 8.0
+    risk.disruptions["licence_delay"] = 2.0
+    data = make_data(materials=[("A", 10.0, 0.0, 0.0)], suppliers=[("CN", "china", 0.8)],
+                     supply=[("A", "CN", 2026, 120.0, 10.0, np.nan, np.nan)], demand=[("A", 2026, 100.0)],
+                     periods_per_year=12)
+    offers = build_model(data).offers
+    per = period_factors(risk, offers, data)[0, 0]
+    assert per.tolist() == pytest.approx([1] * 7 + [0, 0, 0.6, 1, 1])
+    yearly = scenario_factors(risk, offers, data.with_settings(periods_per_year=1))[0][0, 0]
+    assert yearly == pytest.approx(1 - (2 + 0.4) / 12) == pytest.approx(per.mean())
+
+
+def test_the_plans_result_workbook_gets_the_period_stock_sheet_and_chart(tmp_path):
+    import openpyxl
+    from optimizer.sourcing.readout import build_result
+    from optimizer.sourcing.report import write_result_workbook
+    data = random_data(2).with_settings(periods_per_year=4)
+    m = build_model(data)
+    sol = solve_lp(m.lp, SolveOptions(ranging=False))
+    res = build_result(m, sol)
+    assert res.periods_per_year == 4 and len(res.period_stock) == len(m.lp.var_blocks["stock"].index) * 4
+    year_end = res.period_stock[res.period_stock["period"] == 4].set_index(["material", "year"])["stock"]
+    closing = res.stockpile.set_index(["material", "year"])["closing"]
+    assert np.allclose(year_end.loc[closing.index].to_numpy(), closing.to_numpy(), atol=1e-9)
+    wb = openpyxl.load_workbook(write_result_workbook(res, tmp_path / "plan.xlsx"))
+    ws = wb["PeriodStock"]
+    assert len(ws._charts) == 1
+    labels = [r[0] for r in ws.iter_rows(values_only=True)]
+    assert "2025 Q1" in labels and "2027 Q4" in labels
+    plain = build_model(random_data(2))
+    annual = build_result(plain, solve_lp(plain.lp, SolveOptions()))
+    assert annual.period_stock.empty
+    assert "PeriodStock" not in openpyxl.load_workbook(write_result_workbook(annual, tmp_path / "a.xlsx")).sheetnames
