@@ -33,6 +33,10 @@ from models.conversion import balance_terms
 from models.lp import Terms, lookup
 
 
+#: rows that are balances or accounting identities, never a limit a planner could relax
+BALANCE_ROWS = ("delivery_split", "unmet_split", "period_balance")
+
+
 def periods_of(data) -> int:
     """P, the periods per year of the workbook's settings (1 = annual)."""
     return int(getattr(data.settings, "periods_per_year", 1) or 1)

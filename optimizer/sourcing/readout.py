@@ -13,7 +13,7 @@ import pandas as pd
 from models import conversion as CV
 from models import expressions as E
 from models.lp import at_bound, lookup, reaches
-from models.periods import period_stock, periods_of
+from models.periods import BALANCE_ROWS, period_stock, periods_of
 from models.sourcing import SourcingModel
 from models.units import PP_PER_SHARE, to_millions
 from optimizer.core.solver import OPTIMAL, Solution, SolveOptions
@@ -297,7 +297,7 @@ def binding_diagnostics(model: SourcingModel, sol: Solution, labels: Labels,
     out = []
     act = sol.row_activity
     for fam, block in lp.row_blocks.items():
-        if fam == "balance" or not block.size:
+        if fam == "balance" or fam in BALANCE_ROWS or not block.size:
             continue
         codes = block.labels()
         for k, i in enumerate(block.positions):
