@@ -68,7 +68,8 @@ def run_risk(workbook, output=None, alpha: float = 0.95, beta: float = 1.0, tts_
     tts = ranking = None
     planned = res.status == OPTIMAL or (res.method != "ef" and res.objective is not None)
     if planned:
-        tts = time_to_survive(data, expected_values(res, "stock"), risk.disruptions)
+        inner = expected_values(res, "pstock") if "pstock" in res.model.lp.var_blocks else None
+        tts = time_to_survive(data, expected_values(res, "stock"), risk.disruptions, period_stock=inner)
         ranking = exposure_ranking(tts)
     out = None
     if output is not None and planned:

@@ -164,3 +164,20 @@ def test_the_plans_result_workbook_gets_the_period_stock_sheet_and_chart(tmp_pat
     annual = build_result(plain, solve_lp(plain.lp, SolveOptions()))
     assert annual.period_stock.empty
     assert "PeriodStock" not in openpyxl.load_workbook(write_result_workbook(annual, tmp_path / "a.xlsx")).sheetnames
+
+
+def test_time_to_survive_reads_the_lowest_period_start_stock():
+    """Quarterly embargo: the year 2026 starts with 30 t, but by the end of June at most 20 t are
+    left, and time-to-survive (CN stopping, JP 30 t/yr against 100 t/yr) is read from that."""
+    from optimizer.risk.metrics import expected_values
+    from optimizer.sourcing.tts import time_to_survive
+    res = _embargo_case(4)
+    data = res.model.base.data
+    yearly = time_to_survive(data, expected_values(res, "stock"))
+    by_period = time_to_survive(data, expected_values(res, "stock"), period_stock=expected_values(res, "pstock"))
+    pick = lambda t: t[(t["source"] == "CN") & (t["year"] == 2026)].iloc[0]     # noqa: E731
+    assert pick(yearly)["start_stock"] == pytest.approx(30.0, abs=1e-6)
+    assert pick(by_period)["start_stock"] <= 20.0 + 1e-6
+    gap = (100.0 - 30.0) / 52.0
+    assert pick(by_period)["tts_weeks"] == pytest.approx(pick(by_period)["start_stock"] / gap)
+    assert pick(by_period)["tts_weeks"] < pick(yearly)["tts_weeks"] - 7.0
