@@ -18,7 +18,10 @@ year are not evaluated (52 means "at least the whole year").  Domestic projects 
 counted as alternative capacity (conservative).
 
 TTR[n,m,t] (weeks) = the longest disruption of n on m in t on the Disruptions sheet
-(months x 52/12); blank where no event is listed.
+(months x 52/12); blank where no event is listed.  With periods within years and a start
+month, it is read at the workbook's resolution: the periods from the one the disruption
+starts in to the last one it reaches (cut at December, as the model does), x 52/P weeks --
+the first period in which supply is whole again is where recovery is seen.
 
 Risk exposure:  lost[n,m,t] = max(0, (d - a_n) * T - I) tonnes over T = TTR (or 52 weeks
 where no TTR is given), impact Z_n = sum_{m,t} lost * reference_value[m] (k-currency),
@@ -84,7 +87,7 @@ def time_to_survive(data, stock: pd.DataFrame | None = None, disruptions: pd.Dat
     with np.errstate(divide="ignore", invalid="ignore"):
         tts = np.where(gap <= 0, WEEKS, np.minimum(WEEKS, I / np.where(gap > 0, gap, 1.0)))
     out["tts_weeks"] = tts
-    out["ttr_weeks"] = _ttr(out, disruptions)
+    out["ttr_weeks"] = _ttr(out, disruptions, int(getattr(data.settings, "periods_per_year", 1) or 1))
     horizon = np.where(np.isnan(out["ttr_weeks"]), WEEKS, np.minimum(out["ttr_weeks"], WEEKS))
     out["lost_t"] = np.maximum(0.0, np.maximum(gap, 0.0) * horizon - I)
     ref = dict(zip(data.materials["material"], data.materials["reference_value"]))
@@ -95,7 +98,21 @@ def time_to_survive(data, stock: pd.DataFrame | None = None, disruptions: pd.Dat
     return out[cols].sort_values(["material", "source", "year"]).reset_index(drop=True)
 
 
-def _ttr(out: pd.DataFrame, dis: pd.DataFrame | None) -> np.ndarray:
+def disruption_weeks(months: float, start_month=None, periods: int = 1) -> float:
+    """Weeks until supply is whole again: months x 52/12, or with P > 1 periods and a start month
+    the whole periods from the one it starts in to the last one it reaches (cut at December)."""
+    if periods <= 1 or start_month is None or pd.isna(start_month):
+        return float(months) * WEEKS / 12.0
+    width = 12.0 / periods
+    lo = float(start_month) - 1.0
+    hi = min(12.0, lo + float(months))
+    if hi <= lo:
+        return 0.0
+    first, last = int(np.floor(lo / width)), int(np.ceil(hi / width - 1e-9)) - 1
+    return (last - first + 1) * WEEKS / periods
+
+
+def _ttr(out: pd.DataFrame, dis: pd.DataFrame | None, periods: int = 1) -> np.ndarray:
     ttr = np.full(len(out), np.nan)
     if dis is None or dis.empty:
         return ttr
@@ -107,7 +124,7 @@ def _ttr(out: pd.DataFrame, dis: pd.DataFrame | None) -> np.ndarray:
             continue
         hit = ((s == r["source"]) | (r["source"] == "ALL")) & ((m == r["material"]) | (r["material"] == "ALL")) \
             & (t == r["year"])
-        ttr[hit] = np.fmax(ttr[hit], r["months"] * WEEKS / 12.0)
+        ttr[hit] = np.fmax(ttr[hit], disruption_weeks(r["months"], r.get("start_month"), periods))
     return ttr
 
 
