@@ -46,6 +46,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from optimizer.core import limits as LIM
 from optimizer.core.issues import InputError, Issue
 from optimizer.core.workbook import columns as S
+from optimizer.core.workbook import fastsheet as F
 from optimizer.core.workbook import xmlparts as X
 from optimizer.core.workbook import zip_guard as G
 from optimizer.core.workbook.sheetxml import CellBudget, Malformed, ParsedSheet, SheetParser
@@ -375,6 +376,63 @@ def _raw_sheet(parsed: ParsedSheet, sheet: S.Sheet, title: str, issues: list[Iss
     return raw
 
 
+_BIG_INT = 2 ** 53
+
+
+def _frame_ok(rest: bytes, elements: int, where: str, sheet: str, strings, formats) -> bool:
+    """The sheet part without its rows, through the Python parser and its limits (the rows'
+    ``elements`` counted in): whether it would pass (see :func:`.fastsheet.plain_grid`)."""
+    parser = SheetParser(where, sheet, strings, formats, CellBudget())
+    parser.elements = elements
+    try:
+        parser.parse_bytes(rest)
+    except G.Refused:
+        return False
+    return not parser.out.merges and not parser.out.cells and not parser.out.formulas
+
+
+def _cell_value(v):
+    """A calamine value as :mod:`.sheetxml` reads it: blank is None, an integral float an int."""
+    if v.__class__ is float:
+        return int(v) if v.is_integer() and -_BIG_INT <= v <= _BIG_INT else v
+    return None if v == "" and v.__class__ is str else v
+
+
+def _grid_values(values: list) -> tuple:
+    out = [_cell_value(v) for v in values[:LIM.MAX_COLUMNS]]
+    while out and out[-1] is None:
+        out.pop()
+    return tuple(out)
+
+
+def _raw_sheet_grid(grid: list[list], sheet: S.Sheet, title: str, issues: list[Issue]) -> RawSheet:
+    """:func:`_raw_sheet` for a sheet read by calamine (:func:`.fastsheet.plain_grid`): list ``i``
+    is row ``i + 1``; the same rows, values, issues and limit."""
+    header = _grid_values(grid[0]) if grid else ()
+    raw = RawSheet(sheet.name, title, _match_headers(sheet, header, issues))
+    if not raw.columns:
+        _no_headers(sheet, title, header, [_grid_values(grid[r - 1]) if r <= len(grid) else () for r in range(2, 12)],
+                    issues)
+        return raw
+    picks = [(key, j - 1) for key, j in raw.columns.items()]
+    limit = LIM.MAX_ROWS_PER_SHEET
+    value = _cell_value
+    for i in range(1, len(grid)):
+        row = grid[i]
+        n = len(row)
+        vals = {key: value(row[j]) if j < n else None for key, j in picks}
+        if all(is_blank(v) for v in vals.values()):
+            continue
+        r = i + 1
+        if r - 1 > limit:
+            issues.append(Issue(sheet.name, f"A{r}", None, f"row {r:,} holds data, beyond the limit of {limit:,} "
+                                f"data rows per sheet (the last row read is {limit + 1:,}): move the data up, "
+                                "split it or delete the rows"))
+            break
+        raw.rows.append(RawRow(r, vals))
+    return raw
+
+
 def _row_values(row: dict[int, object] | None) -> tuple:
     if not row:
         return ()
@@ -412,12 +470,15 @@ def _merge_issues(raw: RawSheet, refs: list[str], issues: list[Issue]) -> None:
 
 
 
-def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
+def read_workbook(path, sheets: tuple[S.Sheet, ...], fast: bool = True) -> RawWorkbook:
     """Read every schema sheet of ``path`` into raw rows (see the module docstring).
 
     ``sheets``: the sheet declarations to read (the main input workbook's
     ``optimizer.sourcing.schema.DATA_SHEETS``; the pool workbook passes
     ``optimizer.pooling.schema.POOL_SHEETS``).
+
+    ``fast``: read a data sheet in the plain form with python-calamine after the checks of
+    :mod:`.fastsheet` (the same cells as the Python parser; False: every sheet by the Python parser).
 
     Raises :class:`InputError` when the file cannot be read at all or is refused by a limit;
     problems inside sheets are returned in ``RawWorkbook.issues``.
@@ -449,6 +510,9 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
         formats = X.styles(data, infos.get(index.styles or ""), index.date1904)
         read: dict[str, RawSheet] = {}
         budget = CellBudget()
+        if fast and index.shared_strings in infos:
+            fast = F.plain_strings(G.read_member(data, infos[index.shared_strings], cap=LIM.MAX_UNCOMPRESSED_BYTES))
+        book = F.Calamine(data) if fast else None
         for sheet in sheets:
             title = wanted[sheet.name]
             if title is None:
@@ -467,6 +531,16 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
             if entry.part not in infos:
                 raise G.Refused(f"sheet '{title}' points to the part {entry.part or '(none)'}, which is not in the "
                                 f"file: the file is damaged; {_SAVE_AS}", sheet.name)
+            grid = None
+            if book is not None:
+                xml = G.read_member(data, infos[entry.part], cap=LIM.MAX_UNCOMPRESSED_BYTES)
+                where = f"sheet '{title}' ({entry.part})"
+                grid = F.plain_grid(xml, title, strings, formats.dates, budget, book,
+                                    lambda rest, n, w=where, s=sheet.name: _frame_ok(rest, n, w, s, strings, formats))
+                del xml
+            if grid is not None:
+                read[sheet.name] = _raw_sheet_grid(grid, sheet, title, issues)
+                continue
             parser = SheetParser(f"sheet '{title}' ({entry.part})", sheet.name, strings, formats, budget)
             parsed = parser.parse(data, infos[entry.part]).out
             raw = _raw_sheet(parsed, sheet, title, issues)
