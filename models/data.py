@@ -30,6 +30,7 @@ class Settings:
     solver: str = "highs"
     time_limit: float | None = None
     scenario: str = ""
+    periods_per_year: int = 1            # 1, 4 or 12: stock, deliveries and disruptions run per period
 
     @property
     def years(self) -> list[int]:

@@ -22,6 +22,7 @@ from models.caps import add_share_caps
 from models.conversion import (add_conversion_recipe, add_conversion_use_limit, add_conversion_variables,
                                balance_terms)
 from models.penalties import material_penalties
+from models.periods import add_periods
 from models.survival import add_survival_floor
 from models.units import K_PER_M
 
@@ -55,10 +56,13 @@ def discount_factors(data) -> dict[int, float]:
     return {t: (1.0 + s.discount_rate) ** -(t - s.base_year) for t in data.years}
 
 
-def build_model(data: SourcingData, survival_weeks: float | None = None) -> SourcingModel:
+def build_model(data: SourcingData, survival_weeks: float | None = None,
+                period_avail: np.ndarray | None = None) -> SourcingModel:
     """Build the whole LP in a fixed order: variables, then balances, policy, projects.
     ``survival_weeks``: also require time-to-survive >= that many weeks for every source
-    (:func:`models.survival.add_survival_floor`)."""
+    (:func:`models.survival.add_survival_floor`).  With ``periods_per_year`` > 1 the period
+    families of :mod:`models.periods` follow the annual balance (``period_avail``: the share of
+    each offer's capacity available in each period, (n_offers, P); default 1)."""
     lp = LinearProgram("sourcing")
     model = SourcingModel(lp=lp, data=data, offers=_offer_table(data),
                           demand=_demand_table(data), discount=discount_factors(data))
@@ -68,6 +72,7 @@ def build_model(data: SourcingData, survival_weeks: float | None = None) -> Sour
     add_project_variables(model)
     add_conversion_variables(model)
     add_material_balance(model)
+    add_periods(model, _MatYearPositions(data), period_avail)
     add_share_caps(model)
     add_single_source_cap(model)
     add_ramp_limits(model)

@@ -58,6 +58,7 @@ class StochasticModel:
     beta: float
     cost_terms: tuple = field(default_factory=tuple)   # (scenario, column, coefficient) of cost_w
     cost_kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # per term: what it is
+    avail_periods: np.ndarray | None = None   # (S, n_offers x P) on the deliver columns (periods within years)
 
     def scenario_costs(self, x: np.ndarray) -> np.ndarray:
         """cost_w of every scenario at the EF solution ``x`` (k-currency)."""
@@ -91,7 +92,8 @@ def _tiled_index(names: list[str], index: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_extensive_form(data, avail, spot, prob, alpha: float = 0.95, beta: float = 0.0,
-                         names: list[str] | None = None, base: SourcingModel | None = None) -> StochasticModel:
+                         names: list[str] | None = None, base: SourcingModel | None = None,
+                         avail_periods=None) -> StochasticModel:
     """Assemble the extensive form; see the module docstring for the formulation.
 
     Parameters
@@ -100,6 +102,8 @@ def build_extensive_form(data, avail, spot, prob, alpha: float = 0.95, beta: flo
     avail, spot : arrays (S, n_offers) in the order of ``build_model(data).offers``
     prob : (S,) probabilities summing to 1
     alpha, beta : CVaR level and weight (beta = 0: risk neutral, no CVaR rows)
+    avail_periods : (S, n_offers, P) share of capacity available per period when the model has
+        periods within years (:mod:`models.periods`); default: ``avail`` in every period
     """
     base = base or build_model(data)
     avail = np.atleast_2d(np.asarray(avail, float))
@@ -114,12 +118,28 @@ def build_extensive_form(data, avail, spot, prob, alpha: float = 0.95, beta: flo
         raise ValueError(f"avail and spot must have shape ({S}, {n_o})")
     ef = LinearProgram("stochastic")
     model = StochasticModel(ef, base, list(names), prob, avail, spot, alpha, beta)
+    model.avail_periods = period_availability(base, avail, avail_periods)
     colmap = add_first_stage_contracts(model)
     colmap = add_scenario_copies(model, colmap)
     add_scenario_rows(model, colmap)
     add_spot_link(model)
     add_cvar(model)
     return model
+
+
+def period_availability(base: SourcingModel, avail: np.ndarray, avail_periods=None) -> np.ndarray | None:
+    """(S, n_offers x P) factors on the deliver columns (offer-major), or None without periods."""
+    dlv = base.lp.var_blocks.get("deliver")
+    if dlv is None:
+        return None
+    S, n = avail.shape
+    P = dlv.size // max(n, 1)
+    if avail_periods is None:
+        return np.repeat(avail, P, axis=1)
+    per = np.asarray(avail_periods, float)
+    if per.shape != (S, n, P):
+        raise ValueError(f"avail_periods must have shape ({S}, {n}, {P})")
+    return per.reshape(S, n * P)
 
 
 def _base_arrays(base: SourcingModel):
@@ -177,6 +197,10 @@ def add_scenario_copies(model: StochasticModel, colmap: dict) -> dict:
             up_w = model.avail * up[None, :]
             lo_w = np.minimum(lo[None, :], up_w)
             c_w = np.broadcast_to(c0 - model._unit, (S, b.size))
+        elif fam == "deliver":              # periods within years: each period's share available
+            up_w = model.avail_periods * up[None, :]
+            lo_w = np.minimum(lo[None, :], up_w)
+            c_w = np.broadcast_to(c0, (S, b.size))
         else:
             up_w = np.broadcast_to(up, (S, b.size))
             lo_w = np.broadcast_to(lo, (S, b.size))

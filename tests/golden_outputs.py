@@ -36,12 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SAMPLE = ROOT / "inputs" / "korea_2024_2030.xlsx"
 RISK = ROOT / "inputs" / "korea_2024_2030_risk.xlsx"
+MONTHLY = ROOT / "inputs" / "korea_2025_2030_monthly_risk.xlsx"
 POOL = ROOT / "inputs" / "pool_kr_jp_sg.xlsx"
 GAME = GOLDEN / "inputs" / "lemaire_game.xlsx"
 SCENARIOS = ("baseline_policy_47_5", "ga_embargo_2026", "lynas_delay", "lynas_half", "budget_cut",
              "per_material_targets", "oct2025_package_reactivates", "korea_targeted_ban_2026", "china_easing")
 
-# (case name, argv with {S}/{R}/{P}/{G} for the sample, risk, pool and game workbooks and {T} for the
+# (case name, argv with {S}/{R}/{M}/{P}/{G} for the sample, risk, monthly risk, pool and game workbooks and {T} for the
 #  temporary folder).  Outputs not named with -o land in {T}/outputs (the commands' defaults).
 CASES: list[tuple[str, list[str]]] = [
     ("template", ["template", "-o", "{T}/template.xlsx"]),
@@ -60,6 +61,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("compare", ["compare", "{S}", "--png", "{T}/compare.png"]),
     ("risk", ["risk", "{R}"]),
     ("risk_beta0", ["risk", "{R}", "--beta", "0", "--tts-weeks", "8", "-o", "{T}/risk_beta0.xlsx"]),
+    ("risk_monthly", ["risk", "{M}", "-o", "{T}/risk_monthly.xlsx"]),
     ("pool", ["pool", "{P}"]),
     ("pool_game", ["pool", "{G}", "--game", "-o", "{T}/game.xlsx"]),
     ("pool_template", ["pool", "--template", "{T}/pool_template.xlsx"]),
@@ -127,7 +129,7 @@ def _clean_lines(text: str, tmp: Path) -> list[str]:
 
 
 def _argv(argv: list[str], tmp: Path) -> list[str]:
-    subst = {"{S}": str(SAMPLE), "{R}": str(RISK), "{P}": str(POOL), "{G}": str(GAME), "{T}": str(tmp)}
+    subst = {"{S}": str(SAMPLE), "{R}": str(RISK), "{M}": str(MONTHLY), "{P}": str(POOL), "{G}": str(GAME), "{T}": str(tmp)}
     out = []
     for a in argv:
         for k, v in subst.items():

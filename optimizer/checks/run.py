@@ -74,7 +74,8 @@ def check_workbook(path, scenario: str | None = None) -> CheckReport:
     report.issues += list(data.warnings)
     report.facts.append(f"{len(data.materials)} materials, {len(data.suppliers)} suppliers, "
                         f"{len(data.supply)} supply offers, years {data.settings.first_year}-"
-                        f"{data.settings.last_year}; scenarios: {', '.join(data.scenario_names()) or 'none'}")
+                        f"{data.settings.last_year}{_periods_text(data.settings)}; scenarios: "
+                        f"{', '.join(data.scenario_names()) or 'none'}")
     if RISK_NAMES & set(titles):
         report.commands.append("risk")
         try:
@@ -85,3 +86,8 @@ def check_workbook(path, scenario: str | None = None) -> CheckReport:
         report.facts.append(f"risk sheets: {len(risk.names)} scenarios, probabilities sum to "
                             f"{risk.prob.sum():.6g}, {risk.disruptions['event'].nunique()} disruption events")
     return report
+
+
+def _periods_text(settings) -> str:
+    """`` in months`` / `` in quarters`` when the workbook plans within years, else nothing."""
+    return {4: " in quarters", 12: " in months"}.get(int(getattr(settings, "periods_per_year", 1) or 1), "")

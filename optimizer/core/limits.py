@@ -57,8 +57,8 @@ MAX_CURVE_GRID = 200                  # curve --grid
 MAX_FRONTIER_POINTS = 200             # frontier --points
 MAX_TTS_WEEKS = 520                   # risk --tts-weeks (ten years of demand)
 MAX_BETA = 1_000.0                    # risk --beta (CVaR weight)
-MAX_PH_ITERS = 10_000                 # risk --iters
-MAX_PH_RHO = 1e6                      # risk --rho
+MAX_PH_ITERS = 10_000                 # risk --max-iters (--iters)
+MAX_SCENARIO_WORKERS = 64             # risk --workers (scenario worker processes or MPI ranks it starts)
 MAX_JOBS = 16                         # robustness --jobs
 
 # --------------------------------------------------------------------------- the web app

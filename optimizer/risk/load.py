@@ -114,7 +114,60 @@ def scenario_factors(risk: RiskScenarios, offers: pd.DataFrame, data=None) -> tu
     A Disruptions row with a country (and a stage) hits every offer in proportion to that
     country's share of the product at that stage (:mod:`models.origins`; needs ``data``):
     a_wo *= max(0, 1 - fraction_lost * months / 12 * share_stage(o, country)).
+    With periods within years (``periods_per_year`` P > 1), a_wo is the mean over the periods
+    of :func:`period_factors` (the annual purchase may use what its periods may deliver).
     """
+    P = _periods(data)
+    if P > 1:
+        per, spot = _factors(risk, offers, data, P)
+        return per.mean(axis=2), spot
+    per, spot = _factors(risk, offers, data, 1)
+    return per[:, :, 0], spot
+
+
+def period_factors(risk: RiskScenarios, offers: pd.DataFrame, data) -> np.ndarray | None:
+    """(n_scenarios, n_offers, P): the share of each offer's capacity available in each period
+    when the workbook has P = ``periods_per_year`` > 1 (None for a yearly workbook).
+
+    A row with a start month loses fraction_lost x (the share of period k inside its months) in
+    period k: months [start, start + months) of the row's year, cut at December; over the first
+    ``licence_delay`` of those months it loses everything (:func:`_loss_profile`).  A row without
+    a start month is spread evenly: months / 12 in every period."""
+    P = _periods(data)
+    return None if P <= 1 else _factors(risk, offers, data, P)[0]
+
+
+def _periods(data) -> int:
+    return 1 if data is None else int(getattr(data.settings, "periods_per_year", 1) or 1)
+
+
+def _span(lo: float, hi: float, P: int) -> np.ndarray:
+    """Share of each of the P periods inside months [lo, hi) of the year (0-based months)."""
+    k = np.arange(P)
+    a, b = k * 12.0 / P, (k + 1) * 12.0 / P
+    return np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0.0, None) / (12.0 / P)
+
+
+def _loss_profile(r, P: int) -> np.ndarray:
+    """Share of supply lost in each of the P periods by a Disruptions row: fraction_lost over its
+    months, and all of it over the first ``licence_delay`` of them (deliveries wait for licences).
+    Without a start month (or with P = 1) the months are spread evenly over the year."""
+    months = float(r["months"])
+    lag = r.get("licence_delay")
+    lag = 0.0 if lag is None or pd.isna(lag) else min(float(lag), months)
+    frac = float(r["fraction_lost"])
+    start = r.get("start_month")
+    if P == 1 or start is None or pd.isna(start):
+        if not lag:
+            return np.full(P, frac * months / 12.0)
+        return np.full(P, (lag + frac * (months - lag)) / 12.0)
+    lo = float(start) - 1.0
+    hi = min(12.0, lo + months)
+    held = _span(lo, min(hi, lo + lag), P)
+    return held + frac * (_span(lo, hi, P) - held)
+
+
+def _factors(risk: RiskScenarios, offers: pd.DataFrame, data, P: int) -> tuple[np.ndarray, np.ndarray]:
     S_, n = len(risk.scenarios), len(offers)
     content = {}
     if data is not None and "country" in risk.disruptions and (risk.disruptions["country"].fillna("") != "").any():
@@ -123,7 +176,7 @@ def scenario_factors(risk: RiskScenarios, offers: pd.DataFrame, data=None) -> tu
         for c, st in {(c, st or OR.DIRECT) for c, st in zip(risk.disruptions["country"].fillna(""),
                                                              risk.disruptions["stage"].fillna("")) if c}:
             content[(c, st)] = OR.share_vector(tables[st], n, OR.countries_of(c, blocs))
-    avail = np.ones((S_, n))
+    avail = np.ones((S_, n, P))
     spot = np.empty((S_, n))
     m = offers["material"].to_numpy(dtype=object)
     s = offers["source"].to_numpy(dtype=object)
@@ -134,12 +187,13 @@ def scenario_factors(risk: RiskScenarios, offers: pd.DataFrame, data=None) -> tu
         for _, r in dis[dis["event"].isin(events)].iterrows():
             mat_ok = (m == r["material"]) | (r["material"] == ALL)
             hit = mat_ok & ((s == r["source"]) | (r["source"] == ALL)) & (t == r["year"])
+            profile = _loss_profile(r, P)
             country = r.get("country") if isinstance(r.get("country"), str) else ""
             if country:
                 share = content[(country, r.get("stage") or OR.DIRECT)]
-                avail[w, hit] *= np.maximum(0.0, 1.0 - r["fraction_lost"] * r["months"] / 12.0 * share[hit])
+                avail[w, hit] *= np.maximum(0.0, 1.0 - profile[None, :] * share[hit][:, None])
                 continue
-            avail[w, hit] *= max(0.0, 1.0 - r["fraction_lost"] * r["months"] / 12.0)
+            avail[w, hit] *= np.maximum(0.0, 1.0 - profile)[None, :]
             if not pd.isna(r["spot_multiplier"]):
                 price = mat_ok & (t == r["year"])
                 spot[w, price] = np.maximum(spot[w, price], r["spot_multiplier"])

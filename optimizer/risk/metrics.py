@@ -23,26 +23,9 @@ import pandas as pd
 from models.lp import INF, LinearProgram, Terms
 from models.sourcing import build_model
 from models.stochastic import StochasticModel, build_extensive_form, fix_first_stage
+from models.twostage import risk_objective, var_cvar
 from models.units import to_millions
 from optimizer.core.solver import OPTIMAL, SolveOptions, solve_lp
-
-
-def var_cvar(losses, probs, alpha: float) -> tuple[float, float]:
-    """VaR_alpha and CVaR_alpha of a discrete loss distribution, in closed form.
-
-    VaR = the smallest loss l with P(L <= l) >= alpha;
-    CVaR = VaR + 1/(1-alpha) * sum_w p_w * max(0, l_w - VaR)   (Rockafellar-Uryasev 2002).
-    """
-    l = np.asarray(losses, float)
-    p = np.asarray(probs, float)
-    if not 0.0 <= alpha < 1.0:
-        raise ValueError("alpha must be in [0, 1)")
-    order = np.argsort(l, kind="stable")
-    cum = np.cumsum(p[order])
-    k = int(np.searchsorted(cum, alpha - 1e-12, side="left"))
-    var = float(l[order][min(k, l.size - 1)])
-    cvar = var + float(p @ np.maximum(l - var, 0.0)) / (1.0 - alpha)
-    return var, cvar
 
 
 def cvar_lp(losses, probs, alpha: float) -> tuple[float, float]:
@@ -87,10 +70,21 @@ class RiskResult:
     vss: float | None = None
     evpi: float | None = None
     split: dict = field(default_factory=dict)  # "money" | "penalties" | "risk charge" -> per scenario, currency M
+    # the same three as expected values only (decompositions, which keep the mean recourse, not each one)
+    split_expected: dict = field(default_factory=dict)
     first_stage: dict = field(default_factory=dict)
     model: StochasticModel | None = None
     x: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    # decomposition (--method benders | ph): certified bounds; objective is the upper bound
+    method: str = "ef"
+    lower_bound: float | None = None          # currency M
+    gap: float | None = None                  # (upper - lower) / |upper|
+    target_gap: float | None = None
+    iterations: int | None = None
+    solve_seconds: float | None = None
+    workers: str = ""
+    mean_x: np.ndarray | None = None          # probability-weighted recourse on model's columns
 
 
 def _solve(model: StochasticModel, options: SolveOptions):
@@ -100,15 +94,13 @@ def _solve(model: StochasticModel, options: SolveOptions):
     return sol, to_millions(model.scenario_costs(sol.x))
 
 
-def _F(costs, prob, alpha, beta) -> float:
-    e = float(prob @ costs)
-    return e + (beta * var_cvar(costs, prob, alpha)[1] if beta > 0 else 0.0)
-
-
 def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, beta: float = 0.0,
                      with_vss: bool = True, options: SolveOptions | None = None,
-                     tts_weeks: float | None = None, first_stage: dict | None = None) -> RiskResult:
+                     tts_weeks: float | None = None, first_stage: dict | None = None,
+                     avail_periods=None) -> RiskResult:
     """Solve RP and (optionally) EV/EEV/WS; never raises for solver outcomes.
+    ``avail_periods``: (S, n_offers, P) availability per period (periods within years,
+    :func:`optimizer.risk.load.period_factors`); None = ``avail`` in every period.
 
     ``tts_weeks``: optional constraint time-to-survive >= N weeks, as year-end stock floors
     (:func:`models.survival.add_survival_floor`) in every scenario.
@@ -119,7 +111,8 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     options = options or SolveOptions(ranging=False, want_duals=False)
     prob = np.asarray(prob, float)
     base = build_model(data, survival_weeks=tts_weeks)
-    model = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base)
+    model = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base, avail_periods=avail_periods)
+    per = None if avail_periods is None else np.asarray(avail_periods, float)
     if first_stage is not None:
         _, cl, cu, *_ = model.lp.arrays()
         fix_first_stage(model, {fam: np.clip(np.asarray(first_stage[fam], float), cl[b.start:b.start + b.size],
@@ -142,13 +135,14 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     if not with_vss:
         return res
     avail, spot = model.avail, model.spot
-    ev = build_extensive_form(data, prob @ avail, prob @ spot, np.ones(1), alpha, 0.0, ["EV"], base=base)
+    ev = build_extensive_form(data, prob @ avail, prob @ spot, np.ones(1), alpha, 0.0, ["EV"], base=base,
+                              avail_periods=None if per is None else np.tensordot(prob, per, axes=1)[None])
     ev_sol, ev_costs = _solve(ev, options)
     if ev_costs is None:
         res.notes.append(f"expected-value problem: {ev_sol.message}; VSS not computed")
     else:
         res.ev_objective = float(ev_costs[0])
-        fixed = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base)
+        fixed = build_extensive_form(data, avail, spot, prob, alpha, beta, names, base=base, avail_periods=per)
         fix_first_stage(fixed, ev.first_stage(ev_sol.x))
         eev_sol, eev_costs = _solve(fixed, options)
         if eev_costs is None:
@@ -159,7 +153,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
     ws = []
     for i in range(prob.size):
         one = build_extensive_form(data, avail[i:i + 1], spot[i:i + 1], np.ones(1), alpha, 0.0,
-                                   [model.scenarios[i]], base=base)
+                                   [model.scenarios[i]], base=base, avail_periods=None if per is None else per[i:i + 1])
         s_sol, s_costs = _solve(one, options)
         if s_costs is None:
             res.notes.append(f"wait-and-see {model.scenarios[i]}: {s_sol.message}; EVPI not computed")
@@ -168,7 +162,7 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
         ws.append(float(s_costs[0]))
     if ws is not None:
         res.ws_costs = np.array(ws)
-        res.ws = _F(res.ws_costs, prob, alpha, beta)
+        res.ws = risk_objective(res.ws_costs, prob, alpha, beta)
         res.evpi = res.objective - res.ws
     return res
 
@@ -176,6 +170,9 @@ def solve_stochastic(data, avail, spot, prob, names=None, alpha: float = 0.95, b
 def expected_values(res: RiskResult, family: str) -> pd.DataFrame:
     """Probability-weighted value of a per-scenario family (e.g. stock) at the RP solution:
     the family's key columns without ``scenario``, plus ``value``."""
+    if res.mean_x is not None:     # decomposition: model is the one-scenario template, already weighted
+        vals = res.model.lp.values(family, res.mean_x)
+        return vals.drop(columns="scenario").reset_index(drop=True)
     vals = res.model.lp.values(family, res.x)
     p = dict(zip(res.scenarios, res.prob))
     vals["value"] = vals["value"] * vals["scenario"].map(p).astype(float)

@@ -12,6 +12,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from optimizer.core.workbook.layout import sheet_title
+from optimizer.risk.report_periods import add_period_sheets
 from optimizer.sourcing.report_tts import add_tts_sheets
 from optimizer.core.workbook.writer import MONEY_3, save_atomic, write_table
 
@@ -36,8 +37,16 @@ GLOSSARY = {
 }
 
 
+METHOD_WORDS = {
+    "benders": "L-shaped (Benders) method: a master plan refined by one cut per scenario",
+    "ph": "progressive hedging (mpi-sppy), its best plan evaluated exactly",
+}
+
+
 def expected_split(res) -> dict:
     """Expected money spent, penalties and risk charge (currency M) of the plan."""
+    if getattr(res, "split_expected", None):
+        return dict(res.split_expected)
     if not res.split or res.prob is None:
         return {}
     return {k: float(np.asarray(res.prob) @ v) for k, v in res.split.items()}
@@ -67,8 +76,31 @@ def summary_frame(res, currency: str = "USD") -> pd.DataFrame:
         ("EEV", res.eev, m, g["eev"]),
         ("WS", res.ws, m, g["ws"]),
     ]
+    rows += bounds_rows(res, currency)
     rows += [("note", n, "", "") for n in res.notes]
     return pd.DataFrame(rows, columns=["measure", "value", "unit", "meaning"])
+
+
+def _gap(g) -> str | None:
+    return None if g is None else f"{g:.2e} ({g:.4%})"
+
+
+def bounds_rows(res, currency: str = "USD") -> list[tuple]:
+    """A decomposition's certified bounds (none for the extensive form, proven optimal or not)."""
+    if getattr(res, "method", "ef") == "ef":
+        return []
+    m = f"{currency} M"
+    return [("method", res.method, "", METHOD_WORDS.get(res.method, "")),
+            ("lower bound (certified)", res.lower_bound, m,
+             "no plan can have a lower objective: proven by the method's own bound"),
+            ("upper bound = objective of the plan", res.objective, m,
+             "the objective of the plan reported, every scenario solved exactly at it"),
+            ("relative gap (certified)", _gap(res.gap), "",
+             "(upper - lower) / |upper|: the plan is at most this far above the optimum"),
+            ("target relative gap", _gap(res.target_gap), "", "where the method was asked to stop"),
+            ("iterations", res.iterations, "", ""),
+            ("solve time", res.solve_seconds, "s", ""),
+            ("scenario workers", res.workers, "", "")]
 
 
 def scenario_frame(res, risk=None) -> pd.DataFrame:
@@ -130,6 +162,7 @@ def add_risk_sheets(wb, res, tts: pd.DataFrame | None = None, ranking: pd.DataFr
                                                            "unit_cost": "#,##0.00"},
                     headers={"capacity": "capacity (t)", "unit_cost": f"contract price ({currency}/kg)"})
     add_tts_sheets(wb, tts, ranking, currency=currency)
+    add_period_sheets(wb, res)
 
 
 def write_risk_workbook(path, res, tts=None, ranking=None, risk=None, currency: str = "USD",

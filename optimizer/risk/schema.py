@@ -28,6 +28,14 @@ DISRUPTIONS = S.Sheet(
         S.Column("stage", "stage", S.CHOICE, required=False, default="",
                  choices=("direct", "mining", "refining", "metal", "magnet"),
                  doc="The stage the country column looks at (blank = direct, the seller's country)."),
+        S.Column("start_month", "start month (1-12)", S.NUMBER, required=False, minimum=1.0, maximum=12.0,
+                 doc="Optional: the month the loss starts (1 = January); it then runs for 'months' months, "
+                     "cut at the year's end. Blank = spread over the year. Read when periods_per_year is 4 "
+                     "or 12 (a yearly model only sees the share of the year lost)."),
+        S.Column("licence_delay", "licence delay (months)", S.NUMBER, required=False, minimum=0.0, maximum=12.0,
+                 doc="Optional: a licence regime's lag on the source's deliveries: for the first N of the row's "
+                     "months nothing is delivered (licences pending), then the fraction lost applies to the "
+                     "rest. Blank = 0."),
         S.BASIS,
     ),
     key=("event", "source", "material", "year", "country", "stage"),

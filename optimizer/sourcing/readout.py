@@ -13,6 +13,7 @@ import pandas as pd
 from models import conversion as CV
 from models import expressions as E
 from models.lp import at_bound, lookup, reaches
+from models.periods import BALANCE_ROWS, period_stock, periods_of
 from models.sourcing import SourcingModel
 from models.units import PP_PER_SHARE, to_millions
 from optimizer.core.solver import OPTIMAL, Solution, SolveOptions
@@ -190,6 +191,16 @@ def sensitivity_tables(model: SourcingModel, sol: Solution, shares: pd.DataFrame
     return cs, cap_sens, dem
 
 
+def period_stock_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
+    """Stock at the end of every period (models.periods) and its weeks of demand cover
+    (stock / (the year's demand / 52))."""
+    ps = period_stock(model, x)
+    dem = ps.merge(model.demand, on=["material", "year"], how="left")["demand"].fillna(0.0).to_numpy()
+    weekly = dem / 52.0
+    ps["cover_weeks"] = np.where(weekly > 0, ps["stock"].to_numpy() / np.where(weekly > 0, weekly, 1.0), np.nan)
+    return ps
+
+
 def stockpile_table(model: SourcingModel, x: np.ndarray, plan: pd.DataFrame) -> pd.DataFrame:
     data = model.data
     st = _vals(model, "stock", x).rename(columns={"value": "closing"})
@@ -286,7 +297,7 @@ def binding_diagnostics(model: SourcingModel, sol: Solution, labels: Labels,
     out = []
     act = sol.row_activity
     for fam, block in lp.row_blocks.items():
-        if fam == "balance" or not block.size:
+        if fam == "balance" or fam in BALANCE_ROWS or not block.size:
             continue
         codes = block.labels()
         for k, i in enumerate(block.positions):
@@ -339,6 +350,9 @@ def build_result(model: SourcingModel, sol: Solution, options: SolveOptions | No
     res.dependence = dependence_table(model, x)
     res.conversion = conversion_table(model, x)
     res.stockpile = stockpile_table(model, x, res.plan)
+    res.periods_per_year = periods_of(data)
+    if res.periods_per_year > 1:
+        res.period_stock = period_stock_table(model, x)
     res.investments = investment_table(model, x)
     un = res.stockpile[["material", "year", "demand", "unmet"]]
     un = un[un["unmet"] > TOL].copy()

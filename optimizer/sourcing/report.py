@@ -37,6 +37,7 @@ from openpyxl.worksheet.pagebreak import Break
 from optimizer.core import values as V
 from optimizer.core.workbook import layout as L
 from optimizer.core.workbook.writer import (BOLD, GOOD_FILL, MONEY, NOTE_FONT, ORANGE_FILL, PRICE, SECONDS, SHARE, SUBTITLE_FONT, TONNES, WARN_FILL, YEAR, save_atomic)
+from optimizer.sourcing.report_periods import period_stock_sheet
 from optimizer.sourcing import result as R
 from optimizer.sourcing import views
 from optimizer.sourcing.report_dependence import conversion_sheet, country_tts_sheet, dependence_sheet
@@ -277,6 +278,8 @@ def build_result_workbook(result: R.RunResult) -> Workbook:
     charts_sheet(sheets["Charts"], result, sheets["Shares"], areas)
     if len(result.country_tts):
         country_tts_sheet(wb.create_sheet("CountryTTS"), result, names)
+    if len(result.period_stock):
+        period_stock_sheet(wb.create_sheet("PeriodStock"), result, names)
     if len(result.time_to_survive) or len(result.exposure):
         add_tts_sheets(wb, result.time_to_survive if len(result.time_to_survive) else None,
                        result.exposure if len(result.exposure) else None,

@@ -97,6 +97,9 @@ class RunResult:
     demand_sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     investments: pd.DataFrame = field(default_factory=pd.DataFrame)
     stockpile: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # periods within years (periods_per_year > 1): material, year, period, stock, cover_weeks
+    period_stock: pd.DataFrame = field(default_factory=pd.DataFrame)
+    periods_per_year: int = 1
     unmet: pd.DataFrame = field(default_factory=pd.DataFrame)
     diagnostics: pd.DataFrame = field(default_factory=pd.DataFrame)
     time_to_survive: pd.DataFrame = field(default_factory=pd.DataFrame)

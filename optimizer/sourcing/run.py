@@ -72,12 +72,17 @@ def solve_options(settings, ranging: bool = True) -> SolveOptions:
                         ranging=ranging)
 
 
-def plan_time_to_survive(data: SourcingData, stockpile):
-    """Time-to-survive of every (source, material, year) with the plan's year-end stocks, and
-    the sources ranked by exposure (:mod:`optimizer.sourcing.tts`; no disruption scenarios, so the
-    time to recover is taken as the whole year)."""
+def plan_time_to_survive(data: SourcingData, stockpile, period_stock=None):
+    """Time-to-survive of every (source, material, year) with the plan's year-end stocks (and,
+    with periods within years, its lowest period-start stock), and the sources ranked by exposure
+    (:mod:`optimizer.sourcing.tts`; no disruption scenarios, so the time to recover is taken as
+    the whole year)."""
     stock = stockpile[["material", "year", "closing"]].rename(columns={"closing": "value"})
-    tts = time_to_survive(data, stock)
+    inner = None
+    if period_stock is not None and len(period_stock):
+        last = period_stock["period"].max()
+        inner = period_stock[period_stock["period"] < last].rename(columns={"stock": "value"})
+    tts = time_to_survive(data, stock, period_stock=inner)
     return tts, exposure_ranking(tts), country_time_to_survive(data, stock)
 
 
@@ -105,7 +110,8 @@ def solve_data(data: SourcingData, opts: RunOptions | None = None,
     elif sol.has_solution:
         res.explanation = explain_unmet(model, sol, res, options)
     if sol.has_solution and len(res.stockpile):
-        res.time_to_survive, res.exposure, res.country_tts = plan_time_to_survive(data, res.stockpile)
+        res.time_to_survive, res.exposure, res.country_tts = plan_time_to_survive(data, res.stockpile,
+                                                                                  res.period_stock)
     timings["analyse"] = time.perf_counter() - t0
     res.manifest = {
         "tool_version": tool_version(),

@@ -64,7 +64,11 @@ SETTING_SPECS: tuple[Setting, ...] = (
     Setting("solver", CHOICE, "highs", choices=SOLVERS, doc="highs (in-process) or cbc."),
     Setting("time_limit", NUMBER, None, 0.0, MAX_TIME_LIMIT, doc="Solver time limit in seconds (blank = none)."),
     Setting("scenario", TEXT, "", doc="Name of a scenario from the Scenarios sheet to apply (blank = base data)."),
+    Setting("periods_per_year", NUMBER, 1, 1, 12,
+            doc="1, 4 or 12: stock, deliveries, demand and disruptions run per year, quarter or month "
+                "(caps, budgets, contracts and ramp limits stay annual)."),
 )
+PERIODS_PER_YEAR = (1, 4, 12)
 SETTING_BY_NAME = {s.name: s for s in SETTING_SPECS}
 
 MATERIALS = Sheet(

@@ -5,7 +5,8 @@ time (no bill of materials in this model), with constant weekly rates inside yea
 
     d   = demand[m,t] / 52                     weekly demand
     a_n = sum_{s != n} capacity[m,s,t] / 52    weekly alternative capacity without source n
-    I   = stock of m at the start of year t    (opening stock, or the plan's stock[m,t-1])
+    I   = stock of m at the start of year t    (opening stock, or the plan's stock[m,t-1]; with
+          periods within years the lowest stock at the start of any of the year's periods)
 
 The TTS LP  max T  s.t.  I + a_n * T >= d * T,  0 <= T <= 52  has the exact closed form
 
@@ -61,31 +62,40 @@ def _capacity_table(data) -> pd.DataFrame:
     return sup.groupby(["material", "source", "year"], as_index=False)["capacity"].sum()
 
 
-def start_stock(data, stock: pd.DataFrame | None = None) -> pd.DataFrame:
+def start_stock(data, stock: pd.DataFrame | None = None, period_stock: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
     """Stock at the start of each planning year: opening stock in the first year, the plan's
-    end-of-year stock[m, t-1] afterwards (0 where no plan is given)."""
+    end-of-year stock[m, t-1] afterwards (0 where no plan is given).  With ``period_stock``
+    (material, year, period, value: the stock at the end of every period but the last, periods
+    within years), the lowest stock at the start of any period of the year: the source stopping
+    at the worst moment of the year."""
     rows = []
     plan = {} if stock is None else {(m, int(t)): v for m, t, v in
                                      zip(stock["material"], stock["year"], stock["value"])}
+    low = {}
+    if period_stock is not None and len(period_stock):
+        low = period_stock.groupby(["material", "year"])["value"].min().to_dict()
     opening = dict(zip(data.materials["material"], data.materials["opening_stock"].fillna(0.0)))
     for m in data.materials["material"]:
         for t in data.years:
             v = opening[m] if t == data.settings.first_year else plan.get((m, t - 1), 0.0)
-            rows.append((m, t, float(v)))
+            rows.append((m, t, float(min(v, low.get((m, t), v)))))
     return pd.DataFrame(rows, columns=["material", "year", "start_stock"])
 
 
-def time_to_survive(data, stock: pd.DataFrame | None = None, disruptions: pd.DataFrame | None = None
-                    ) -> pd.DataFrame:
+def time_to_survive(data, stock: pd.DataFrame | None = None, disruptions: pd.DataFrame | None = None,
+                    period_stock: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (source, material, year) with supply: demand, alternative capacity,
-    start stock, tts_weeks, ttr_weeks, lost_t, impact (see the module docstring)."""
+    start stock, tts_weeks, ttr_weeks, lost_t, impact (see the module docstring).
+    ``period_stock``: with periods within years, I is the lowest stock at the start of any
+    period of the year (:func:`start_stock`)."""
     cap = _capacity_table(data)
     total = cap.groupby(["material", "year"])["capacity"].sum().rename("total_capacity")
     out = cap.join(total, on=["material", "year"])
     dem = data.demand.set_index(["material", "year"])["demand"]
     out["demand"] = _at(dem, out["material"], out["year"])
     out["alt_capacity"] = out["total_capacity"] - out["capacity"]
-    st = start_stock(data, stock).set_index(["material", "year"])["start_stock"]
+    st = start_stock(data, stock, period_stock).set_index(["material", "year"])["start_stock"]
     out["start_stock"] = _not_negative(_at(st, out["material"], out["year"]))
     gap = (out["demand"] - out["alt_capacity"]).to_numpy() / WEEKS     # weekly deficit
     I = out["start_stock"].to_numpy()

@@ -49,6 +49,12 @@ def resolve_settings(values: dict, cells: dict, given: set, supply: pd.DataFrame
     kw["base_year"] = kw["first_year"] if kw["base_year"] is None else kw["base_year"]
     # blank penalties stay None: models.sourcing.material_penalties derives them per material
     kw["scenario"] = ""   # apply_scenario records the scenario actually applied
+    periods = kw.get("periods_per_year")
+    if periods is None or float(periods) not in S.PERIODS_PER_YEAR:
+        issues.append(Issue("Settings", cells.get("periods_per_year", ""), periods,
+                            "periods_per_year must be 1 (years), 4 (quarters) or 12 (months)"))
+        return None
+    kw["periods_per_year"] = int(periods)
     return Settings(**kw)
 
 

@@ -28,6 +28,17 @@ except ImportError:  # pragma: no cover - highspy is a hard dependency
 
 _INF = 1e30  # converted to HiGHS's own infinity below
 _banner_silenced = False
+_process_threads: int | None = None
+
+
+def set_process_threads(threads: int | None) -> None:
+    """The HiGHS ``threads`` option for every solve of this process that does not set its own.
+
+    HiGHS sizes ONE thread scheduler per process at its first run and refuses a later run asking
+    for another size, so a process that runs many small solves next to others (a worker of a
+    decomposition: one HiGHS thread each) sets this before its first solve."""
+    global _process_threads
+    _process_threads = threads
 
 
 def silence_banner() -> None:
@@ -60,8 +71,9 @@ def new_highs(options: SolveOptions):
         h.setOptionValue("presolve", "off")
     if options.mip_gap is not None:
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-    if options.threads is not None:
-        h.setOptionValue("threads", int(options.threads))
+    threads = options.threads if options.threads is not None else _process_threads
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
     for name, value in (options.tolerances or {}).items():
         h.setOptionValue(name, value)
     return h
@@ -103,11 +115,32 @@ def map_status(h) -> str:
     return T.SOLVER_ERROR
 
 
+def watch(h, progress, every: float = 0.5) -> None:
+    """Call ``progress(iterations, objective, seconds)`` from HiGHS's simplex and IPM interrupt
+    callbacks, at most once per ``every`` seconds (the objective is the algorithm's current one: a
+    bound only once HiGHS proves the optimum)."""
+    t0 = time.perf_counter()
+    last = [t0 - every]
+
+    def tick(event):
+        now = time.perf_counter()
+        if now - last[0] >= every:
+            last[0] = now
+            d = event.data_out
+            progress(int(d.simplex_iteration_count + d.ipm_iteration_count), float(d.objective_function_value),
+                     now - t0)
+
+    h.cbSimplexInterrupt.subscribe(tick)
+    h.cbIpmInterrupt.subscribe(tick)
+
+
 def _run(lp, options):
     h = new_highs(options)
     t0 = time.perf_counter()
     pass_lp(h, lp)
     t1 = time.perf_counter()
+    if options.progress is not None:
+        watch(h, options.progress)
     h.run()
     t2 = time.perf_counter()
     return h, {"pass_model": t1 - t0, "solve": t2 - t1}

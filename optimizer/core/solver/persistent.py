@@ -123,8 +123,35 @@ class HighsResolver:
                       np.asarray(vals, dtype=float))
         return self.num_rows - 1
 
+    def add_rows(self, lower, upper, starts, cols, vals) -> np.ndarray:
+        """Several rows at once (CSR: row k's entries are ``cols/vals[starts[k]:starts[k+1]]``,
+        ``starts`` without the final end); returns their positions."""
+        lower, upper = self._b(lower, -1), self._b(upper, 1)
+        first = self.num_rows
+        self.h.addRows(int(lower.size), lower, upper, int(len(vals)), np.asarray(starts, dtype=np.int32),
+                       np.asarray(cols, dtype=np.int32), np.asarray(vals, dtype=float))
+        return np.arange(first, first + lower.size)
+
     def delete_row(self, row: int) -> None:
         self.h.deleteRows(1, np.array([row], dtype=np.int32))
+
+    def delete_rows(self, rows) -> None:
+        """Delete several rows; the rows after each one move up (HiGHS keeps the order)."""
+        rows = np.asarray(rows, dtype=np.int32)
+        if rows.size:
+            self.h.deleteRows(int(rows.size), rows)
+
+    def basis(self):
+        """The current basis, an opaque copy to give back to :meth:`set_basis` (warm starts of
+        many similar LPs from one model, e.g. the scenarios of a decomposition)."""
+        return self.h.getBasis()
+
+    def set_basis(self, basis) -> None:
+        """Start the next :meth:`run` from ``basis`` (from :meth:`basis`; None: from scratch)."""
+        if basis is None:
+            self.h.clearSolver()
+        else:
+            self.h.setBasis(basis)
 
     def run(self) -> str:
         self.h.run()
@@ -218,6 +245,21 @@ class RebuildResolver:
         self.coo_r = np.concatenate([self.coo_r, np.asarray(rows, dtype=np.int64)])
         self.coo_c = np.concatenate([self.coo_c, np.asarray(cols, dtype=np.int64)])
         self.coo_v = np.concatenate([self.coo_v, np.asarray(vals, dtype=float)])
+
+    def add_rows(self, lower, upper, starts, cols, vals) -> np.ndarray:
+        ends = list(starts[1:]) + [len(vals)]
+        return np.array([self.add_row(lo, up, cols[a:b], vals[a:b])
+                         for lo, up, a, b in zip(lower, upper, starts, ends)], dtype=np.int64)
+
+    def delete_rows(self, rows) -> None:
+        for row in sorted(np.asarray(rows, dtype=np.int64).tolist(), reverse=True):
+            self.delete_row(row)
+
+    def basis(self):
+        return None
+
+    def set_basis(self, basis) -> None:
+        """Every solve starts from scratch here."""
 
     def delete_row(self, row: int) -> None:
         keep = self.coo_r != row

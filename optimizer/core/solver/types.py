@@ -54,6 +54,7 @@ class SolveOptions:
     ranging: bool = True         # HiGHS cost and bound ranging (LPs only)
     want_duals: bool = True
     tolerances: dict = field(default_factory=dict)   # e.g. {"primal_feasibility_tolerance": 1e-9} (HiGHS)
+    progress: object = None      # native HiGHS: called as progress(iterations, objective, seconds) while it runs
 
 
 @dataclass
