@@ -255,11 +255,16 @@ def job_workbook_read(path: str) -> dict:
         out["note"] = f"skipped (optimizer.sourcing.validate not importable: {type(exc).__name__}: {exc})"
         return out
     try:
+        from optimizer.core.workbook.reader import read_workbook
+        from optimizer.sourcing.schema import DATA_SHEETS
         t0 = time.perf_counter()
         loaded = load_and_validate(str(path))
         out["read"] = time.perf_counter() - t0
         out["rss"]["read"] = rss_mb()
         out["read_rows"] = len(loaded.supply)
+        t0 = time.perf_counter()
+        read_workbook(str(path), DATA_SHEETS)             # the reading part alone (guard + cells)
+        out["read_only"] = time.perf_counter() - t0
     except Exception as exc:  # noqa: BLE001 - report, do not stop the benchmark
         issues = getattr(exc, "issues", [])
         first = "; ".join(str(i) for i in issues[:3])
@@ -323,8 +328,43 @@ def job_report(size: str, seed: int = 0, tmpdir: str | None = None) -> dict:
     out["write"] = time.perf_counter() - t0
     out["rss"]["write"] = rss_mb()
     out["file_mb"] = path.stat().st_size / 1e6
+    out["path"] = str(path)
     if tmpdir is None:
         path.unlink(missing_ok=True)
+    return out
+
+
+def job_xlsxwriter(path: str) -> dict:
+    """The writing limit: XlsxWriter in constant-memory mode writing the same cells as the result
+    workbook at ``path`` (read back with python_calamine beforehand, not timed)."""
+    try:
+        import xlsxwriter
+        from python_calamine import CalamineWorkbook
+    except ImportError as exc:
+        return {"note": f"skipped ({exc.name} not installed)"}
+    wb = CalamineWorkbook.from_path(path)
+    sheets = {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
+    cells = sum(sum(1 for v in row if v != "") for rows in sheets.values() for row in rows)
+    target = Path(path).with_name("xlsxwriter_reference.xlsx")
+    t0 = time.perf_counter()
+    book = xlsxwriter.Workbook(str(target), {"constant_memory": True})
+    for name, rows in sheets.items():
+        ws = book.add_worksheet(name)
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                if v == "":
+                    continue
+                if isinstance(v, str):
+                    ws.write_string(i, j, v)
+                elif isinstance(v, bool):
+                    ws.write_boolean(i, j, v)
+                elif isinstance(v, (int, float)):
+                    ws.write_number(i, j, v)
+                else:
+                    ws.write_string(i, j, str(v))
+    book.close()
+    out = {"write": time.perf_counter() - t0, "cells": cells, "file_mb": target.stat().st_size / 1e6}
+    target.unlink(missing_ok=True)
     return out
 
 
@@ -346,7 +386,7 @@ def job_sample(path: str, tmpdir: str | None = None) -> dict:
 
 JOBS = {"raw": job_raw, "backend": job_backend, "workbook_write": job_workbook_write,
         "workbook_read": job_workbook_read, "workbook_calamine": job_workbook_calamine,
-        "report": job_report, "sample": job_sample}
+        "report": job_report, "sample": job_sample, "xlsxwriter": job_xlsxwriter}
 
 
 # --------------------------------------------------------------------------- child processes
@@ -402,6 +442,8 @@ def bench_size(size: str, backends: list[str], repeat: int = 1, seed: int = 0,
             if expected_buy(size) <= REPORT_MAX_BUY:
                 log(f"[{size}] result workbook ...")
                 r["report"] = run_job("report", isolate, size=size, seed=seed, tmpdir=tmp)
+                if "path" in r["report"]:
+                    r["xlsxwriter"] = run_job("xlsxwriter", isolate, path=r["report"]["path"])
             else:
                 r["report"] = {"skipped": "skipped (sizes up to ~100k variables only)"}
     check_agreement(r)
@@ -504,6 +546,7 @@ def format_size(r: dict, isolate: bool = True) -> str:
                      f"{_mb(rep['rss'], 'solve'):>13}   ({parts})")
             L.append(f"{'result workbook write (sourcing.report)':<44}{_t(rep['write']):>10}  "
                      f"{_mb(rep['rss'], 'write'):>13}   {rep['file_mb']:.1f} MB file")
+    L += _stage_table(r)
     L.append("")
     hdr = (f"{'path':<12}{'build_model':>12}{'solve_lp':>10}{'total':>9}{'raw':>8}{'total/raw':>11}"
            f"{'solve_lp/raw':>14}  {'target':<13}{'objective':>18}{'rel.diff':>10}  "
@@ -546,6 +589,41 @@ def format_size(r: dict, isolate: bool = True) -> str:
     for f in r.get("failures", []):
         L.append("FAILED: " + f)
     return "\n".join(L)
+
+
+END_TO_END_TARGET = 2.0          # issue 16: read -> write within 2x the limit (calamine + raw highspy + XlsxWriter)
+
+
+def _stage_table(r: dict) -> list[str]:
+    """The issue-16 table: each stage, ours against the limit measured in the same run."""
+    wb, rep, xw, raw = r.get("workbook") or {}, r.get("report") or {}, r.get("xlsxwriter") or {}, r["raw"]
+    rd, ca = wb.get("read") or {}, wb.get("calamine") or {}
+    nat = r["backends"].get("native") or {}
+    if "read" not in rd or "write" not in rep or "error" in raw:
+        return []
+    pt = rep.get("pipeline_timings", {})
+    read = rd.get("read_only", rd["read"])
+    validate = max(rd["read"] - read, 0.0)
+    solve = nat.get("total", pt.get("build", 0.0) + pt.get("solve", 0.0))
+    analyse = pt.get("analyse")
+    rows = [("read the input workbook", read, ca.get("calamine"), "python-calamine, every sheet"),
+            ("validate", validate, None, "(no reference: part of the read's budget)"),
+            ("build + solve", solve, raw["raw"], "raw highspy passModel + run"),
+            ("analyse (readout, sensitivity, explanation)", analyse, pt.get("solve"), "our own solve (target <= 1x)"),
+            ("write the result workbook", rep["write"], xw.get("write"),
+             f"XlsxWriter constant_memory, same {xw.get('cells', 0):,} cells")]
+    L = ["", f"{'stage (issue 16)':<46}{'ours (s)':>10}{'limit (s)':>11}{'ratio':>8}  limit measured as"]
+    for label, ours, ref, what in rows:
+        ratio = "-" if ours is None or not ref else f"{ours / ref:.2f}x"
+        L.append(f"{label:<46}{_t(ours):>10}{_t(ref):>11}{ratio:>8}  {what}")
+    if ca.get("calamine") and xw.get("write"):
+        ours = read + validate + solve + (analyse or 0.0) + rep["write"]
+        limit = ca["calamine"] + raw["raw"] + xw["write"]
+        ratio = ours / limit
+        ok = "OK" if ratio <= END_TO_END_TARGET else "MISS"
+        L.append(f"{'end to end':<46}{_t(ours):>10}{_t(limit):>11}{ratio:>7.2f}x  target <= "
+                 f"{END_TO_END_TARGET:g}x: {ok}; peak RSS of the write {_mb(rep['rss'], 'write')} MB")
+    return L
 
 
 def _target_size(size: str) -> bool:

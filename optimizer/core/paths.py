@@ -6,7 +6,7 @@ file); the name is longer than the file system allows; the path is a loop of sym
 links; the folder is read-only or on a special file system.  :func:`write_error` turns an
 ``OSError`` met while writing into the same kind of message, for what only the write itself
 can show (a disk full, ``/proc``).  :class:`OutputError` is a usage error (exit code 2).
-Input paths are checked by :func:`optimizer.core.workbook.reader.input_problem`.
+Input paths are checked by :func:`optimizer.core.workbook.inputfile.input_problem`.
 """
 from __future__ import annotations
 

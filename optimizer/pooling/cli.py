@@ -14,11 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.core import cli as C
+from optimizer.core import limits as LIM
 from optimizer.core import outputs as O
 from optimizer.core.issues import InputError
 from optimizer.core.solver import OPTIMAL
 from optimizer.pooling.load import load_pool_workbook
 from optimizer.pooling.report import write_pool_result
+
+WORKERS = C.whole(1, LIM.MAX_SCENARIO_WORKERS, C.WORK)
 from optimizer.pooling.run import METHODS, allocation_table, run_pool
 from optimizer.pooling.template import write_pool_workbook
 
@@ -37,6 +40,8 @@ def register(subparsers) -> None:
     p.add_argument("--mga-slack", type=C.real(0.0, 1.0), default=None,
                    help="near-optimal plans within this fraction of the optimal cost (default: the "
                         "workbook's mga_slack setting, 0.03); 0 = none")
+    p.add_argument("--workers", type=WORKERS, default=1,
+                   help=f"processes for the coalition table, one HiGHS thread each (default 1; {WORKERS.range})")
     p.add_argument("--game", action="store_true",
                    help="analyse the CoalitionCosts sheet (a typed coalition-cost or savings table)")
     p.add_argument("--template", metavar="PATH", default=None,
@@ -71,7 +76,7 @@ def cmd_pool(args) -> int:
     except InputError as err:
         C.print_issues(err)
         return C.EXIT_INPUT
-    res = run_pool(data, mga_slack=args.mga_slack)
+    res = run_pool(data, mga_slack=args.mga_slack, workers=args.workers)
     out = None
     if res.standalone is not None:
         try:

@@ -20,6 +20,7 @@ import numpy as np
 
 from models.pooling import PoolModel, apply_coalition, build_pool_model, coalition_bounds, coalition_maps
 from models.units import to_millions
+from optimizer.core.pool import ProcessPool
 from optimizer.core.solver import OPTIMAL, SolveOptions, open_resolver, solve_lp
 from optimizer.pooling.games import EXACT_MAX_PLAYERS, Game, label
 
@@ -184,9 +185,30 @@ class CoalitionSolver:
         return sol.status, np.nan, sol.x
 
 
+class TableWorker:
+    """A worker process's share of the table: its own joint model and resolver, and a run of
+    consecutive masks of the Gray order (so each solve still starts from its neighbour's)."""
+
+    def __init__(self, payload):
+        data, options, self.masks = payload
+        self.solver = CoalitionSolver(build_pool_model(data), options)
+
+    def run(self) -> tuple[list, int]:
+        out = []
+        for m in self.masks:
+            status, cost, x = self.solver.solve(m)
+            out.append((m, status, cost, float(x[self.solver.unmet].sum()) if x is not None else np.nan))
+        return out, self.solver.solves
+
+
 def coalition_table(model: PoolModel, options: SolveOptions | None = None,
-                    masks=None) -> CoalitionTable:
-    """Solve every non-empty coalition (Gray-code order) or only ``masks``."""
+                    masks=None, workers: int = 1) -> CoalitionTable:
+    """Solve every non-empty coalition (Gray-code order) or only ``masks``.
+
+    ``workers`` > 1: the order is cut into that many consecutive runs, each solved in its own
+    process with one HiGHS thread (:class:`~optimizer.core.pool.ProcessPool`); the statuses are
+    those of the serial run and the costs equal to the solver's tolerance (each run starts from
+    another basis, so the last digits of an optimum may differ)."""
     n = len(model.members)
     if masks is None and n > EXACT_MAX_PLAYERS:
         raise ValueError(f"{n} members: the exact table has {2 ** n - 1:,} coalitions; above "
@@ -197,6 +219,16 @@ def coalition_table(model: PoolModel, options: SolveOptions | None = None,
                            np.full(2 ** n, np.nan), solver.mip)
     table.cost[0], table.unmet[0] = 0.0, 0.0
     order = gray_order(n) if masks is None else [int(m) for m in masks]
+    if workers > 1 and len(order) > 1:
+        runs = [list(map(int, r)) for r in np.array_split(np.array(order), min(workers, len(order)))]
+        with ProcessPool(TableWorker, [(model.data, solver.options, r) for r in runs]) as pool:
+            answers = pool.call("run")
+        for rows, _ in answers:
+            for m, status, cost, unmet in rows:
+                table.status[m], table.cost[m], table.unmet[m] = status, cost, unmet
+        table.solves = solver.solves + sum(k for _, k in answers)
+        table.seconds = time.perf_counter() - t0
+        return table
     for m in order:
         status, cost, x = solver.solve(m)
         table.status[m] = status

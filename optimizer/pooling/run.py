@@ -91,8 +91,9 @@ def _options(data: PoolData) -> SolveOptions:
     return SolveOptions(time_limit=data.settings.time_limit, mip_gap=1e-9, ranging=False, want_duals=False)
 
 
-def run_pool(data: PoolData, mga_slack: float | None = None) -> PoolResult:
-    """Everything ``sourcing pool`` reports, for validated pool data."""
+def run_pool(data: PoolData, mga_slack: float | None = None, workers: int = 1) -> PoolResult:
+    """Everything ``sourcing pool`` reports, for validated pool data (``workers``: processes for
+    the exact coalition table, one HiGHS thread each)."""
     if data.mode == "game":
         res = PoolResult(data, OPTIMAL, data.game_kind, "as typed", data.member_ids, game=data.game)
         res.standalone = data.game.standalone()
@@ -118,7 +119,7 @@ def run_pool(data: PoolData, mga_slack: float | None = None) -> PoolResult:
     t0 = time.perf_counter()
     n = len(data.member_ids)
     if n <= exact_limit(res.mip):
-        res.table = C.coalition_table(model, opts)
+        res.table = C.coalition_table(model, opts, workers=workers)
     else:
         res.table = C.CoalitionTable.sparse(tuple(data.member_ids), model.lp.is_mip)
         cost_of = C.coalition_cost_function(model, res.table, opts)

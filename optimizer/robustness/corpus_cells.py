@@ -38,15 +38,14 @@ def wrong_types(c: Corpus) -> None:
     c.cls = "cells"
     tables = F.valid_tables()
     for k, sheet in enumerate(S.DATA_SHEETS):
-        if sheet is S.SETTINGS:
-            continue
+        if sheet is S.SETTINGS or not tables.get(sheet.name):
+            continue                 # sheets the valid fixture leaves empty (Origins, Conversion, ...) have no row 2
         for j, col in enumerate(sheet.columns):
             if c.quick and j != k % len(sheet.columns):
                 continue
             value = WRONG[col.kind][j % len(WRONG[col.kind])]
             addr = F.cell(sheet.name, col.key, 2)
             expect = "ok" if col.kind == S.TEXT and (sheet.name, col.key) not in TEXT_ERRORS else "error"
-            assert tables[sheet.name], sheet.name
             c.edited(f"type_{sheet.name}_{col.key}.xlsx", sheet.name, {addr: value}, expect,
                      (f"{sheet.name}!{addr}", *_shown(value)) if expect == "error" else (),
                      f"{type(value).__name__} {value!r} in {sheet.name}!{addr} ({col.kind})")

@@ -107,6 +107,26 @@ def _values_by_material(model, sh: Shares, x: np.ndarray, measure: str) -> pd.Da
     return out.groupby(["material", "year", "country"], as_index=False)["value"].sum()
 
 
+def _material_scopes(data, dem: pd.DataFrame, vals: pd.DataFrame, measure: str, stages: dict) -> pd.DataFrame:
+    """The one-material scopes of :func:`dependence_table` at once: the rows of every material
+    (in the Materials sheet's order; years and countries sorted, as one group-by per material
+    gave them) that ``measure`` counts."""
+    mats = data.materials["material"].tolist()
+    keep = set(OR.members_with(measure, mats, stages))
+    order = {m: i for i, m in enumerate(mats)}
+    v = vals[vals["material"].isin(keep)]
+    v = v.assign(_p=v["material"].map(order)).sort_values(["_p", "year", "country"], kind="stable")
+    wd = dem.groupby(["material", "year"])["wd"].sum()
+    pos = wd.index.get_indexer(pd.MultiIndex.from_arrays([v["material"].to_numpy(dtype=object), v["year"].to_numpy()]))
+    weighted = np.where(pos >= 0, wd.to_numpy(dtype=float)[np.maximum(pos, 0)], np.nan) if len(wd) else \
+        np.full(len(v), np.nan)
+    out = pd.DataFrame({"year": v["year"].to_numpy(), "country": v["country"].to_numpy(),
+                        "value": v["value"].to_numpy(), "weighted_demand": weighted})
+    out["share"] = np.where(out["weighted_demand"] > 0, out["value"] / out["weighted_demand"], np.nan)
+    out["scope"], out["measure"] = v["material"].to_numpy(), measure
+    return out
+
+
 def dependence_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
     """year, scope, measure, country, share, value, weighted_demand for every country that holds
     a share; scopes ALL, each group and each material (a stage measure counts the materials that
@@ -115,7 +135,7 @@ def dependence_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
     sh = model.shares if isinstance(model.shares, Shares) else Shares(model)
     dem = model.demand.assign(wd=lambda d: d["material"].map(sh.weight) * d["demand"])
     groups = sorted({g for g in data.materials["group"] if isinstance(g, str) and g})
-    scopes = ["ALL"] + groups + data.materials["material"].tolist()
+    scopes = ["ALL"] + groups
     frames = []
     for measure in OR.MEASURES:
         vals = _values_by_material(model, sh, x, measure)
@@ -129,6 +149,7 @@ def dependence_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
             v["share"] = np.where(v["weighted_demand"] > 0, v["value"] / v["weighted_demand"], np.nan)
             v["scope"], v["measure"] = scope, measure
             frames.append(v)
+        frames.append(_material_scopes(data, dem, vals, measure, sh.stages))
     if not frames:
         return pd.DataFrame(columns=["year", "scope", "measure", "country", "share", "value", "weighted_demand"])
     out = pd.concat(frames, ignore_index=True)

@@ -42,6 +42,24 @@ from models import origins as OR
 WEEKS = 52.0
 
 
+def _at(s: pd.Series, materials, years, default: float = 0.0) -> np.ndarray:
+    """``float(s.get((m, t), default))`` for every pair at once (``s`` indexed by unique
+    (material, year) pairs): one index look-up for the whole column instead of one per row."""
+    idx = pd.MultiIndex.from_arrays([np.asarray(materials, dtype=object), np.asarray(years)])
+    if not s.index.is_unique:
+        return np.array([float(s.get(k, default)) for k in zip(materials, years)], dtype=float)
+    pos = s.index.get_indexer(idx)
+    vals = s.to_numpy(dtype=float)
+    if not len(vals):
+        return np.full(len(idx), float(default))
+    return np.where(pos >= 0, vals[np.maximum(pos, 0)], float(default))
+
+
+def _not_negative(x: np.ndarray) -> np.ndarray:
+    """``max(0.0, x)`` element by element as Python computes it (NaN -> 0.0)."""
+    return np.where(x > 0.0, x, 0.0)
+
+
 def _capacity_table(data) -> pd.DataFrame:
     sup = data.supply[data.supply["year"].isin(set(data.years))]
     return sup.groupby(["material", "source", "year"], as_index=False)["capacity"].sum()
@@ -78,10 +96,10 @@ def time_to_survive(data, stock: pd.DataFrame | None = None, disruptions: pd.Dat
     total = cap.groupby(["material", "year"])["capacity"].sum().rename("total_capacity")
     out = cap.join(total, on=["material", "year"])
     dem = data.demand.set_index(["material", "year"])["demand"]
-    out["demand"] = [float(dem.get((m, t), 0.0)) for m, t in zip(out["material"], out["year"])]
+    out["demand"] = _at(dem, out["material"], out["year"])
     out["alt_capacity"] = out["total_capacity"] - out["capacity"]
     st = start_stock(data, stock, period_stock).set_index(["material", "year"])["start_stock"]
-    out["start_stock"] = [max(0.0, float(st.get((m, t), 0.0))) for m, t in zip(out["material"], out["year"])]
+    out["start_stock"] = _not_negative(_at(st, out["material"], out["year"]))
     gap = (out["demand"] - out["alt_capacity"]).to_numpy() / WEEKS     # weekly deficit
     I = out["start_stock"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -167,10 +185,10 @@ def country_time_to_survive(data, stock: pd.DataFrame | None = None,
         lost["measure"] = measure
         frames.append(lost)
     out = pd.concat(frames, ignore_index=True).rename(columns={"lost": "lost_capacity"})
-    keys = list(zip(out["material"], out["year"]))
-    out["demand"] = [float(dem.get(k, 0.0)) for k in keys]
-    out["capacity_left"] = np.maximum(0.0, np.array([float(total.get(k, 0.0)) for k in keys]) - out["lost_capacity"])
-    out["start_stock"] = [max(0.0, float(st.get(k, 0.0))) for k in keys]
+    mats, years = out["material"], out["year"]
+    out["demand"] = _at(dem, mats, years)
+    out["capacity_left"] = np.maximum(0.0, _at(total, mats, years) - out["lost_capacity"])
+    out["start_stock"] = _not_negative(_at(st, mats, years))
     gap = (out["demand"] - out["capacity_left"]).to_numpy() / WEEKS
     with np.errstate(divide="ignore", invalid="ignore"):
         out["tts_weeks"] = np.where(gap <= 0, WEEKS, np.minimum(WEEKS, out["start_stock"].to_numpy()

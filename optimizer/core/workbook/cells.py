@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from optimizer.core import limits as LIM
@@ -214,14 +215,70 @@ def _convert_cell(raw: RawSheet, c: S.Column, row: int, value, issues: list[Issu
     return x
 
 
+_NUMERIC_TYPES = {int, float}
+
+
+def _clean_column(c: S.Column, values: list, read: bool) -> list | None:
+    """The converted column when every cell converts without an error or a warning (what
+    :func:`_convert_cell` returns for each), else None.  Numbers are checked with numpy over the
+    column; other kinds convert each distinct value once."""
+    blank = [is_blank(v) for v in values]
+    if any(blank) and c.required and read:
+        return None                                   # "required: fill in this cell"
+    filled = [v for v, b in zip(values, blank) if not b]
+    if c.kind in (S.NUMBER, S.FRACTION) and set(map(type, filled)) <= _NUMERIC_TYPES:
+        x = np.array(filled, dtype=np.float64)
+        if not np.all(np.isfinite(x)):
+            return None
+        if c.kind == S.FRACTION and not np.all((x >= 0.0) & (x <= 1.0)):
+            return None
+        if c.minimum is not None and np.any(x < c.minimum) or c.maximum is not None and np.any(x > c.maximum):
+            return None
+        big = LIM.MAX_MAGNITUDE
+        if c.maximum is None and np.any(x > big) or c.minimum is None and np.any(x < -big):
+            return None
+        done = iter(x.tolist())
+    else:
+        typed = {}                                    # by (type, value): 1, 1.0 and True are distinct cells
+        for v in {(type(v), v): v for v in filled}.values():
+            notes: list[str] = []
+            if isinstance(v, Malformed):
+                return None
+            try:
+                typed[type(v), v] = parse_cell(v, c.kind, c.minimum, c.maximum, c.choices, notes)
+            except Bad:
+                return None
+            if notes:
+                return None
+        done = (typed[type(v), v] for v in filled)
+    empty = None if c.required else _empty_default(c)
+    return [empty if b else next(done) for b in blank]
+
+
+def _clean_columns(sheet: S.Sheet, raw: RawSheet) -> dict[str, list] | None:
+    """Every column converted at once when no cell of the sheet has a problem (None otherwise:
+    the cell-by-cell conversion then reports each problem, in row order)."""
+    if raw.formulas or raw.merged:
+        return None
+    cols = {}
+    for c in sheet.columns:
+        out = _clean_column(c, [rr.values.get(c.key) for rr in raw.rows], c.key in raw.columns)
+        if out is None:
+            return None
+        cols[c.key] = out
+    return cols
+
+
 def convert_sheet(sheet: S.Sheet, raw: RawSheet | None, issues: list[Issue]) -> Table:
     """Typed columns (object dtype; None marks an invalid cell) of one sheet, keys checked."""
     if raw is None:
         return Table(sheet, pd.DataFrame({c.key: pd.Series(dtype=object) for c in sheet.columns}), [], {})
-    cols: dict[str, list] = {c.key: [] for c in sheet.columns}
-    for rr in raw.rows:
-        for c in sheet.columns:
-            cols[c.key].append(_convert_cell(raw, c, rr.row, rr.values.get(c.key), issues))
+    cols = _clean_columns(sheet, raw)
+    if cols is None:
+        cols = {c.key: [] for c in sheet.columns}
+        for rr in raw.rows:
+            for c in sheet.columns:
+                cols[c.key].append(_convert_cell(raw, c, rr.row, rr.values.get(c.key), issues))
     for c in sheet.columns:   # e.g. Policy scope: 'all' means ALL
         if c.canonical:
             spell = {w.upper(): w for w in c.canonical}

@@ -21,9 +21,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from optimizer.core import limits as LIM
 from optimizer.core.values import frame
 from optimizer.core.workbook.writer import (BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, SUBTITLE_FONT, TITLE_FONT, YEAR,
-                                            mark_header_row, write_cell)
+                                            mark_header_row, write_cell, write_like)
 
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 
@@ -53,6 +54,16 @@ def put(ws, row: int, col: int, value, fmt: str | None = None, font=None, fill=N
     if align is not None:
         cell.alignment = align
     return cell
+
+
+def _style_cell(cell, bold: bool, fill, align, wrap: bool, wrap_cols) -> None:
+    """A table data cell's font, fill and alignment (as :func:`put` sets them)."""
+    if bold:
+        cell.font = BOLD
+    if fill is not None:
+        cell.fill = fill
+    if align or wrap_cols:
+        cell.alignment = Alignment(horizontal=align, vertical="top", wrap_text=wrap)
 
 
 def sheet_title(ws, title: str, note: str | None = None) -> int:
@@ -167,6 +178,10 @@ def table(ws, top: int, left: int, df: pd.DataFrame, cols: list[Col], names: Tab
     df = frame(df)
     if extras:
         cols = with_extras(df, cols)
+    spilled = None
+    if top + len(df) + 1 > LIM.EXCEL_MAX_ROW:          # past Excel's last row (and room for the note)
+        spilled = spill(ws, df, cols, table_name or f"table_{ws.title}_{top}_{left}")
+        df = df.iloc[:LIM.SPILL_KEEP_ROWS]
     records = df.to_dict("records")
     for j, c in enumerate(cols):
         letter = get_column_letter(left + j)
@@ -187,6 +202,7 @@ def table(ws, top: int, left: int, df: pd.DataFrame, cols: list[Col], names: Tab
              align=Alignment(wrap_text=wrap_header, vertical="center",
                              horizontal=align or ("right" if numeric else "left")))
     r = top
+    styles: dict = {}
     for r, rec in enumerate(records, start=top + 1):
         fill = row_fill(rec) if row_fill else None
         bold = bool(bold_rows(rec)) if bold_rows else False
@@ -195,9 +211,8 @@ def table(ws, top: int, left: int, df: pd.DataFrame, cols: list[Col], names: Tab
             v = rec.get(c.key)
             align = aligns[j] or ("center" if isinstance(v, (bool, np.bool_)) else None)
             wrap = c.key in wrap_cols
-            cell = put(ws, r, left + j, v, c.fmt, font=BOLD if bold else None, fill=fill,
-                        align=Alignment(horizontal=align, vertical="top", wrap_text=wrap)
-                        if (align or wrap_cols) else None)
+            cell = write_like(ws, r, left + j, cell_value(v), c.fmt, styles, (j, bold, id(fill), align, wrap),
+                              lambda cell, b=bold, f=fill, a=align, w=wrap: _style_cell(cell, b, f, a, w, wrap_cols))
             if wrap and isinstance(cell.value, str):
                 width = ws.column_dimensions[get_column_letter(left + j)].width or 10
                 lines = max(lines, sum(wrapped_lines(part, width) for part in cell.value.splitlines() or [""]))
@@ -210,6 +225,8 @@ def table(ws, top: int, left: int, df: pd.DataFrame, cols: list[Col], names: Tab
             lines = max(lines, wrapped_lines(c.header, width))
         ws.row_dimensions[top].height = max(ws.row_dimensions[top].height or 15.0, 15.0 * lines)
     area = Area(top, r, left, left + len(cols) - 1)
+    if spilled is not None:
+        spilled.note = (r + 1, left)
     if table_name and names is not None and records:
         ref = f"{get_column_letter(left)}{top}:{get_column_letter(area.last_col)}{r}"
         tab = Table(displayName=names(table_name), ref=ref)
@@ -218,6 +235,30 @@ def table(ws, top: int, left: int, df: pd.DataFrame, cols: list[Col], names: Tab
                                             showLastColumn=False)
         ws.add_table(tab)
     return area
+
+
+@dataclass
+class Spill:
+    """A table too long for a sheet: written in full to ``<workbook stem>_<name>.csv`` beside the
+    workbook by :func:`~optimizer.core.workbook.writer.save_atomic`, which also fills in the note
+    cell under the rows kept on the sheet (:data:`limits.SPILL_KEEP_ROWS`)."""
+    name: str
+    frame: pd.DataFrame              # the whole table, columns named by their headers
+    rows: int
+    note: tuple[int, int] | None = None   # (row, column) of the note under the kept rows
+    sheet: object = None
+
+
+def spill(ws, df: pd.DataFrame, cols: list[Col], name: str) -> Spill:
+    """Register ``df`` (its ``cols``, by header) as a spill of the workbook ``ws`` belongs to."""
+    blank = pd.Series([None] * len(df), index=df.index, dtype=object)
+    full = pd.DataFrame({c.header: (df[c.key] if c.key in df.columns else blank) for c in cols})
+    item = Spill("".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in name), full, len(df), sheet=ws)
+    wb = ws.parent
+    if not hasattr(wb, "sourcing_spills"):
+        wb.sourcing_spills = []
+    wb.sourcing_spills.append(item)
+    return item
 
 
 def wrapped_lines(text: str, width: float) -> int:

@@ -31,12 +31,9 @@ never run.
 from __future__ import annotations
 
 import difflib
-import errno
 import gc
 import hashlib
 import io
-import os
-import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,13 +43,14 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from optimizer.core import limits as LIM
 from optimizer.core.issues import InputError, Issue
 from optimizer.core.workbook import columns as S
+from optimizer.core.workbook import fastsheet as F
+from optimizer.core.workbook.inputfile import SAVE_AS, fail, identify_non_zip, input_problem, read_bytes
 from optimizer.core.workbook import xmlparts as X
 from optimizer.core.workbook import zip_guard as G
 from optimizer.core.workbook.sheetxml import CellBudget, Malformed, ParsedSheet, SheetParser
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
-_SAVE_AS = "open it in Excel or LibreOffice and save it as 'Excel Workbook (.xlsx)'"
-__all__ = ["Malformed", "RawRow", "RawSheet", "RawWorkbook", "Suggest", "did_you_mean", "is_blank", "norm",
+_SAVE_AS = SAVE_AS
+__all__ = ["Malformed", "input_problem", "RawRow", "RawSheet", "RawWorkbook", "Suggest", "did_you_mean", "is_blank", "norm",
            "read_workbook"]
 
 
@@ -150,107 +148,17 @@ class RawWorkbook:
     macro_enabled: bool = False
 
 
-def _fail(path, rule: str, value="") -> InputError:
-    return InputError([Issue("", "", value, rule)], str(path))
+_fail = fail
 
 
 def _refused(path, exc: G.Refused) -> InputError:
     return InputError([Issue(exc.sheet, "", None, exc.rule)], str(path))
 
 
-# --------------------------------------------------------------------------- the file itself
-_STAT_ERRORS = {
-    errno.ENOENT: "file not found",
-    errno.ENOTDIR: "a part of the path is a file, not a folder: check the path",
-    errno.EACCES: "permission denied: the file or one of its folders cannot be read by this user; check the "
-                  "file's permissions or copy it somewhere readable",
-    errno.ELOOP: "the path is a loop of symbolic links, not a workbook file: check the links",
-    errno.ENAMETOOLONG: "the file name is too long for this system: rename the file or move it",
-}
-
-
-def input_problem(p: Path) -> str | None:
-    """What is wrong with ``p`` as a workbook to read (None when it is a regular file).  Never
-    opens anything, so a pipe or a device cannot block or be consumed."""
-    try:
-        st = os.stat(p)
-    except OSError as exc:
-        return _STAT_ERRORS.get(exc.errno, f"the file cannot be opened ({exc.strerror or exc})")
-    except ValueError:                       # e.g. a NUL byte in the path
-        return "the path is not a valid file name"
-    mode = st.st_mode
-    if stat.S_ISDIR(mode):
-        return "this is a folder, not a workbook file"
-    if stat.S_ISFIFO(mode):
-        return "this is a pipe (FIFO), not a workbook file: save the workbook to a file and give its path"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "this is a device, not a workbook file: give the path of the saved .xlsx workbook"
-    if stat.S_ISSOCK(mode):
-        return "this is a socket, not a workbook file"
-    if not stat.S_ISREG(mode):
-        return "this is not a regular file: give the path of the saved .xlsx workbook"
-    return None
-
-
-def _read_bytes(p: Path) -> bytes:
-    problem = input_problem(p)
-    if problem is not None:
-        raise _fail(p, problem, str(p))
-    limit = LIM.MAX_FILE_BYTES
-    size = p.stat().st_size
-    if size > limit:
-        raise _fail(p, f"the file is {size:,} bytes, more than the limit of {limit:,} bytes: remove unused sheets, "
-                       "images and formatting, or split the data")
-    try:
-        with open(p, "rb") as fh:
-            chunks, total = [], 0
-            while total <= limit and (chunk := fh.read(min(1 << 20, limit + 1 - total))):
-                chunks.append(chunk)
-                total += len(chunk)
-        data = b"".join(chunks)
-    except OSError as exc:
-        raise _fail(p, _STAT_ERRORS.get(exc.errno, f"the file cannot be read ({exc.strerror or exc})"),
-                    str(p)) from None
-    if len(data) > limit:
-        raise _fail(p, f"the file is more than the limit of {limit:,} bytes: remove unused sheets, images and "
-                       "formatting, or split the data")
-    return data
-
-
-def _identify_non_zip(data: bytes, suffix: str) -> str:
-    """Plain-words description of a file that is not a zip, and what to do."""
-    if not data:
-        return "the file is empty (0 bytes): choose the saved .xlsx workbook"
-    if data.startswith(OLE2_MAGIC):
-        if "EncryptedPackage".encode("utf-16-le") in data:
-            return ("this workbook is password-protected (encrypted), so it cannot be read: remove the password "
-                    "(Excel: File > Info > Protect Workbook > Encrypt with Password, clear it; LibreOffice: "
-                    "File > Properties > Security) and save it again as .xlsx")
-        if suffix == ".xls":
-            return f"this is an old Excel 97-2003 .xls workbook, which is not supported: {_SAVE_AS}"
-        return ("this is an OLE2 compound file: a password-protected (encrypted) workbook or an old "
-                ".xls file. Remove the password (Excel: File > Info > Protect Workbook > Encrypt with "
-                f"Password, clear it) and {_SAVE_AS.replace('open it in Excel or LibreOffice and ', '')}")
-    if data.startswith(b"%PDF"):
-        return (f"this is a PDF document renamed {suffix or 'as a workbook'}, not an Excel workbook: "
-                "use the .xlsx input workbook")
-    head = data[:4096]
-    try:
-        text = head.decode("utf-16") if head[:2] in (b"\xff\xfe", b"\xfe\xff") else head.decode("utf-8")
-        printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text) / max(len(text), 1)
-    except UnicodeDecodeError:
-        printable = 0.0
-    if printable > 0.95:
-        return f"this is a text file (CSV, HTML or similar) renamed {suffix or ''}, not an Excel workbook: {_SAVE_AS}"
-    return f"this file is not an Excel .xlsx workbook (unknown format): {_SAVE_AS}"
-
-
-
-
 def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     suffix = path.suffix.lower()
     if not data.startswith(b"PK"):
-        raise _fail(path, _identify_non_zip(data, suffix))
+        raise _fail(path, identify_non_zip(data, suffix))
     declared = G.declared_members(data)
     if declared is not None and declared > LIM.MAX_ZIP_MEMBERS:   # refused before parsing the directory
         raise _fail(path, G.too_many_members(declared, _SAVE_AS))
@@ -375,6 +283,63 @@ def _raw_sheet(parsed: ParsedSheet, sheet: S.Sheet, title: str, issues: list[Iss
     return raw
 
 
+_BIG_INT = 2 ** 53
+
+
+def _frame_ok(rest: bytes, elements: int, where: str, sheet: str, strings, formats) -> bool:
+    """The sheet part without its rows, through the Python parser and its limits (the rows'
+    ``elements`` counted in): whether it would pass (see :func:`.fastsheet.plain_grid`)."""
+    parser = SheetParser(where, sheet, strings, formats, CellBudget())
+    parser.elements = elements
+    try:
+        parser.parse_bytes(rest)
+    except G.Refused:
+        return False
+    return not parser.out.merges and not parser.out.cells and not parser.out.formulas
+
+
+def _cell_value(v):
+    """A calamine value as :mod:`.sheetxml` reads it: blank is None, an integral float an int."""
+    if v.__class__ is float:
+        return int(v) if v.is_integer() and -_BIG_INT <= v <= _BIG_INT else v
+    return None if v == "" and v.__class__ is str else v
+
+
+def _grid_values(values: list) -> tuple:
+    out = [_cell_value(v) for v in values[:LIM.MAX_COLUMNS]]
+    while out and out[-1] is None:
+        out.pop()
+    return tuple(out)
+
+
+def _raw_sheet_grid(grid: list[list], sheet: S.Sheet, title: str, issues: list[Issue]) -> RawSheet:
+    """:func:`_raw_sheet` for a sheet read by calamine (:func:`.fastsheet.plain_grid`): list ``i``
+    is row ``i + 1``; the same rows, values, issues and limit."""
+    header = _grid_values(grid[0]) if grid else ()
+    raw = RawSheet(sheet.name, title, _match_headers(sheet, header, issues))
+    if not raw.columns:
+        _no_headers(sheet, title, header, [_grid_values(grid[r - 1]) if r <= len(grid) else () for r in range(2, 12)],
+                    issues)
+        return raw
+    picks = [(key, j - 1) for key, j in raw.columns.items()]
+    limit = LIM.MAX_ROWS_PER_SHEET
+    value = _cell_value
+    for i in range(1, len(grid)):
+        row = grid[i]
+        n = len(row)
+        vals = {key: value(row[j]) if j < n else None for key, j in picks}
+        if all(is_blank(v) for v in vals.values()):
+            continue
+        r = i + 1
+        if r - 1 > limit:
+            issues.append(Issue(sheet.name, f"A{r}", None, f"row {r:,} holds data, beyond the limit of {limit:,} "
+                                f"data rows per sheet (the last row read is {limit + 1:,}): move the data up, "
+                                "split it or delete the rows"))
+            break
+        raw.rows.append(RawRow(r, vals))
+    return raw
+
+
 def _row_values(row: dict[int, object] | None) -> tuple:
     if not row:
         return ()
@@ -412,18 +377,21 @@ def _merge_issues(raw: RawSheet, refs: list[str], issues: list[Issue]) -> None:
 
 
 
-def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
+def read_workbook(path, sheets: tuple[S.Sheet, ...], fast: bool = True) -> RawWorkbook:
     """Read every schema sheet of ``path`` into raw rows (see the module docstring).
 
     ``sheets``: the sheet declarations to read (the main input workbook's
     ``optimizer.sourcing.schema.DATA_SHEETS``; the pool workbook passes
     ``optimizer.pooling.schema.POOL_SHEETS``).
 
+    ``fast``: read a data sheet in the plain form with python-calamine after the checks of
+    :mod:`.fastsheet` (the same cells as the Python parser; False: every sheet by the Python parser).
+
     Raises :class:`InputError` when the file cannot be read at all or is refused by a limit;
     problems inside sheets are returned in ``RawWorkbook.issues``.
     """
     p = Path(path)
-    data = _read_bytes(p)
+    data = read_bytes(p)
     digest = hashlib.sha256(data).hexdigest()
     zf = _open_zip(p, data)
     infos = {i.filename: i for i in zf.infolist()}
@@ -449,6 +417,9 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
         formats = X.styles(data, infos.get(index.styles or ""), index.date1904)
         read: dict[str, RawSheet] = {}
         budget = CellBudget()
+        if fast and index.shared_strings in infos:
+            fast = F.plain_strings(G.read_member(data, infos[index.shared_strings], cap=LIM.MAX_UNCOMPRESSED_BYTES))
+        book = F.Calamine(data) if fast else None
         for sheet in sheets:
             title = wanted[sheet.name]
             if title is None:
@@ -467,6 +438,16 @@ def read_workbook(path, sheets: tuple[S.Sheet, ...]) -> RawWorkbook:
             if entry.part not in infos:
                 raise G.Refused(f"sheet '{title}' points to the part {entry.part or '(none)'}, which is not in the "
                                 f"file: the file is damaged; {_SAVE_AS}", sheet.name)
+            grid = None
+            if book is not None:
+                xml = G.read_member(data, infos[entry.part], cap=LIM.MAX_UNCOMPRESSED_BYTES)
+                where = f"sheet '{title}' ({entry.part})"
+                grid = F.plain_grid(xml, title, strings, formats.dates, budget, book,
+                                    lambda rest, n, w=where, s=sheet.name: _frame_ok(rest, n, w, s, strings, formats))
+                del xml
+            if grid is not None:
+                read[sheet.name] = _raw_sheet_grid(grid, sheet, title, issues)
+                continue
             parser = SheetParser(f"sheet '{title}' ({entry.part})", sheet.name, strings, formats, budget)
             parsed = parser.parse(data, infos[entry.part]).out
             raw = _raw_sheet(parsed, sheet, title, issues)
@@ -489,7 +470,7 @@ def workbook_titles(path) -> list[str] | None:
     None when the file cannot be read as a workbook."""
     p = Path(path)
     try:
-        data = _read_bytes(p)
+        data = read_bytes(p)
         zf = _open_zip(p, data)
         infos = {i.filename: i for i in zf.infolist()}
         part = X.find_workbook_part(data, infos)

@@ -23,6 +23,7 @@ import os
 import re
 import textwrap
 import zipfile
+from copy import copy
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from optimizer.core import limits as LIM
 from optimizer.core.paths import check_output, write_error
 
 # Fonts name their face: a font without a name renders in a serif fallback in LibreOffice.
@@ -128,6 +130,33 @@ def write_cell(ws, row: int, col: int, value, number_format: str | None = None) 
     return cell
 
 
+def write_like(ws, row: int, col: int, value, number_format: str | None, cache: dict, key, style) -> Cell:
+    """:func:`write_cell`, then ``style(cell)`` (font, fill, alignment) -- done once per ``key`` and
+    number format: later cells with the same key get a copy of that first cell's style, so a
+    long table column costs one style look-up instead of one per cell.  ``key`` must hold every
+    input of ``style`` (objects by ``id``: the cache keeps ``style``, and so them, alive)."""
+    cell = ws.cell(row=row, column=col)
+    value = clean_value(value)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"      # never a formula
+    if number_format and number_format != "General":
+        fmt = number_format
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        fmt = default_format(value)
+    else:
+        fmt = None
+    done = cache.get((key, fmt))
+    if done is not None:
+        cell._style = copy(done[0])
+        return cell
+    if fmt is not None:
+        cell.number_format = fmt
+    style(cell)
+    cache[(key, fmt)] = (copy(cell._style), style)     # ``style`` keeps the objects ``key`` names by id alive
+    return cell
+
+
 def mark_header_row(ws, row: int) -> None:
     """Remember the sheet's first table header row: it is repeated on every printed page."""
     if getattr(ws, "_print_header_row", None) is None:
@@ -204,6 +233,19 @@ def save_atomic(wb, path: str | os.PathLike, protect: tuple[str | os.PathLike, .
     """
     target = Path(path)
     check_output(target, protect)
+    spills = [] if callable(wb) else list(getattr(wb, "sourcing_spills", ()))
+    files = []
+    for item in spills:                      # tables past Excel's last row: in full beside the workbook
+        beside = target.with_name(f"{target.stem}_{item.name}.csv")
+        check_output(beside, protect)
+        files.append((beside, spill_csv(item.frame)))
+        if item.note is not None:
+            row, col = item.note
+            kept = min(item.rows, LIM.SPILL_KEEP_ROWS)
+            write_cell(item.sheet, row, col, f"Rows 1 to {kept:,} of {item.rows:,} are shown here (an Excel sheet "
+                       f"ends at row {LIM.EXCEL_MAX_ROW:,}): the whole table is in {beside.name}, beside this "
+                       "workbook (text starting with = + - @ is prefixed with ' there, so that no spreadsheet "
+                       "reads it as a formula)").font = NOTE_FONT
     buf = io.BytesIO()
     if callable(wb):
         wb(buf)
@@ -217,10 +259,25 @@ def save_atomic(wb, path: str | os.PathLike, protect: tuple[str | os.PathLike, .
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _sweep_stale(target, suffix)
+        for beside, text in files:           # first, so the workbook never names a missing file
+            _write_into_place(beside, text, ".csv")
         _write_into_place(target, data, suffix)
     except OSError as exc:
         raise write_error(exc, target) from None
     return Path(os.path.realpath(target))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spill_csv(df: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV (with a byte-order mark, so Excel reads the encoding) in which no text
+    cell can be read as a formula: text starting with = + - @, tab or CR gets a leading '."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
 def _mode() -> int:

@@ -108,6 +108,15 @@ class PartParser:
             raise self.refuse(f"the XML is damaged ({expat.ErrorString(exc.code)}, line {exc.lineno}, column "
                               f"{exc.offset}): {_SAVE_AS}") from None
 
+    def parse_bytes(self, xml: bytes) -> "PartParser":
+        """Feed a whole part already inflated (and verified); returns self."""
+        try:
+            self.feed(xml)
+            self.feed(b"", True)
+        finally:
+            self._parser = None
+        return self
+
     def parse(self, data: bytes, info: zipfile.ZipInfo) -> "PartParser":
         """Feed the verified member ``info`` of the zip ``data``; returns self."""
         try:
