@@ -339,7 +339,9 @@ def who_countries(data: PoolData, who: str) -> set[str]:
 
 
 def add_member_china_cap(model: PoolModel) -> None:
-    """member_china_cap[i,m,t,x,c]:
+    """member_china_cap[i,m,t] (China, direct: the rows of every pool workbook before stages) and
+    member_country_cap[i,m,t,c,x] (any other country or measure):
+
         sum_o s_xc(o) take[i,o] + sum_a s_xc(a) own[i,a] <= theta[i,m,t,x,c] * D[i,m,t]
 
     s_xc is the share of the product country c holds on measure x (:func:`content`): 1 or 0 on the
@@ -352,19 +354,24 @@ def add_member_china_cap(model: PoolModel) -> None:
     keys = ["member", "material", "year"]
     pol = policy_stages(model.data)
     rows = d.merge(pol[keys + ["stage", "spec", "who", "max_china_share"]], on=keys)
-    rows = rows[keys + ["stage", "spec", "who", "demand", "max_china_share"]].reset_index(drop=True)
-    terms = Terms()
+    rows = rows[keys + ["stage", "spec", "who", "demand", "max_china_share"]]
+    classic = (rows["stage"] == OR.DIRECT) & (rows["spec"] == CHINA)
     take, own = lp.var_blocks["take"], lp.var_blocks["own"]
-    for (stage, who), g in rows.groupby(["stage", "who"], sort=False):
-        idx = g.index.to_numpy()
-        for block, table in ((take, model.takes), (own, model.own)):
-            r = lookup(table, g, keys)
-            coef = content(model.data, table, stage, who_countries(model.data, who))
-            sel = (r >= 0) & (coef > 0)
-            terms.add(idx[r[sel]], block.positions[sel], coef[sel])
-    lp.add_constraints("member_china_cap", rows[keys + ["stage", "spec", "who"]], terms,
-                       upper=(rows["max_china_share"] * rows["demand"]).to_numpy(),
-                       doc="member tonnes held by the capped country")
+    for family, part, index in (("member_china_cap", rows[classic], keys),
+                                ("member_country_cap", rows[~classic], keys + ["who", "stage"])):
+        part = part.reset_index(drop=True)
+        terms = Terms()
+        for (stage, who), g in part.groupby(["stage", "who"], sort=False):
+            idx = g.index.to_numpy()
+            for block, table in ((take, model.takes), (own, model.own)):
+                r = lookup(table, g, keys)
+                coef = content(model.data, table, stage, who_countries(model.data, who))
+                sel = (r >= 0) & (coef > 0)
+                terms.add(idx[r[sel]], block.positions[sel], coef[sel])
+        lp.add_constraints(family, part[index].rename(columns={"who": "country"}), terms,
+                           upper=(part["max_china_share"] * part["demand"]).to_numpy(),
+                           doc="member China tonnes" if family == "member_china_cap" else
+                               "member tonnes held by the capped country at the stage")
 
 
 # --------------------------------------------------------------------------- coalitions

@@ -60,10 +60,11 @@ def owen_allocation(model: PoolModel, sol: Solution) -> OwenResult:
     u = np.zeros(n)
     dem = lp.row_blocks["member_demand"]
     np.add.at(u, model.demand["member_pos"].to_numpy(), (sol.row_duals * act)[dem.positions])
-    cap = lp.row_blocks["member_china_cap"]
-    if cap.size:
-        owner = cap.index["member"].map({m: i for i, m in enumerate(model.members)}).to_numpy()
-        np.add.at(u, owner, (sol.row_duals * act)[cap.positions])
+    for family in ("member_china_cap", "member_country_cap"):
+        cap = lp.row_blocks.get(family)
+        if cap is not None and cap.size:
+            owner = cap.index["member"].map({m: i for i, m in enumerate(model.members)}).to_numpy()
+            np.add.at(u, owner, (sol.row_duals * act)[cap.positions])
     acc = lp.row_blocks["pool_access"]
     if acc.size:   # each member's share of an access row's right-hand side
         u += ((sol.row_duals[acc.positions])[:, None] * model.access.to_numpy(dtype=float)).sum(axis=0)

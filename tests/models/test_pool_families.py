@@ -72,4 +72,4 @@ def test_add_member_china_cap(lp):
 def test_every_family_is_covered(lp):
     assert set(lp.var_blocks) == {"tier_qty", "tier_on", "take", "surplus", "own", "unmet"}
     assert set(lp.row_blocks) == {"pool_split", "one_tier", "tier_upper", "tier_lower", "pool_access",
-                                  "member_demand", "member_china_cap"}
+                                  "member_demand", "member_china_cap", "member_country_cap"}
