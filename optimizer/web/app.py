@@ -76,6 +76,7 @@ def create_app(data_dir=None, max_upload_mb: float = LIM.MAX_UPLOAD_MB, keep_min
                job_memory_mb: int = LIM.JOB_MEMORY_MB, client_jobs: int = LIM.JOBS_PER_CLIENT,
                listen_host: str | None = None, allow_hosts=(), lang: str | None = None) -> Flask:
     app = Flask(__name__)
+    app.test_client_class = security.token_client_class()
     limit = round(max_upload_mb * 1024 * 1024)          # the workbook file itself, in bytes
     # the request may be a little larger: multipart boundaries, headers and the form fields
     app.config["MAX_CONTENT_LENGTH"] = limit + LIM.UPLOAD_ENVELOPE_BYTES

@@ -77,3 +77,25 @@ def same_origin(origin: str | None, referer: str | None, fetch_site: str | None,
         return True           # not a browser's cross-site request (browsers send Origin on cross-site POSTs)
     parts = urlsplit(source)
     return f"{parts.scheme}://{parts.netloc}".lower() == f"{scheme}://{host}".lower()
+
+
+def token_client_class():
+    """A Flask test client that sends the CSRF token with every state-changing request (fetched once
+    from ``GET /api/csrf``, with its cookie), as a browser page or an API client does; for the
+    robustness corpus and the tests.  ``csrf=False`` on a request sends none."""
+    from flask.testing import FlaskClient
+
+    class TokenClient(FlaskClient):
+        _token = None
+
+        def open(self, *args, **kwargs):
+            send = kwargs.pop("csrf", True)
+            method = (kwargs.get("method") or "GET").upper()
+            if send and method in ("POST", "PUT", "PATCH", "DELETE"):
+                if self._token is None:
+                    self._token = super().open("/api/csrf").get_json()["token"]
+                headers = dict(kwargs.get("headers") or {})
+                headers.setdefault(HEADER, self._token)
+                kwargs["headers"] = headers
+            return super().open(*args, **kwargs)
+    return TokenClient
