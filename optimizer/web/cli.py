@@ -75,12 +75,13 @@ def cmd_serve(args) -> int:
         print("warning: listening beyond this computer; anyone who can reach it can upload files.",
               file=sys.stderr)
     try:
-        server.serve_forever()
+        server.serve_forever()          # werkzeug ends it quietly on Ctrl-C (and SIGTERM, see lifecycle)
     except KeyboardInterrupt:
-        print("stopped: job processes ended, uploaded and result files deleted", flush=True)
+        pass
     finally:
         server.server_close()
         store.cleanup()
+    print("stopped: job processes ended, uploaded and result files deleted", flush=True)
     return 0
 
 
