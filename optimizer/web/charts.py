@@ -219,7 +219,7 @@ def pool_bars(res: dict, titles: dict) -> dict | None:
         return None
     vals = [v for r in rows for v in r["shares"] if v is not None] + [0.0]
     fr = _Frame([0.0, 1.0], vals, y_zero=True)
-    inner = XW - XL - XR - 150
+    inner = XW - XL - XR
     slot = inner / len(rows)
     bw = slot * 0.8 / len(methods)
     bars, labels = [], []
@@ -235,7 +235,7 @@ def pool_bars(res: dict, titles: dict) -> dict | None:
     out = fr.axes(lambda v: "", lambda v: f"{v:,.0f}")
     out.update({"xticks": [], "bars": bars, "xlabels": labels, "base_y": fr.py(0.0),
                 "legend": [{"y": XT + 16 * k, "fill": PALETTE[k % len(PALETTE)], "name": titles.get(m["key"], m["title"])}
-                           for k, m in enumerate(methods)], "legend_x": XW - XR - 140})
+                           for k, m in enumerate(methods)], "legend_x": XW + 10, "width": XW + 230})
     return out
 
 

@@ -9,7 +9,8 @@
   secret; pages put it in a hidden form field, API clients read it from ``GET /api/csrf`` and send
   it as ``X-CSRF-Token`` (with the cookie).  Another site can neither read the cookie nor the token.
 * **Headers**: a Content-Security-Policy without inline script, ``frame-ancestors 'none'``,
-  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``.
+  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` (a job's link, which is its key, is
+  never sent to another site).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ FIELD = "csrf_token"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
            "X-Frame-Options": "DENY", "Cross-Origin-Opener-Policy": "same-origin",
            "Cross-Origin-Resource-Policy": "same-origin"}
 
@@ -65,15 +66,16 @@ class Csrf:
 
 
 def same_origin(origin: str | None, referer: str | None, fetch_site: str | None, host: str, scheme: str) -> bool:
-    """False when the browser says the request comes from another site."""
-    if (fetch_site or "").lower() == "cross-site":
+    """False when the browser says the request comes from another origin: ``Sec-Fetch-Site`` other than
+    same-origin / none, an ``Origin`` (or, without one, a ``Referer``) naming another scheme, host or
+    port, or ``Origin: null`` (an opaque origin) not vouched for by ``Sec-Fetch-Site: same-origin``."""
+    site = (fetch_site or "").strip().lower()
+    if site and site not in ("same-origin", "none"):
         return False
-    source = origin if origin and origin != "null" else None
     if origin == "null":
-        return False
-    if source is None and referer:
-        source = referer
-    if source is None:
+        return site == "same-origin"
+    source = origin or referer
+    if not source:
         return True           # not a browser's cross-site request (browsers send Origin on cross-site POSTs)
     parts = urlsplit(source)
     return f"{parts.scheme}://{parts.netloc}".lower() == f"{scheme}://{host}".lower()

@@ -77,8 +77,11 @@
       el.addEventListener("mousemove", function (e) {
         tip.textContent = el.getAttribute("data-tip");
         tip.hidden = false;
-        tip.style.left = (e.clientX + 12) + "px";
-        tip.style.top = (e.clientY + 12) + "px";
+        var w = tip.offsetWidth, h = tip.offsetHeight;      // keep it inside the window
+        var x = e.clientX + 12 + w > window.innerWidth ? Math.max(4, e.clientX - 12 - w) : e.clientX + 12;
+        var y = e.clientY + 12 + h > window.innerHeight ? Math.max(4, e.clientY - 12 - h) : e.clientY + 12;
+        tip.style.left = x + "px";
+        tip.style.top = y + "px";
       });
       el.addEventListener("mouseleave", function () { tip.hidden = true; });
     });
