@@ -1,0 +1,78 @@
+"""The message catalogue: every key in both languages with the same placeholders, every key the code
+and the templates use is in it, money in 억/조 원 for Korean won, and the browser's language picked."""
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from optimizer.core import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+HANGUL = re.compile("[\uac00-\ud7a3]")
+NEUTRAL = {"risk.cvar", "risk.var", "cli.risk_cvar"}       # symbols only (CVaR, VaR, alpha): the same in Korean
+
+
+def fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+@pytest.mark.parametrize("key", sorted(i18n.MESSAGES))
+def test_every_key_is_translated_with_the_same_placeholders(key):
+    en, ko = i18n.MESSAGES[key]
+    assert en.strip() and ko.strip()
+    assert fields(en) == fields(ko), key
+    assert HANGUL.search(ko) or key in NEUTRAL, f"{key}: not translated: {ko!r}"
+
+
+def used_keys() -> set[str]:
+    """Every literal key passed to t() in the templates and the web code."""
+    keys = set()
+    files = list((ROOT / "optimizer" / "web" / "templates").glob("*.html")) + \
+        list((ROOT / "optimizer").rglob("*.py"))
+    for p in files:
+        for m in re.finditer(r"""\bt\(\s*(['"])([a-z][A-Za-z0-9_.]*[A-Za-z0-9])\1""", p.read_text()):
+            keys.add(m.group(2))
+    return keys
+
+
+def dynamic_keys() -> set[str]:
+    """Keys built from a prefix and a value (the analyses, stages, methods, curve points, core)."""
+    from optimizer.pooling.run import METHODS
+    from optimizer.web.analyses import KINDS
+    keys = {f"kind.name.{k}" for k in KINDS} | {f"kind.about.{k}" for k in KINDS}
+    keys |= {f"stage.{s}" for s in ("queued", "validating", "solving", "writing", "done", "invalid", "failed")}
+    keys |= {f"method.{k}" for k in METHODS}
+    keys |= {f"kind.{k}" for k in ("lowest achievable share", "end of range", "start", "breakpoint")}
+    keys |= {f"pool.core_{k}" for k in ("non-empty", "empty", "none")}
+    return keys
+
+
+def test_every_key_the_code_uses_is_in_the_catalogue():
+    used = used_keys()
+    assert len(used) > 100
+    missing = sorted(k for k in used | dynamic_keys() if k not in i18n.MESSAGES)
+    assert missing == []
+
+
+def test_unknown_key_is_an_error_not_english():
+    with pytest.raises(KeyError):
+        i18n.t("no.such.key", "ko")
+
+
+def test_money_in_eok_and_jo_for_won():
+    assert i18n.money(452_530.0, "KRW", "ko") == "4,525.3억 원"
+    assert i18n.money(1_234_567.0, "KRW", "en") == "1.23조 원"
+    assert i18n.money(-250.0, "KRW", "ko") == "-2.5억 원"
+    assert i18n.money(4525.3, "USD", "en") == "4,525.3 USD M"
+    assert i18n.money(4525.3, "USD", "ko") == "4,525.3 백만 USD"
+    assert i18n.money(None, "KRW") == "n/a"
+
+
+@pytest.mark.parametrize("header,lang", [("ko-KR,ko;q=0.9,en-US;q=0.8", "ko"), ("en-US,en;q=0.9,ko;q=0.8", "en"),
+                                         ("fr-FR,ko;q=0.5", "ko"), ("de", "en"), ("", "en"), (None, "en"),
+                                         ("en;q=0.1,ko;q=0.9", "ko")])
+def test_browser_language(header, lang):
+    assert i18n.pick(header) == lang
