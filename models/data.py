@@ -30,6 +30,7 @@ class Settings:
     solver: str = "highs"
     time_limit: float | None = None
     scenario: str = ""
+    language: str = ""                   # en | ko: the language of terminal summaries (blank = English)
 
     @property
     def years(self) -> list[int]:

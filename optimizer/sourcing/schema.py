@@ -64,6 +64,8 @@ SETTING_SPECS: tuple[Setting, ...] = (
     Setting("solver", CHOICE, "highs", choices=SOLVERS, doc="highs (in-process) or cbc."),
     Setting("time_limit", NUMBER, None, 0.0, MAX_TIME_LIMIT, doc="Solver time limit in seconds (blank = none)."),
     Setting("scenario", TEXT, "", doc="Name of a scenario from the Scenarios sheet to apply (blank = base data)."),
+    Setting("language", CHOICE, "", choices=("en", "ko"),
+            doc="Language of the terminal summaries: en or ko (한국어); blank = English. --lang overrides it."),
 )
 SETTING_BY_NAME = {s.name: s for s in SETTING_SPECS}
 

@@ -76,3 +76,27 @@ def test_money_in_eok_and_jo_for_won():
                                          ("en;q=0.1,ko;q=0.9", "ko")])
 def test_browser_language(header, lang):
     assert i18n.pick(header) == lang
+
+
+def test_terminal_headline_in_korean_by_option_and_by_settings_row(tmp_path, capsys):
+    from optimizer.cli import main
+    from optimizer.sourcing.template import write_input_workbook
+    import sys
+    sys.path.insert(0, str(ROOT / "tests" / "web"))
+    from test_web_api import small_tables
+    tables = small_tables()
+    tables["Settings"].append({"setting": "currency", "value": "KRW"})
+    for row, won in zip(tables["Supply"], (10_000.0, 15_000.0)):     # won per kg
+        row["unit_cost"] = won
+    tables["Materials"][0]["reference_value"] = 10_000.0
+    wb = write_input_workbook(tmp_path / "krw.xlsx", tables)
+    assert main(["--lang", "ko", "solve", str(wb), "-o", str(tmp_path / "a.xlsx")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "최적성 증명됨: 모든 수요를 충족하고 모든 비축 목표를 달성했습니다."
+    assert "지출 (할인): 12.00억 원" in out           # 60 t x 10,000 + 40 t x 15,000 won/kg = 1,200 M won
+    tables["Settings"].append({"setting": "language", "value": "ko"})
+    wb = write_input_workbook(tmp_path / "ko.xlsx", tables)
+    assert main(["solve", str(wb), "-o", str(tmp_path / "b.xlsx")]) == 0
+    assert capsys.readouterr().out.startswith("최적성 증명됨")
+    assert main(["--lang", "en", "solve", str(wb), "-o", str(tmp_path / "c.xlsx")]) == 0
+    assert capsys.readouterr().out.startswith("Proven optimal: all demand met")

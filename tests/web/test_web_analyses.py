@@ -191,8 +191,13 @@ def test_korean_page_and_money_in_eok(client, tmp_path):
     from optimizer.sourcing.template import write_input_workbook
     tables = small_tables()
     tables["Settings"].append({"setting": "currency", "value": "KRW"})
+    for row, won in zip(tables["Supply"], (10_000.0, 15_000.0)):     # won per kg
+        row["unit_cost"] = won
+    tables["Materials"][0]["reference_value"] = 10_000.0
     st = run(client, write_input_workbook(tmp_path / "krw.xlsx", tables))
     assert st["status"] == "done", st
     page = client.get(f"/jobs/{st['id']}?lang=ko").get_data(as_text=True)
-    money = st["result"]["headline"]["money_total"]          # 60 t x 10 + 40 t x 15 = 1.2 M won
-    assert f"{money / 100:,.1f}억 원" in page and "지출 (할인)" in page
+    money = st["result"]["headline"]["money_total"]          # 60 t x 10,000 + 40 t x 15,000 won/kg
+    assert money == pytest.approx(1200.0)
+    assert '<dd id="total-cost">12.0억 원</dd>' in page and "지출 (할인)" in page
+    assert "최적성 증명됨" in page
