@@ -11,7 +11,10 @@ the catalogue raises :class:`KeyError` -- never a silent English fallback.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+import re
 
 LANGS = ("en", "ko")
 DEFAULT = "en"
@@ -353,3 +356,100 @@ def money(value_m, currency: str = "USD", lang: str | None = DEFAULT, digits: in
     if check(lang) == "ko":
         return f"{float(value_m):,.{digits}f} 백만 {cur}"
     return f"{float(value_m):,.{digits}f} {cur} M"
+
+
+# --------------------------------------------------------------------------- workbook labels
+# The result workbook's sheet titles, section titles and column headers (English as the report layer
+# writes them, the currency as {cur}) -> Korean.  Sheet names are never translated (formulas and
+# scripts refer to them).  A label not listed here stays in English.
+LABELS_KO: dict[str, str] = {
+    # sheet titles
+    "Purchase plan": "구매 계획", "China share and sourcing mix by bloc": "중국 비중과 블록별 조달 구성",
+    "Dependence by country, stage and year": "국가·공정 단계·연도별 의존도",
+    "Sensitivity: shadow prices and ranging": "민감도: 잠재 가격과 범위", "Investments": "투자",
+    "Conversion in Korea": "국내 전환 가공", "Stockpile": "비축", "Diagnostics": "진단", "Charts": "차트",
+    "Time-to-survive if a country stops": "한 국가의 공급이 멈출 때 버틸 수 있는 기간",
+    "Time-to-survive (weeks) per source, material and year": "공급처·광물·연도별 버틸 수 있는 기간 (주)",
+    "Time-to-survive heat map (weeks): rows source x material, columns years":
+        "버틸 수 있는 기간 열지도 (주): 행 공급처 x 광물, 열 연도",
+    "Risk exposure ranking of sources": "공급처 위험 노출 순위",
+    # sections
+    "Targets missed": "달성하지 못한 목표", "Money spent": "지출", "In the objective but not money": "목적함수에 있으나 지출이 아닌 항목",
+    "China share per year vs target": "연도별 중국 비중과 목표", "Run manifest": "실행 정보",
+    "China's share of ALL capped materials, by measure": "상한이 있는 전체 광물의 중국 비중 (기준별)",
+    "Largest single country (ALL)": "최대 단일 국가 (전체)",
+    "Every country, measure and scope (share of demand value; 0.5 % or more in some year)":
+        "모든 국가·기준·범위 (수요 가치 대비 비중; 어느 해든 0.5 % 이상)",
+    "China share caps": "중국 비중 상한", "Supplier capacities (binding first)": "공급처 용량 (제약이 걸린 것 먼저)",
+    "Demand": "수요",
+    # column headers
+    "target missed": "미달 목표", "material": "광물", "year": "연도", "missing (t)": "부족량 (t)", "detail": "내용",
+    "penalty in the objective ({cur} M, not money spent)": "목적함수의 벌점 ({cur} 백만, 지출 아님)",
+    "part": "항목", "{cur} M, discounted": "{cur} 백만, 할인", "{cur} M, undiscounted": "{cur} 백만, 할인 전",
+    "meaning": "의미", "scope": "범위", "China share": "중국 비중", "target (max China share)": "목표 (중국 비중 상한)",
+    "within target": "목표 이내", "headroom (pp)": "여유 (%p)", "source": "공급처", "source name": "공급처 이름",
+    "bloc": "블록", "tonnes (t)": "물량 (t)", "unit cost ({cur}/kg)": "단가 ({cur}/kg)",
+    "cost ({cur} M, undiscounted)": "비용 ({cur} 백만, 할인 전)", "capacity (t)": "용량 (t)",
+    "min volume (t)": "최소 물량 (t)", "utilisation": "가동률", "channel": "경로", "total (t)": "합계 (t)",
+    "value share": "가치 비중", "China share of demand (ALL)": "수요 중 중국 비중 (전체)",
+    "target (glide path)": "목표 (감축 경로)", "direct (seller)": "직접 (판매국)", "mining": "채굴",
+    "separation / refining": "분리·정련", "metal / alloy": "금속·합금", "magnet making": "자석 제조",
+    "look-through": "공급망 추적", "largest, direct": "최대 국가, 직접", "its share": "그 비중",
+    "largest, look-through": "최대 국가, 공급망 추적", "its share ": "그 비중 ", "measure": "기준", "country": "국가",
+    "target": "목표", "binds": "제약 여부", "cost of 1 pp tighter ({cur} M)": "1%p 강화 비용 ({cur} 백만)",
+    "that cost holds down to the target": "그 비용이 유지되는 목표 하한",
+    "points of tightening at no cost (pp)": "비용 없이 강화 가능한 폭 (%p)",
+    "saving of 1 pp looser ({cur} M)": "1%p 완화 시 절감 ({cur} 백만)",
+    "that saving holds up to the target": "그 절감이 유지되는 목표 상한",
+    "shadow price ({cur} M per +1 pp)": "잠재 가격 (+1%p당 {cur} 백만)", "range exact": "범위 정확",
+    "family": "제약 종류", "spec": "기준 정의", "stage": "공정 단계", "row": "행", "at capacity": "용량 한계",
+    "value of +1 t capacity ({cur}/kg)": "용량 +1 t의 가치 ({cur}/kg)",
+    "plan optimal for unit cost from ({cur}/kg)": "계획이 최적인 단가 하한 ({cur}/kg)",
+    "plan optimal for unit cost to ({cur}/kg)": "계획이 최적인 단가 상한 ({cur}/kg)", "demand (t)": "수요 (t)",
+    "cost of +1 t demand, all effects ({cur}/kg)": "수요 +1 t의 비용, 모든 효과 ({cur}/kg)",
+    "balance-row dual alone ({cur}/kg)": "수급 제약 쌍대값만 ({cur}/kg)", "project": "사업", "name": "이름",
+    "capacity (t/yr)": "용량 (t/년)", "capex ({cur} M)": "투자비 ({cur} 백만)", "share built": "건설 비율",
+    "first output year": "첫 생산 연도", "capex year": "투자 연도", "total output (t)": "총 생산량 (t)",
+    "process": "공정", "output": "산출물", "output (t)": "산출량 (t)", "input": "투입물",
+    "input bought from": "투입물 구매처", "input used (t)": "투입량 (t)", "opening (t)": "기초 재고 (t)",
+    "purchases (t)": "구매량 (t)", "project output (t)": "사업 생산량 (t)", "unmet (t)": "미충족 (t)",
+    "closing (t)": "기말 재고 (t)", "target (days of demand)": "목표 (수요 일수)", "target (t)": "목표 (t)",
+    "cover (days)": "보유 일수", "shortfall vs target (t)": "목표 대비 부족 (t)",
+    "shortfall penalty ({cur} M, in the objective, not money spent)": "부족 벌점 ({cur} 백만, 목적함수, 지출 아님)",
+    "kind": "종류", "item": "항목", "what stops": "멈추는 공급", "capacity lost (t)": "잃는 용량 (t)",
+    "capacity left (t)": "남는 용량 (t)", "stock at the start (t)": "시작 재고 (t)",
+    "time to survive (weeks)": "버틸 수 있는 기간 (주)",
+}
+
+_CURRENCY = re.compile(r"\b[A-Z]{3}(?=( M\b|/kg| M,| M-|/t\b))")
+_WORKBOOK_LANG: contextvars.ContextVar[str | None] = contextvars.ContextVar("workbook_lang", default=None)
+
+
+@contextlib.contextmanager
+def workbook_language(lang: str | None):
+    """Within the block, workbook labels written through :func:`label` are in ``lang`` (None: leave
+    the current choice)."""
+    token = _WORKBOOK_LANG.set(check(lang)) if lang else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _WORKBOOK_LANG.reset(token)
+
+
+def workbook_lang() -> str | None:
+    return _WORKBOOK_LANG.get()
+
+
+def label(text, lang: str | None = None):
+    """A workbook label (sheet title, section, column header) in the workbook's language: the one
+    function the report layer's labels pass through on their way to the writer."""
+    lang = lang or _WORKBOOK_LANG.get()
+    if lang != "ko" or not isinstance(text, str):
+        return text
+    m = _CURRENCY.search(text)
+    key = _CURRENCY.sub("{cur}", text)
+    ko = LABELS_KO.get(key)
+    if ko is None:
+        return text
+    return ko.replace("{cur}", m.group(0)) if m else ko

@@ -168,7 +168,8 @@ def cmd_solve(args) -> int:
     opts = RunOptions(backend=args.backend, solver=args.solver, time_limit=args.time_limit,
                       scenario=args.scenario, sensitivity=args.sensitivity)
     try:
-        res, out = solve_workbook(workbook, output, opts)
+        with i18n.workbook_language(getattr(args, "lang", None)):
+            res, out = solve_workbook(workbook, output, opts)
     except InputError as err:
         C.print_issues(err)
         return C.EXIT_INPUT

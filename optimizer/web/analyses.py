@@ -23,6 +23,7 @@ import json
 import os
 from pathlib import Path
 
+from optimizer.core import i18n
 from optimizer.core.errors import UsageError
 from optimizer.core.issues import InputError
 from optimizer.core.workbook.reader import workbook_titles
@@ -203,7 +204,8 @@ def run_job(job_dir: str, params: dict | str | None = None) -> dict:
         if kind == POOL or (POOL in kinds and kind != POOL):
             kind = POOL            # a pool workbook has no sourcing sheets: only the pooled analysis
         try:
-            out = RUNNERS[kind](folder, src, p, titles)
+            with i18n.workbook_language(p.get("lang")):      # the page's language labels the workbook
+                out = RUNNERS[kind](folder, src, p, titles)
         except InputError as err:
             out = invalid(err)
         except UsageError as err:       # e.g. an unknown measure or a curve with no cap to move

@@ -100,3 +100,23 @@ def test_terminal_headline_in_korean_by_option_and_by_settings_row(tmp_path, cap
     assert capsys.readouterr().out.startswith("최적성 증명됨")
     assert main(["--lang", "en", "solve", str(wb), "-o", str(tmp_path / "c.xlsx")]) == 0
     assert capsys.readouterr().out.startswith("Proven optimal: all demand met")
+
+
+def test_result_workbook_labels_in_korean_sheet_names_unchanged(tmp_path):
+    import openpyxl
+    from optimizer.cli import main
+    import sys
+    sys.path.insert(0, str(ROOT / "tests" / "web"))
+    from test_web_api import write_small
+    sample = write_small(tmp_path / "small.xlsx")
+    assert main(["solve", str(sample), "-o", str(tmp_path / "en.xlsx")]) == 0
+    assert main(["--lang", "ko", "solve", str(sample), "-o", str(tmp_path / "ko.xlsx")]) == 0
+    en, ko = openpyxl.load_workbook(tmp_path / "en.xlsx"), openpyxl.load_workbook(tmp_path / "ko.xlsx")
+    assert en.sheetnames == ko.sheetnames                     # formulas and scripts keep working
+    assert en["Plan"]["A1"].value == "Purchase plan" and ko["Plan"]["A1"].value == "구매 계획"
+    headers = [c.value for c in next(r for r in ko["Plan"].iter_rows(min_row=2, max_row=8)
+                                     if any(c.value == "공급처" for c in r))]
+    assert "단가 (USD/kg)" in headers and "광물" in headers
+    # the labels are the only difference: the numbers are the same
+    nums = lambda wb: [c.value for r in wb["Plan"].iter_rows() for c in r if isinstance(c.value, float)]   # noqa: E731
+    assert nums(en) == nums(ko)
