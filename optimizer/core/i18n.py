@@ -126,6 +126,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "상한이 있는 모든 광물의 의존도: 중국 직접 및 공급망 추적"),
     "plan.suppliers_h": ("Largest suppliers over the horizon", "전체 기간 주요 공급처"),
     "plan.weak_h": ("Weakest points: time-to-survive", "가장 약한 고리: 버틸 수 있는 기간"),
+    "plan.china_direct": ("China, direct", "중국, 직접"),
+    "plan.china_lt": ("China, look-through", "중국, 공급망 추적"),
+    "plan.largest_direct": ("largest single country, direct", "최대 단일 국가, 직접"),
+    "plan.largest_lt": ("largest single country, look-through", "최대 단일 국가, 공급망 추적"),
+    "plan.dep_hint": ("Share of demand value. Direct = the country the supplier sells from; look-through = a product's "
+                      "largest share at any processing stage (mining, separation, metal, magnet), including what "
+                      "Korea converts from imported inputs.",
+                      "수요 가치 대비 비중. 직접 = 공급처가 판매하는 국가; 공급망 추적 = 모든 공정 단계(채굴, 분리, 금속, "
+                      "자석) 중 가장 큰 비중, 수입 원료를 국내에서 전환한 것 포함."),
+    "plan.demand_t": ("demand (t)", "수요 (t)"),
+    "plan.unmet_t": ("unmet (t)", "미충족 (t)"),
+    "plan.share": ("share", "비중"),
+    "plan.name": ("name", "이름"),
+    "plan.bloc": ("bloc", "블록"),
+    "plan.tonnes": ("tonnes", "물량 (t)"),
+    "plan.cost_col": ("cost ({cur} M)", "비용 ({cur} 백만)"),
+    "plan.weeks": ("weeks", "주"),
+    "plan.lost": ("lost over a year (t)", "1년간 손실 (t)"),
+    "plan.weak_hint": ("Weeks each year's demand is met if the source stops at the start of the year, from the plan's "
+                       "stock and the other sources' capacity (52 = the whole year). All rows are in the result "
+                       "workbook's TimeToSurvive sheet.",
+                       "그 공급처가 연초에 멈출 때 계획의 재고와 다른 공급처 용량으로 그해 수요를 맞출 수 있는 주 수 "
+                       "(52 = 1년 전체). 전체 행은 결과 워크북의 TimeToSurvive 시트에 있습니다."),
+    "chart.mix": ("Sourcing mix by year ({basis} of all purchases, by bloc)", "연도별 조달 구성 (전체 구매의 {basis}, 블록별)"),
+    "chart.share": ("China share of the whole vs the glide path (target)", "전체 중 중국 비중과 감축 경로 (목표)"),
     "col.year": ("year", "연도"),
     "col.scope": ("scope", "범위"),
     "col.china_share": ("China share", "중국 비중"),
