@@ -277,6 +277,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "method.least_core": ("Least core (nearest Shapley)", "최소 코어 (섀플리에 가장 가까운)"),
     "method.owen": ("Owen (dual prices)", "오언 (쌍대 가격)"),
     "method.proposed": ("Proposed split", "제안된 분담"),
+    # ------------------------------------------------------------------ terms the views layer names (term())
+    "term.purchases": ("purchases", "구매"),
+    "term.holding": ("holding", "보관"),
+    "term.capex": ("capex", "투자비"),
+    "term.project opex": ("project opex", "사업 운영비"),
+    "term.conversion": ("conversion", "전환 가공"),
+    "term.risk charge": ("risk charge", "위험 부담"),
+    "term.unmet demand penalty": ("unmet demand penalty", "미충족 수요 벌점"),
+    "term.stock shortfall penalty": ("stock shortfall penalty", "비축 부족 벌점"),
+    "term.stock below target": ("stock below target", "비축 목표 미달"),
+    "term.unmet demand": ("unmet demand", "미충족 수요"),
+    "term.(base data)": ("(base data)", "(기본 자료)"),
+    "term.value share": ("value share", "가치 비중"),
+    "term.tonnage share": ("tonnage share", "물량 비중"),
+    "plan.gloss": ("Penalties are what the optimiser charges for a missed target: not money paid; the risk charge is "
+                   "lambda x risk score x reference value x tonnes: a weight the optimiser trades against money, not "
+                   "money paid.",
+                   "벌점은 목표를 지키지 못할 때 최적화가 부과하는 값으로 실제 지출이 아닙니다. 위험 부담은 lambda x 위험 "
+                   "점수 x 기준 가치 x 물량으로, 최적화가 지출과 맞바꾸는 가중치이며 실제 지출이 아닙니다."),
     # ------------------------------------------------------------------ errors
     "err.title": ("Error {code}", "오류 {code}"),
     "err.back": ("Back to the upload page", "올리기 화면으로 돌아가기"),
@@ -337,6 +356,13 @@ def t(key: str, lang: str | None = DEFAULT, **values) -> str:
     """The text of ``key`` in ``lang`` with its placeholders filled (KeyError for an unknown key)."""
     text = MESSAGES[key][LANGS.index(check(lang))]
     return text.format(**values) if values else text
+
+
+def term(text, lang: str | None = DEFAULT):
+    """A term the views layer writes in English (a cost part, a kind of missed target), in ``lang``;
+    anything not in the catalogue (a supplier name, a material id) unchanged."""
+    key = f"term.{text}"
+    return t(key, lang) if isinstance(text, str) and key in MESSAGES else text
 
 
 def pick(accept_language: str | None) -> str:

@@ -95,7 +95,10 @@ def create_app(data_dir=None, max_upload_mb: float = LIM.MAX_UPLOAD_MB, keep_min
     def money(v, currency: str = "USD", digits: int = 1) -> str:
         return i18n.money(v, currency, g.get("lang", "en"), digits)
 
-    app.jinja_env.globals.update(t=t, money=money, csrf_field=security.FIELD, kinds=KINDS)
+    def term(text):
+        return i18n.term(text, g.get("lang", "en"))
+
+    app.jinja_env.globals.update(t=t, money=money, term=term, csrf_field=security.FIELD, kinds=KINDS)
 
     def is_api() -> bool:
         return request.path.startswith("/api/")

@@ -280,7 +280,13 @@ def test_korean_page_renders_hangul(browser, server, tmp_path):
     ok, total, ab, az, box = ink
     assert ok and total > 0 and ab > 1000 and az > 1000 and box > 100, ink
     _shot(browser, "korean", tmp_path)
+    # a result page in Korean: the outcome sentence and the labels
+    browser.find_element(By.ID, "file-input").send_keys(str(SAMPLE))
+    browser.find_element(By.ID, "upload-button").click()
+    assert _wait_status(browser).startswith("최적성 증명됨. 단, 12개 광물-연도에서 비축 목표 미달")
+    assert browser.find_element(By.TAG_NAME, "h2").text == "달성하지 못한 목표"
+    _shot(browser, "korean_plan", tmp_path)
     browser.find_element(By.ID, "lang-en").click()           # the switch, remembered for the next page
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Plan critical-material sourcing from a workbook"
+    assert _wait_status(browser).startswith("Proven optimal, but stock targets are missed in 12")
     browser.get(server + "/")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
