@@ -25,16 +25,6 @@ def _num(v):
     return V.num(v)
 
 
-def _rows(frame, cols) -> list[dict]:
-    out = []
-    for _, r in frame.iterrows():
-        out.append({c: (_num(r[c]) if isinstance(r[c], (int, float, np.integer, np.floating))
-                        and not isinstance(r[c], bool) else (bool(r[c]) if isinstance(r[c], (bool, np.bool_))
-                                                             else str(r[c])))
-                    for c in cols if c in frame.columns})
-    return out
-
-
 def plan(res) -> dict:
     out = summarize(res)
     out["kind"] = "plan"
