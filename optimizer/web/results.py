@@ -8,7 +8,6 @@ checks.  Money in currency millions, shares as fractions.
 """
 from __future__ import annotations
 
-import numpy as np
 
 from models.units import to_millions
 
