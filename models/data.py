@@ -31,6 +31,7 @@ class Settings:
     time_limit: float | None = None
     scenario: str = ""
     periods_per_year: int = 1            # 1, 4 or 12: stock, deliveries and disruptions run per period
+    language: str = ""                   # en | ko: the language of terminal summaries (blank = English)
 
     @property
     def years(self) -> list[int]:

@@ -42,6 +42,9 @@ def cmd_template(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sourcing", description=(
         "Critical-material sourcing diversification optimizer: workbook in, workbook out."))
+    p.add_argument("--lang", choices=("en", "ko"), default=None,
+                   help="language of the summaries (en, ko = 한국어; default: the workbook's Settings row "
+                        "language, else en), e.g. sourcing --lang ko solve WORKBOOK")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("template", help="write an empty, documented input workbook")
     t.add_argument("-o", "--output", required=True, help="path of the .xlsx to write")

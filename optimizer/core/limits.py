@@ -69,4 +69,6 @@ JOB_SECONDS = 300.0                   # per-job wall time (default of serve --jo
 JOB_MEMORY_MB = 2048                  # per-job address space (default of serve --job-memory-mb)
 JOB_PATIENCE_SECONDS = 5.0            # a job running longer than this no longer holds back a new upload
 MAX_WORKERS = 32                      # serve --workers
+JOBS_PER_CLIENT = 4                   # unfinished jobs one client (address) may have (serve --client-jobs)
+MAX_JOBS_PER_CLIENT = 1000            # serve --client-jobs at most
 MAX_KEEP_MINUTES = 7 * 24 * 60        # serve --keep-minutes

@@ -17,10 +17,33 @@ TARGETS = tuple((t, f"{t:.0%}".replace("%", " %"), "#" + c.lower()) for t, c in 
 DASHES = ("--", (0, (8, 3)), (0, (3, 2)))
 
 
+FONT_FILES = ("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+BOLD_FILES = {"/usr/share/fonts/truetype/nanum/NanumGothic.ttf": "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf"}
+KOREAN_FONTS = ("NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "Malgun Gothic", "AppleGothic")
+
+
+def korean_font() -> str | None:
+    """The first installed font that draws Hangul (Debian: fonts-nanum, installed by .ci/run), or None."""
+    from matplotlib import font_manager
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((n for n in KOREAN_FONTS if n in names), None)
+    if found is None:       # installed after matplotlib built its font cache: add the file itself
+        for path in FONT_FILES:
+            if Path(path).is_file():
+                font_manager.fontManager.addfont(path)
+                if Path(BOLD_FILES.get(path, "")).is_file():
+                    font_manager.fontManager.addfont(BOLD_FILES[path])
+                return font_manager.FontProperties(fname=path).get_name()
+    return found
+
+
 def _pyplot():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    ko = korean_font()
+    if ko is not None:      # Latin text keeps DejaVu Sans; Hangul (labels, scenario names) falls back to ko
+        plt.rcParams["font.family"] = ["DejaVu Sans", ko]
     return plt
 
 

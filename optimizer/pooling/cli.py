@@ -15,6 +15,7 @@ import numpy as np
 
 from optimizer.core import cli as C
 from optimizer.core import limits as LIM
+from optimizer.core import i18n
 from optimizer.core import outputs as O
 from optimizer.core.issues import InputError
 from optimizer.core.solver import OPTIMAL
@@ -84,12 +85,13 @@ def cmd_pool(args) -> int:
         except ValueError as err:
             print(f"error: {err}", file=sys.stderr)
             return C.EXIT_USAGE
-    print(summary_text(res, out))
+    print(summary_text(res, out, i18n.check(getattr(args, "lang", None))))
     return C.exit_code(res.status)
 
 
-def summary_text(res, out_path) -> str:
-    """The terminal summary: status, pooled vs stand-alone, the allocation table, the verdict."""
+def summary_text(res, out_path, lang: str = "en") -> str:
+    """The terminal summary: status, pooled vs stand-alone, the allocation table, the verdict
+    (``lang="ko"``: the verdict line in Korean)."""
     lines = [f"Status: {'proven optimal' if res.status == OPTIMAL else res.status}"]
     warn = [w for w in res.data.warnings if w.severity != "error"]
     if warn:
@@ -131,7 +133,12 @@ def summary_text(res, out_path) -> str:
         lines.append("  " + res.shapley_text + " Half-widths: " +
                      ", ".join(f"{m} +/- {h:,.4g}" for m, h in zip(res.members, np.atleast_1d(res.shapley_half_width))))
     if "proposed" in res.checks:
-        lines.append(f"Proposed split: {res.checks['proposed'].text()}")
+        chk = res.checks["proposed"]
+        if lang == "ko":
+            lines.append(i18n.t("cli.pool_verdict_in", "ko") if chk.in_core or chk.blocking is None else
+                         i18n.t("cli.pool_verdict_out", "ko", coalition=chk.blocking, gain=f"{chk.gain:,.6g}"))
+        else:
+            lines.append(f"Proposed split: {chk.text()}")
     lines += [f"  - {n}" for n in res.notes]
     if out_path is not None:
         lines.append(f"Result workbook: {out_path}")

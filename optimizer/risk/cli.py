@@ -20,9 +20,11 @@ import traceback
 
 from models.units import to_millions
 from optimizer.core import cli as C
+from optimizer.core import i18n
 from optimizer.core import limits as LIM
 from optimizer.core.issues import InputError
 from optimizer.core.progress import BoundsLine
+from optimizer.core.solver import OPTIMAL
 from optimizer.risk import parallel, ph
 from optimizer.risk.decompose import DEFAULT_GAP, METHODS
 from optimizer.risk.report import expected_split
@@ -31,7 +33,25 @@ from optimizer.risk.run import default_output, run_risk
 PH_GAP, PH_MAX_ITERS = 5e-3, 200   # progressive hedging's defaults (its Lagrangian bound closes slowly)
 
 
-def summary_text(res, ranking, out, currency="USD") -> str:
+def summary_text_ko(res, ranking, out, currency="USD") -> str:
+    """The headline in Korean (``--lang ko``): status, expected cost, CVaR and VaR, VSS and EVPI (KRW in
+    억/조 원); the per-scenario lines and the ranking stay as in English."""
+    m = lambda v: i18n.money(v, currency, "ko", 2)    # noqa: E731
+    lines = [f"{i18n.t('status.optimal', 'ko') if res.status == OPTIMAL else (res.message or res.status)}"]
+    if res.objective is not None:
+        lines += [i18n.t("cli.risk_expected", "ko", money=m(res.expected)),
+                  i18n.t("cli.risk_cvar", "ko", alpha=f"{res.alpha:g}", cvar=m(res.cvar), var=m(res.var)),
+                  i18n.t("cli.risk_values", "ko", vss=m(res.vss), evpi=m(res.evpi))]
+        lines += [f"  {s:<24} p={p:6.3f}  {c:,.3f}" for s, p, c in zip(res.scenarios, res.prob, res.scenario_costs)]
+    lines += [f"  - {n}" for n in res.notes]
+    if out is not None:
+        lines.append(i18n.t("cli.result_workbook", "ko", path=out))
+    return "\n".join(lines)
+
+
+def summary_text(res, ranking, out, currency="USD", lang: str = "en") -> str:
+    if lang == "ko":
+        return summary_text_ko(res, ranking, out, currency)
     f = lambda v: "n/a" if v is None else f"{v:,.3f}"    # noqa: E731
     tail = 1.0 - res.alpha
     lines = [f"Status: {res.message or res.status}",
@@ -121,7 +141,7 @@ def cmd_risk(args) -> int:
         comm.Abort(C.EXIT_SOLVER)
     if res is None:                # another MPI rank: rank 0 reports
         return C.EXIT_OK
-    print(summary_text(res, ranking, out))
+    print(summary_text(res, ranking, out, lang=i18n.check(getattr(args, "lang", None))))
     return C.exit_code(res.status)
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from optimizer.core import cli as C
+from optimizer.core import i18n
 from optimizer.core.issues import InputError
 from optimizer.core.solver import BACKEND_NAMES, SOLVER_NAMES
 from optimizer.sourcing import views
@@ -73,9 +74,40 @@ def dependence_lines(res: RunResult) -> list[str]:
     return lines
 
 
-def headline_lines(res: RunResult) -> list[str]:
+def headline_lines_ko(res: RunResult) -> list[str]:
+    """The headline in Korean (``--lang ko`` or the Settings row language = ko): the outcome, the
+    targets missed with their penalties, money spent (KRW in 억/조 원), the risk charge, the objective."""
+    cur, h = res.currency, views.headline(res)
+    m = lambda v: i18n.money(v, cur, "ko", 2)    # noqa: E731
+    lines = [h.outcome_ko + ("" if res.proven_optimal else "  " + i18n.t("cli.not_proven", "ko"))]
+    if res.status_message and not res.proven_optimal:
+        lines.append(f"  solver: {res.status_message}")
+    if h.money.empty:
+        return lines
+    un, st = h.missed_unmet, h.missed_stock
+    if un or st:
+        lines.append(i18n.t("cli.missed", "ko", unmet=len(un), stock=len(st),
+                            pen=m(sum(x.penalty_m for x in un + st))))
+    lines.append(i18n.t("cli.money_total", "ko", money=m(h.money_total_m)))
+    if h.money_total_undiscounted_m is not None:
+        lines.append(i18n.t("cli.money_undisc", "ko", money=m(h.money_total_undiscounted_m)))
+    risk = float(h.weights["value_m"].sum()) if not h.weights.empty else 0.0
+    if abs(risk) > 5e-3:
+        lines.append(i18n.t("cli.risk_charge", "ko", money=m(risk)))
+    lines.append(i18n.t("cli.objective", "ko", money=m(h.objective_m)))
+    return lines
+
+
+def language(args, res=None) -> str:
+    """--lang, else the workbook's Settings row language, else English."""
+    return i18n.check(getattr(args, "lang", None) or (getattr(res, "language", "") if res is not None else "") or None)
+
+
+def headline_lines(res: RunResult, lang: str = "en") -> list[str]:
     """The outcome, every missed target, the money spent, then what the objective adds that is not
-    money (penalties, the risk weight) -- in that order."""
+    money (penalties, the risk weight) -- in that order (``lang="ko"``: :func:`headline_lines_ko`)."""
+    if lang == "ko":
+        return headline_lines_ko(res)
     cur = res.currency
     h = views.headline(res)
     lines = [h.outcome + ("" if res.proven_optimal else "  [NOT proven optimal]")]
@@ -111,8 +143,10 @@ def headline_lines(res: RunResult) -> list[str]:
     return lines
 
 
-def summary_text(res: RunResult, out_path: Path | None) -> str:
-    lines = headline_lines(res)
+def summary_text(res: RunResult, out_path: Path | None, lang: str = "en") -> str:
+    """The terminal summary; ``lang="ko"`` puts the headline (outcome, missed targets, money, objective)
+    and the result line in Korean -- the tables below it stay in English."""
+    lines = headline_lines(res, lang)
     if res.shares is not None and len(res.shares):
         lines.append("China share by year (value-weighted) vs target:")
         for _, r in res.shares.iterrows():
@@ -127,7 +161,7 @@ def summary_text(res: RunResult, out_path: Path | None) -> str:
     if t:
         lines.append("Timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
     if out_path is not None:
-        lines.append(f"Result workbook: {out_path}")
+        lines.append(i18n.t("cli.result_workbook", lang, path=out_path))
     return "\n".join(lines)
 
 
@@ -137,14 +171,15 @@ def cmd_solve(args) -> int:
     opts = RunOptions(backend=args.backend, solver=args.solver, time_limit=args.time_limit,
                       scenario=args.scenario, sensitivity=args.sensitivity)
     try:
-        res, out = solve_workbook(workbook, output, opts)
+        with i18n.workbook_language(getattr(args, "lang", None)):
+            res, out = solve_workbook(workbook, output, opts)
     except InputError as err:
         C.print_issues(err)
         return C.EXIT_INPUT
     except ValueError as err:   # e.g. asked to overwrite the input workbook
         print(f"error: {err}", file=sys.stderr)
         return C.EXIT_USAGE
-    print(summary_text(res, out))
+    print(summary_text(res, out, language(args, res)))
     return C.exit_code(res.status)
 
 

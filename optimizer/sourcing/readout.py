@@ -330,6 +330,7 @@ def build_result(model: SourcingModel, sol: Solution, options: SolveOptions | No
     labels = Labels(data)
     res = R.RunResult(status=sol.status, status_message=sol.message,
                       proven_optimal=sol.status == OPTIMAL, currency=data.settings.currency,
+                      language=data.settings.language,
                       duals_indicative=sol.duals_indicative, years=list(data.years))
     diag = []
     for n in sol.notes:

@@ -35,6 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
 from optimizer.core import values as V
+from optimizer.core import i18n
 from optimizer.core.workbook import layout as L
 from optimizer.core.workbook.writer import (BOLD, GOOD_FILL, MONEY, NOTE_FONT, ORANGE_FILL, PRICE, SECONDS, SHARE, SUBTITLE_FONT, TONNES, WARN_FILL, YEAR, save_atomic)
 from optimizer.sourcing.report_periods import period_stock_sheet
@@ -293,7 +294,10 @@ def build_result_workbook(result: R.RunResult) -> Workbook:
 def write_result_workbook(result: R.RunResult, path, protect: tuple = ()) -> Path:
     """Write the result workbook to ``path`` atomically; refuses to overwrite a ``protect`` path.
 
-    Returns the resolved path written.  Raises ValueError for a protected target.
+    Returns the resolved path written.  Raises ValueError for a protected target.  Labels are in
+    the language chosen around the call (:func:`optimizer.core.i18n.workbook_language`: ``--lang``,
+    the web page's language), else the workbook's Settings row language; sheet names never change.
     """
-    wb = build_result_workbook(result)
+    with i18n.workbook_language(None if i18n.workbook_lang() else (result.language or None)):
+        wb = build_result_workbook(result)
     return save_atomic(wb, path, protect=protect)

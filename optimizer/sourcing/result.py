@@ -111,5 +111,6 @@ class RunResult:
     explanation: list[str] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
     currency: str = "USD"
+    language: str = ""                   # the Settings row language (en | ko; blank = English)
     duals_indicative: bool = False   # True for a MIP (integers fixed, LP re-solved)
     years: list[int] = field(default_factory=list)

@@ -67,6 +67,8 @@ SETTING_SPECS: tuple[Setting, ...] = (
     Setting("periods_per_year", NUMBER, 1, 1, 12,
             doc="1, 4 or 12: stock, deliveries, demand and disruptions run per year, quarter or month "
                 "(caps, budgets, contracts and ramp limits stay annual)."),
+    Setting("language", CHOICE, "", choices=("en", "ko"),
+            doc="Language of the terminal summaries: en or ko (한국어); blank = English. --lang overrides it."),
 )
 PERIODS_PER_YEAR = (1, 4, 12)
 SETTING_BY_NAME = {s.name: s for s in SETTING_SPECS}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from models.sourcing import OPTIONAL_PARTS, PENALTY_PARTS, SPENDING_PARTS, WEIGHT_PARTS
+from optimizer.core import i18n
 from optimizer.core import values as V
 from optimizer.core.solver import (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SOLVER_ERROR, SOLVER_MISSING, TIME_LIMIT_FEASIBLE, TIME_LIMIT_NO_SOLUTION, UNBOUNDED)
 from optimizer.sourcing.result import UNCAPPED, RunResult
@@ -228,6 +229,7 @@ class Headline:
     money_total_m: float | None = None
     money_total_undiscounted_m: float | None = None
     objective_m: float | None = None
+    outcome_ko: str = ""                           # the outcome in Korean (:func:`outcome_sentence`)
 
     @property
     def missed_unmet(self) -> list[Missed]:
@@ -265,10 +267,14 @@ def _years_count(items: list[Missed]) -> str:
     return f"{n} material-year{'s' if n != 1 else ''}"
 
 
-def outcome_sentence(res: RunResult, missed: list[Missed]) -> str:
+def outcome_sentence(res: RunResult, missed: list[Missed], lang: str = "en") -> str:
     """"Proven optimal, but stock targets are missed in 12 material-years (largest: MAG 2027,
-    2,181 t short, 38 days of cover against 132)."  The status first, then every missed target."""
-    base = "Proven optimal" if res.proven_optimal and res.status == OPTIMAL else status_words(res).rstrip(".")
+    2,181 t short, 38 days of cover against 132)."  The status first, then every missed target.
+    ``lang="ko"``: the same in Korean (the largest shortfall in tonnes)."""
+    proven = res.proven_optimal and res.status == OPTIMAL
+    if lang == "ko":
+        return _outcome_ko(res, missed, proven)
+    base = "Proven optimal" if proven else status_words(res).rstrip(".")
     if not missed:
         if res.objective is None:
             return base + "."
@@ -288,6 +294,22 @@ def outcome_sentence(res: RunResult, missed: list[Missed]) -> str:
     return f"{base}, but " + " and ".join(parts) + "."
 
 
+def _outcome_ko(res: RunResult, missed: list[Missed], proven: bool) -> str:
+    base = i18n.t("outcome.proven", "ko") if proven else i18n.t("outcome.not_proven", "ko", status=status_words(res))
+    if not missed:
+        return base + ("." if res.objective is None else i18n.t("outcome.all_met", "ko"))
+    un = [m for m in missed if m.kind == "unmet demand"]
+    st = [m for m in missed if m.kind == "stock below target"]
+    parts = []
+    if un:
+        parts.append(i18n.t("outcome.unmet", "ko", n=len(un), material=un[0].material, year=un[0].year,
+                            t=tonnes(un[0].short_t)))
+    if st:
+        parts.append(i18n.t("outcome.stock", "ko", n=len(st), material=st[0].material, year=st[0].year,
+                            t=tonnes(st[0].short_t)))
+    return i18n.t("outcome.but", "ko", base=base, parts="; ".join(parts))
+
+
 RISK_GLOSS = ("the risk charge is lambda x risk score x reference value x tonnes: a weight the optimiser "
               "trades against money, not money paid")
 PENALTY_GLOSS = "penalties are what the optimiser charges for a missed target: not money paid"
@@ -295,7 +317,8 @@ PENALTY_GLOSS = "penalties are what the optimiser charges for a missed target: n
 
 def headline(res: RunResult) -> Headline:
     missed = missed_targets(res)
-    h = Headline(outcome_sentence(res, missed), missed, objective_m=V.num(res.objective))
+    h = Headline(outcome_sentence(res, missed), missed, objective_m=V.num(res.objective),
+                 outcome_ko=outcome_sentence(res, missed, "ko"))
     parts, undisc = res.objective_parts or {}, res.objective_parts_undiscounted or {}
     if not parts:
         return h

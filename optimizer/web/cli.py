@@ -5,6 +5,7 @@ import sys
 
 from optimizer.core import cli as C
 from optimizer.core import limits as LIM
+from optimizer.web import lifecycle
 
 UPLOAD = C.real(0.0, LIM.MAX_UPLOAD_MB_CEILING, low_open=True)
 JOB_SECONDS = C.real(1.0, 86_400.0)
@@ -23,6 +24,13 @@ def add_arguments(p) -> None:
     p.add_argument("--data-dir", default=None, help="folder for uploads and results (default: a new temp folder)")
     p.add_argument("--workers", type=C.whole(1, LIM.MAX_WORKERS), default=2,
                    help="solver processes running at once (default 2)")
+    p.add_argument("--client-jobs", type=C.whole(1, LIM.MAX_JOBS_PER_CLIENT), default=LIM.JOBS_PER_CLIENT,
+                   help=f"unfinished jobs one client address may have at once (default {LIM.JOBS_PER_CLIENT})")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="a host name the server answers to besides loopback and --host (repeatable; "
+                        "the name users type, e.g. sourcing.example.go.kr)")
+    p.add_argument("--lang", choices=("en", "ko"), default=None,
+                   help="page language when the browser asks for neither (default: the browser's choice, else en)")
     p.add_argument("--job-seconds", type=JOB_SECONDS, default=LIM.JOB_SECONDS,
                    help=f"wall time one upload may use before it is stopped (default {LIM.JOB_SECONDS:g}; "
                         f"{JOB_SECONDS.range})")
@@ -49,8 +57,11 @@ def cmd_serve(args) -> int:
         return 2
     app = create_app(args.data_dir, max_upload_mb=args.max_upload_mb, keep_minutes=args.keep_minutes,
                      workers=args.workers, job_seconds=getattr(args, "job_seconds", LIM.JOB_SECONDS),
-                     job_memory_mb=getattr(args, "job_memory_mb", LIM.JOB_MEMORY_MB))
+                     job_memory_mb=getattr(args, "job_memory_mb", LIM.JOB_MEMORY_MB),
+                     client_jobs=getattr(args, "client_jobs", LIM.JOBS_PER_CLIENT), listen_host=args.host,
+                     allow_hosts=getattr(args, "allow_host", []), lang=getattr(args, "lang", None))
     store = app.extensions["sourcing_jobs"]
+    lifecycle.install(store)
     try:
         server = make_server(args.host, args.port, app)
     except OSError as err:
@@ -64,12 +75,13 @@ def cmd_serve(args) -> int:
         print("warning: listening beyond this computer; anyone who can reach it can upload files.",
               file=sys.stderr)
     try:
-        server.serve_forever()
+        server.serve_forever()          # werkzeug ends it quietly on Ctrl-C (and SIGTERM, see lifecycle)
     except KeyboardInterrupt:
-        print("stopped")
+        pass
     finally:
         server.server_close()
-        store.shutdown()
+        store.cleanup()
+    print("stopped: job processes ended, uploaded and result files deleted", flush=True)
     return 0
 
 

@@ -18,114 +18,34 @@ Safety rules kept here:
 """
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import Executor, Future
+from concurrent.futures import CancelledError, Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from optimizer.core import limits as LIM
-from optimizer.core.issues import InputError
-from optimizer.core.workbook.reader import workbook_titles
-from optimizer.pooling.load import load_pool_workbook
-from optimizer.pooling.report import write_pool_result
-from optimizer.pooling.run import run_pool
-from optimizer.sourcing.report import write_result_workbook
-from optimizer.sourcing.run import RunOptions, solve_data
-from optimizer.sourcing.validate import load_and_validate
-from optimizer.web.summary import pool_summary, summarize
-from optimizer.web.worker import JobLimitExceeded, JobRunner
+from optimizer.web.analyses import (DONE, FAILED, INPUT_NAME, INVALID, POOL, QUEUED, RESULT_NAME, SOLVING,
+                                    VALIDATING, WRITING, issue_dict, offered, read_stage, run_job, set_stage,
+                                    sheet_titles)
+from optimizer.web.worker import JobCancelled, JobLimitExceeded, JobRunner
+
+__all__ = ["DONE", "FAILED", "INVALID", "QUEUED", "SOLVING", "VALIDATING", "WRITING", "RESULT_NAME",
+           "issue_dict", "run_job", "JobStore", "Job", "Busy", "TooManyForClient"]
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
-QUEUED, VALIDATING, SOLVING, WRITING = "queued", "validating", "solving", "writing"
-DONE, INVALID, FAILED = "done", "invalid", "failed"
 FINISHED = (DONE, INVALID, FAILED)
-INPUT_NAME, RESULT_NAME, STAGE_NAME = "input.xlsx", "result.xlsx", "stage"
-
-
-def _set_stage(job_dir: Path, stage: str) -> None:
-    tmp = job_dir / (STAGE_NAME + ".tmp")
-    tmp.write_text(stage)
-    os.replace(tmp, job_dir / STAGE_NAME)
-
-
-def issue_dict(issue) -> dict:
-    """One :class:`optimizer.core.issues.Issue` as JSON: the CLI's message plus its parts."""
-    value = issue.value
-    if value is not None and not isinstance(value, (str, int, float, bool)):
-        value = str(value)
-    if isinstance(value, float) and value != value:
-        value = None
-    return {"sheet": issue.sheet, "cell": issue.cell, "value": value, "rule": issue.rule,
-            "severity": issue.severity, "message": str(issue)}
-
-
-POOL_SHEETS = ("Members", "PooledOffers")
+CANCELLED = "cancelled"
 
 
 def is_pool_workbook(path: Path) -> bool:
-    """True when the workbook has the pool sheets (Members and PooledOffers), as the reader finds
-    its sheets (the workbook index only, through the same guard); False for anything unreadable
-    (the sourcing validation then names the problem)."""
-    names = set(workbook_titles(path) or ())
-    return all(n in names for n in POOL_SHEETS)
-
-
-def run_pool_job(folder: Path, src: Path) -> dict:
-    """The pooled-procurement analysis of a pool workbook (optimizer.pooling)."""
-    try:
-        data = load_pool_workbook(str(src))
-    except InputError as err:
-        errors = [i for i in err.issues if i.severity == "error"]
-        others = [i for i in err.issues if i.severity != "error"]
-        return {"status": INVALID, "issues": [issue_dict(i) for i in errors + others]}
-    _set_stage(folder, SOLVING)
-    res = run_pool(data)
-    summary = pool_summary(res)
-    if res.standalone is None:
-        return {"status": FAILED, "issues": [issue_dict(i) for i in data.warnings],
-                "error": " ".join(summary["notes"]) or res.status, "result": summary}
-    _set_stage(folder, WRITING)
-    write_pool_result(res, folder / RESULT_NAME, protect=(str(src),))
-    return {"status": DONE, "issues": [issue_dict(i) for i in data.warnings], "scenarios": [],
-            "result": summary}
-
-
-def run_job(job_dir: str, scenario: str | None) -> dict:
-    """Validate, solve and write one job (runs in a worker process); returns a JSON-able dict.
-
-    status "invalid" carries every issue; "failed" a one-line message (no traceback);
-    "done" the key results (:func:`optimizer.web.summary.summarize`).
-    """
-
-    folder = Path(job_dir)
-    src = folder / INPUT_NAME
-    try:
-        _set_stage(folder, VALIDATING)
-        if is_pool_workbook(src):
-            return run_pool_job(folder, src)
-        try:
-            data = load_and_validate(str(src), scenario=scenario)
-        except InputError as err:
-            errors = [i for i in err.issues if i.severity == "error"]
-            others = [i for i in err.issues if i.severity != "error"]
-            return {"status": INVALID, "issues": [issue_dict(i) for i in errors + others]}
-        _set_stage(folder, SOLVING)
-        res, _, _ = solve_data(data, RunOptions())
-        _set_stage(folder, WRITING)
-        write_result_workbook(res, folder / RESULT_NAME, protect=(str(src),))
-        return {"status": DONE, "issues": [issue_dict(i) for i in data.warnings],
-                "scenarios": list(data.scenario_names()), "result": summarize(res)}
-    except MemoryError:
-        raise                  # the job runner names the per-job memory limit
-    except Exception as exc:   # never a traceback to the user; the type and message are enough
-        return {"status": FAILED, "issues": [], "error": f"{type(exc).__name__}: {exc}"}
+    """True when the workbook has the pool sheets (Members and PooledOffers)."""
+    return offered(sheet_titles(path)) == [POOL]
 
 
 @dataclass
@@ -139,22 +59,33 @@ class Job:
     outcome: dict | None = None
     finished: float | None = None
     extra: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)     # analysis and its parameters
+    client: str = ""                               # who uploaded it (the per-client limit)
 
 
 class Busy(Exception):
     """Too many jobs waiting: try again later."""
 
 
+class TooManyForClient(Busy):
+    """This client already has its limit of unfinished jobs."""
+
+
 class JobStore:
     """In-memory index of jobs with their files under ``data_dir/jobs``.
 
-    At most ``max_waiting`` jobs may be unfinished at once (:class:`Busy` beyond), so one
-    client cannot queue unbounded work or fill the disk.
+    At most ``max_waiting`` jobs may be unfinished at once (:class:`Busy` beyond), and at most
+    ``per_client`` of them from one client (:class:`TooManyForClient`), so one client cannot queue
+    unbounded work or fill the disk.  A ``data_dir`` that persists across restarts is swept of job
+    folders older than ``keep_minutes`` when the store opens (what a killed server left behind);
+    :meth:`shutdown` stops every worker and deletes every job's files (and a temporary data folder).
     """
 
     def __init__(self, data_dir: str | Path | None = None, keep_minutes: float = 60.0, workers: int = 2,
                  executor: Executor | None = None, max_waiting: int = 200,
-                 job_seconds: float = LIM.JOB_SECONDS, job_memory_mb: int = LIM.JOB_MEMORY_MB):
+                 job_seconds: float = LIM.JOB_SECONDS, job_memory_mb: int = LIM.JOB_MEMORY_MB,
+                 per_client: int = LIM.JOBS_PER_CLIENT):
+        self.temporary = not data_dir
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="sourcing-web-"))
         self.jobs_dir = self.data_dir / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
@@ -163,9 +94,12 @@ class JobStore:
         self._workers = workers
         self.job_seconds, self.job_memory_mb = float(job_seconds), int(job_memory_mb)
         self.max_waiting = max_waiting
+        self.per_client = int(per_client)
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._last_sweep = 0.0
+        self._closed = False
+        self.sweep_disk()
 
     @property
     def executor(self) -> Executor:
@@ -175,34 +109,53 @@ class JobStore:
                 self._executor = JobRunner(self._workers, self.job_seconds, self.job_memory_mb)
             return self._executor
 
-    def shutdown(self) -> None:
+    def shutdown(self, delete_files: bool = True) -> None:
+        """Stop every worker (and the fork server), then delete every job's files."""
+        self._closed = True
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        if delete_files:
+            with self._lock:
+                self._jobs.clear()
+            if self.temporary:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+            else:
+                for d in list(self.jobs_dir.iterdir()) if self.jobs_dir.is_dir() else []:
+                    shutil.rmtree(d, ignore_errors=True) if d.is_dir() else d.unlink(missing_ok=True)
+                shutil.rmtree(self.data_dir / "template", ignore_errors=True)
 
     # ------------------------------------------------------------------ create / read
-    def waiting(self) -> int:
+    def _unfinished(self, job: Job) -> bool:
+        return job.outcome is None and not (job.future is not None and job.future.done())
+
+    def waiting(self, client: str | None = None) -> int:
         with self._lock:
             jobs = list(self._jobs.values())
-        return sum(1 for j in jobs if j.outcome is None and not (j.future is not None and j.future.done()))
+        return sum(1 for j in jobs if self._unfinished(j) and (client is None or j.client == client))
 
-    def create(self, content: bytes, filename: str, scenario: str | None = None) -> Job:
+    def create(self, content: bytes, filename: str, scenario: str | None = None, params: dict | None = None,
+               client: str = "") -> Job:
         if self.waiting() >= self.max_waiting:
             raise Busy(f"{self.max_waiting} runs are already waiting")
+        if client and self.per_client and self.waiting(client) >= self.per_client:
+            raise TooManyForClient(f"{self.per_client} of your runs are still going")
         job_id = secrets.token_urlsafe(24)
         folder = self.jobs_dir / job_id
         folder.mkdir(mode=0o700)
         (folder / INPUT_NAME).write_bytes(content)
-        _set_stage(folder, QUEUED)
-        job = Job(job_id, folder, filename, scenario or None, time.time())
+        set_stage(folder, QUEUED)
+        p = dict(params or {})
+        p["scenario"] = scenario or None
+        job = Job(job_id, folder, filename, scenario or None, time.time(), params=p, client=client)
         with self._lock:
             self._jobs[job_id] = job
         try:
             try:
-                job.future = self.executor.submit(run_job, str(folder), job.scenario)
+                job.future = self.executor.submit(run_job, str(folder), p)
             except BrokenProcessPool:   # a worker died (e.g. out of memory): start a fresh pool once
                 with self._lock:
                     self._executor = None
-                job.future = self.executor.submit(run_job, str(folder), job.scenario)
+                job.future = self.executor.submit(run_job, str(folder), p)
         except Exception as exc:   # e.g. the pool is shut down or cannot start a process
             job.outcome = {"status": FAILED, "issues": [], "error": f"could not start the run: {exc}"}
             job.finished = time.time()
@@ -215,11 +168,24 @@ class JobStore:
         with self._lock:
             return self._jobs.get(job_id)
 
+    def cancel(self, job: Job) -> bool:
+        """Stop a queued or running job (its process is killed); False when it had already finished."""
+        if job.future is None or not self._unfinished(job):
+            return False
+        cancel = getattr(self.executor, "cancel", None)
+        stopped = cancel(job.future) if cancel else job.future.cancel()
+        if stopped:
+            job.outcome = {"status": FAILED, "cancelled": True, "issues": [], "error": "cancelled: the run was stopped"}
+            job.finished = time.time()
+        return bool(stopped)
+
     def state(self, job: Job) -> dict:
-        """{status, issues, ...}: the outcome once finished, else the current stage."""
+        """{status, issues, ...}: the outcome once finished, else the current stage and its detail."""
         if job.outcome is None and job.future is not None and job.future.done():
             try:
                 outcome = job.future.result()
+            except (JobCancelled, CancelledError):
+                outcome = {"status": FAILED, "cancelled": True, "issues": [], "error": "cancelled: the run was stopped"}
             except JobLimitExceeded as exc:   # its time or memory limit, or the process died
                 outcome = {"status": FAILED, "issues": [], "error": str(exc)}
             except Exception as exc:   # e.g. the worker process died
@@ -227,11 +193,8 @@ class JobStore:
             job.outcome, job.finished = outcome, time.time()
         if job.outcome is not None:
             return job.outcome
-        try:
-            stage = (job.folder / STAGE_NAME).read_text().strip() or QUEUED
-        except OSError:
-            stage = QUEUED
-        return {"status": stage, "issues": []}
+        stage, detail = read_stage(job.folder)
+        return {"status": stage, "detail": detail, "issues": []}
 
     def result_path(self, job: Job) -> Path | None:
         st = self.state(job)
@@ -243,7 +206,8 @@ class JobStore:
 
     # ------------------------------------------------------------------ expiry
     def sweep(self, now: float | None = None) -> list[str]:
-        """Delete jobs finished more than ``keep_minutes`` ago; returns their ids."""
+        """Delete jobs finished more than ``keep_minutes`` ago, and any folder on disk no job of this
+        store owns that is older than that; returns the ids of the jobs deleted."""
         now = time.time() if now is None else now
         with self._lock:
             jobs = list(self._jobs.values())
@@ -255,7 +219,31 @@ class JobStore:
                     self._jobs.pop(job.id, None)
                 shutil.rmtree(job.folder, ignore_errors=True)
                 gone.append(job.id)
+        self.sweep_disk(now)
         self._last_sweep = now
+        return gone
+
+    def sweep_disk(self, now: float | None = None) -> list[str]:
+        """Delete what is under ``jobs/`` and belongs to no job of this store, once older than
+        ``keep_minutes`` (by its newest file): a previous server's leftovers in a persistent folder."""
+        now = time.time() if now is None else now
+        with self._lock:
+            known = set(self._jobs)
+        gone = []
+        try:
+            entries = list(self.jobs_dir.iterdir())
+        except OSError:
+            return gone
+        for d in entries:
+            if d.name in known:
+                continue
+            try:
+                stamps = [d.lstat().st_mtime] + ([f.lstat().st_mtime for f in d.iterdir()] if d.is_dir() else [])
+            except OSError:
+                continue
+            if now - max(stamps) > self.keep_seconds:
+                shutil.rmtree(d, ignore_errors=True) if d.is_dir() and not d.is_symlink() else d.unlink(missing_ok=True)
+                gone.append(d.name)
         return gone
 
     def maybe_sweep(self, every_seconds: float = 30.0) -> None:
@@ -265,11 +253,11 @@ class JobStore:
     def start_sweeper(self, every_seconds: float = 60.0) -> threading.Thread:
         """A daemon thread that sweeps every ``every_seconds`` (for the real server)."""
         def loop():
-            while True:
+            while not self._closed:
                 time.sleep(every_seconds)
                 try:
                     self.sweep()
-                except Exception:
+                except Exception:   # noqa: BLE001 - a failed sweep is retried next time
                     pass
         t = threading.Thread(target=loop, name="job-sweeper", daemon=True)
         t.start()

@@ -69,7 +69,7 @@ def headline(res: RunResult) -> dict:
     """The outcome sentence, the targets missed, money spent, and what the objective adds that is
     not money (:func:`optimizer.sourcing.views.headline`)."""
     h = views.headline(res)
-    out = {"outcome": h.outcome, "missed": [{"kind": m.kind, "material": m.material, "year": m.year,
+    out = {"outcome": h.outcome, "outcome_ko": h.outcome_ko, "missed": [{"kind": m.kind, "material": m.material, "year": m.year,
                                              "short_t": _num(m.short_t), "text": m.text, "penalty": _num(m.penalty_m)}
                                             for m in h.missed],
            "money_total": _num(h.money_total_m), "money_total_undiscounted": _num(h.money_total_undiscounted_m),

@@ -36,6 +36,28 @@ class JobLimitExceeded(RuntimeError):
     """A job stopped by its time or memory limit (or that died); the message says which, in plain words."""
 
 
+class JobCancelled(RuntimeError):
+    """A job stopped because its user cancelled it."""
+
+
+_LIVE = set()              # the runners not yet shut down (the fork server is shared by all of them)
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_helpers() -> None:
+    """Stop multiprocessing's fork server and resource tracker (after every job process has ended),
+    so nothing of the server is left running, re-parented to PID 1."""
+    from multiprocessing import forkserver, resource_tracker
+    for helper in (getattr(forkserver, "_forkserver", None), getattr(resource_tracker, "_resource_tracker", None)):
+        stop = getattr(helper, "_stop", None)
+        if stop is None:
+            continue
+        try:
+            stop()
+        except (OSError, ChildProcessError, TypeError, ValueError):
+            pass
+
+
 def _child(conn, fn, args, memory_mb: int, seconds: float):
     """The job process: limits first, then ``fn(*args)``; the outcome goes back through ``conn``."""
     limit = int(memory_mb) * 1024 * 1024
@@ -57,10 +79,11 @@ def _child(conn, fn, args, memory_mb: int, seconds: float):
 
 
 class _Running:
-    __slots__ = ("proc", "conn", "future", "started")
+    __slots__ = ("proc", "conn", "future", "started", "cancelled")
 
     def __init__(self, proc, conn, future):
         self.proc, self.conn, self.future, self.started = proc, conn, future, time.monotonic()
+        self.cancelled = False
 
 
 class JobRunner(Executor):
@@ -77,6 +100,8 @@ class JobRunner(Executor):
         self._ctx = None
         self._thread = threading.Thread(target=self._loop, name="job-runner", daemon=True)
         self._thread.start()
+        with _LIVE_LOCK:
+            _LIVE.add(self)
 
     # ------------------------------------------------------------------ Executor
     def submit(self, fn, /, *args, **kwargs) -> Future:
@@ -91,6 +116,9 @@ class JobRunner(Executor):
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop taking jobs; with ``cancel_futures`` kill the running ones.  With ``wait`` every job
+        process is reaped, and the last runner to shut down stops the fork server and the resource
+        tracker too, so no process of the server outlives it."""
         with self._lock:
             self._closed = True
             pending = list(self._pending) if cancel_futures else []
@@ -104,7 +132,31 @@ class JobRunner(Executor):
             for job in running:
                 self._stop(job)
         if wait:
-            self._thread.join(timeout=self.seconds + 10)
+            self._thread.join(timeout=10 if cancel_futures else self.seconds + 10)
+            for job in running:
+                try:
+                    job.proc.join(timeout=5)
+                except (ValueError, AssertionError, OSError):
+                    pass
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
+            last = not _LIVE
+        if wait and last and self._ctx is not None:
+            stop_helpers()
+
+    def cancel(self, future: Future) -> bool:
+        """Cancel a queued job, or kill a running one (its future then fails with :class:`JobCancelled`)."""
+        with self._lock:
+            for item in list(self._pending):
+                if item[2] is future:
+                    self._pending.remove(item)
+                    return future.cancel()
+            job = next((j for j in self._running if j.future is future), None)
+            if job is None:
+                return False
+            job.cancelled = True
+        self._stop(job)
+        return True
 
     # ------------------------------------------------------------------ the loop
     def running(self) -> int:
@@ -172,6 +224,8 @@ class JobRunner(Executor):
                 outcome = ("died", None)
             if outcome is None and not job.proc.is_alive():
                 outcome = ("died", None)
+            if job.cancelled:
+                outcome = ("cancelled", None)
             if outcome is None and time.monotonic() - job.started > self.seconds:
                 self._stop(job)
                 outcome = ("time", None)
@@ -196,7 +250,9 @@ class JobRunner(Executor):
             self._lock.notify_all()
         if job.future.done():
             return
-        if kind == "ok":
+        if kind == "cancelled":
+            job.future.set_exception(JobCancelled("the run was cancelled"))
+        elif kind == "ok":
             job.future.set_result(value)
         elif kind == "time":
             job.future.set_exception(JobLimitExceeded(

@@ -5,7 +5,10 @@ The real server runs on 127.0.0.1 and a free port in a thread; solves run in its
 """
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 from test_web_api import SAMPLE, XSS, live_server, write_broken, write_small  # noqa: E402
 
@@ -153,3 +156,137 @@ def test_oversize_file_is_refused_with_a_message(browser, server, tmp_path):
     err = WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "upload-error")))
     assert err.text.startswith("The file is larger than the upload limit of 5 MB")
     assert browser.current_url.rstrip("/") == server           # nothing was sent
+
+
+# --------------------------------------------------------------------------- every analysis (issue 15)
+INPUTS = SAMPLE.parent
+SHOTS = os.environ.get("SOURCING_SCREENSHOTS")      # a folder: keep a screenshot of every analysis page
+
+
+def _shot(driver, name: str, tmp_path: Path) -> Path:
+    path = Path(SHOTS) / f"{name}.png" if SHOTS else tmp_path / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def _run(driver, base: str, path: Path, analysis: str | None = None) -> str:
+    driver.get(base + "/")
+    driver.find_element(By.ID, "file-input").send_keys(str(path))
+    if analysis:
+        Select(driver.find_element(By.ID, "analysis-select")).select_by_value(analysis)
+    driver.find_element(By.ID, "upload-button").click()
+    return _wait_status(driver)
+
+
+def _hover(driver, el) -> str:
+    ActionChains(driver).move_to_element(el).perform()
+    return WebDriverWait(driver, 10).until(EC.visibility_of_element_located((By.ID, "tooltip"))).text
+
+
+def test_risk_sample_shows_cvar(browser, server, tmp_path):
+    from optimizer.risk.run import run_risk
+    ref = run_risk(str(INPUTS / "korea_2024_2030_risk.xlsx"))[0]
+    status = _run(browser, server, INPUTS / "korea_2024_2030_risk.xlsx")       # chosen from its sheets
+    assert status.startswith("Risk plan over 10 scenarios: proven optimal")
+    assert browser.find_element(By.ID, "risk-cvar").text == f"{ref.cvar:,.2f} USD M"
+    assert browser.find_element(By.ID, "risk-vss").text == f"{ref.vss:,.2f} USD M"
+    bars = browser.find_elements(By.CSS_SELECTOR, "#risk-chart rect.hover")
+    assert len(bars) == 10
+    assert "probability" in _hover(browser, bars[-1])
+    _shot(browser, "risk", tmp_path)
+
+
+def test_curve_hover_shows_cost_and_cost_per_point(browser, server, tmp_path):
+    _run(browser, server, SAMPLE, "curve")
+    dots = browser.find_elements(By.CSS_SELECTOR, "#curve-chart circle.breakpoint")
+    assert len(dots) > 100
+    tip = _hover(browser, dots[len(dots) // 2])
+    assert re.fullmatch(r"breakpoint at \d+\.\d\d %: money spent [\d,]+\.\d\d USD M; [\d,]+\.\d\d USD M per point "
+                        r"tighter; objective [\d,]+\.\d\d USD M \([\d,.]+ USD M per point\)", tip), tip
+    _shot(browser, "curve", tmp_path)
+
+
+def test_compare_draws_every_curve_on_one_chart(browser, server, tmp_path):
+    from optimizer.sourcing.overrides import list_scenarios
+    from optimizer.sourcing.validate import load_and_validate
+    n = 1 + len(list_scenarios(load_and_validate(str(SAMPLE), scenario="")))
+    status = _run(browser, server, SAMPLE, "compare")
+    assert status == f"Scenario comparison: {n} runs"
+    lines = browser.find_elements(By.CSS_SELECTOR, "#compare-chart polyline.series")
+    assert len(lines) == n and lines[0].get_attribute("data-scenario") == "base"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#compare-table tbody tr")) == n
+    _shot(browser, "compare", tmp_path)
+
+
+def test_frontier_chart(browser, server, tmp_path):
+    assert _run(browser, server, SAMPLE, "frontier").startswith("Cost-risk frontier:")
+    dots = browser.find_elements(By.CSS_SELECTOR, "#frontier-chart circle.hover")
+    assert len(dots) >= 2 and _hover(browser, dots[0]).startswith("cost ")
+    _shot(browser, "frontier", tmp_path)
+
+
+def test_pool_names_the_blocking_coalition(browser, server, tmp_path):
+    _run(browser, server, INPUTS / "pool_kr_jp_sg.xlsx")
+    verdict = browser.find_element(By.ID, "verdict-text").text
+    assert verdict.startswith("NOT in the core: JP+SG would save 1.12 USD M by leaving"), verdict
+    assert browser.find_element(By.ID, "core-polygon").is_displayed()
+    proposed = browser.find_element(By.CSS_SELECTOR, "#core-triangle rect.proposed")
+    assert _hover(browser, proposed).startswith("Proposed split: KR ")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#pool-chart rect.hover")) >= 3 * 6
+    _shot(browser, "pool", tmp_path)
+
+
+def test_cross_origin_post_is_refused(browser, server, tmp_path):
+    """A page on another origin that posts a form to the app: refused, and no job is made."""
+    import http.server
+    import threading
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    (evil / "index.html").write_text(
+        f'<form id="f" action="{server}/jobs" method="post" enctype="multipart/form-data">'
+        '<input name="analysis" value="plan"><button id="go" type="submit">go</button></form>')
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(evil), **k)   # noqa: E731
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        browser.get(f"http://127.0.0.1:{other.server_port}/index.html")
+        browser.find_element(By.ID, "go").click()
+        msg = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "error-message"))).text
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert msg == "Refused: this request came from another site."
+    assert "/jobs/" not in browser.current_url
+
+
+def test_korean_page_renders_hangul(browser, server, tmp_path):
+    fonts = subprocess.run(["fc-list", ":lang=ko", "family"], capture_output=True, text=True).stdout
+    assert "NanumGothic" in fonts, "install fonts-nanum (.ci/run does)"
+    browser.get(server + "/?lang=ko")
+    h1 = browser.find_element(By.TAG_NAME, "h1")
+    assert h1.text == "워크북으로 핵심광물 조달 계획 세우기"
+    # real glyphs, not tofu: two different syllables draw different pixels (tofu boxes are all alike), and
+    # neither looks like the missing-glyph box; the heading has a width
+    ink = browser.execute_script("""
+        function draw(s) { var c = document.createElement('canvas'); c.width = 40; c.height = 40;
+          var x = c.getContext('2d'); x.font = '32px NanumGothic'; x.fillText(s, 2, 32);
+          return Array.from(x.getImageData(0, 0, 40, 40).data.filter(function (v, i) { return i % 4 === 3; })); }
+        var a = draw('핵'), b = draw('심'), z = draw('\\u0378');
+        function diff(p, q) { var n = 0; for (var i = 0; i < p.length; i++) n += Math.abs(p[i] - q[i]); return n; }
+        return [document.fonts.check('20px NanumGothic', '한'), a.reduce(function (s, v) { return s + v; }, 0),
+                diff(a, b), diff(a, z), arguments[0].getBoundingClientRect().width];""", h1)
+    ok, total, ab, az, box = ink
+    assert ok and total > 0 and ab > 1000 and az > 1000 and box > 100, ink
+    _shot(browser, "korean", tmp_path)
+    # a result page in Korean: the outcome sentence and the labels
+    browser.find_element(By.ID, "file-input").send_keys(str(SAMPLE))
+    browser.find_element(By.ID, "upload-button").click()
+    assert _wait_status(browser).startswith("최적성 증명됨. 단, 12개 광물-연도에서 비축 목표 미달")
+    assert browser.find_element(By.TAG_NAME, "h2").text == "달성하지 못한 목표"
+    _shot(browser, "korean_plan", tmp_path)
+    browser.find_element(By.ID, "lang-en").click()           # the switch, remembered for the next page
+    assert _wait_status(browser).startswith("Proven optimal, but stock targets are missed in 12")
+    browser.get(server + "/")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"

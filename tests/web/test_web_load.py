@@ -1,4 +1,4 @@
-"""A small load test on loopback: 20 concurrent uploads of the sample, no failed request."""
+"""A small load test on loopback: 20 concurrent uploads of mixed analyses, no failed request."""
 from __future__ import annotations
 
 import sys
@@ -14,10 +14,10 @@ from web_load import report, run_load  # noqa: E402
 from test_web_api import live_server  # noqa: E402
 
 
-@pytest.mark.slow   # ~15-60 s: 20 real solves through 2 worker processes
+@pytest.mark.slow   # ~30-90 s: 20 real runs (plan, risk, curve, frontier, pool, compare) through 2 workers
 def test_twenty_concurrent_uploads(tmp_path, capsys):
-    with live_server(tmp_path, max_upload_mb=5, workers=2) as (url, app):
-        fig = run_load(url, uploads=20, time_budget=150.0)
+    with live_server(tmp_path, max_upload_mb=5, workers=2, client_jobs=20) as (url, app):
+        fig = run_load(url, uploads=20, time_budget=240.0)
         store = app.extensions["sourcing_jobs"]
         with capsys.disabled():
             print("\n" + report(fig))

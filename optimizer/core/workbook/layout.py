@@ -22,6 +22,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from optimizer.core import limits as LIM
+from optimizer.core import i18n
 from optimizer.core.values import frame
 from optimizer.core.workbook.writer import (BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, SUBTITLE_FONT, TITLE_FONT, YEAR,
                                             mark_header_row, write_cell, write_like)
@@ -68,7 +69,7 @@ def _style_cell(cell, bold: bool, fill, align, wrap: bool, wrap_cols) -> None:
 
 def sheet_title(ws, title: str, note: str | None = None) -> int:
     """Sheet title in row 1, optional note in row 2; returns the next free row."""
-    put(ws, 1, 1, title, font=TITLE_FONT)
+    put(ws, 1, 1, i18n.label(title), font=TITLE_FONT)
     ws.row_dimensions[1].height = 22
     if note:
         put(ws, 2, 1, note, font=NOTE_FONT)
@@ -198,7 +199,7 @@ def table(ws, top: int, left: int, df: pd.DataFrame, cols: list[Col], names: Tab
         flags = any(isinstance(v, (bool, np.bool_)) for v in (rec.get(c.key) for rec in records[:20]))
         align = c.align or ("center" if (c.fmt == YEAR or flags) else None)
         aligns.append(align)
-        put(ws, top, left + j, c.header, font=HEADER_FONT, fill=HEADER_FILL,
+        put(ws, top, left + j, i18n.label(c.header), font=HEADER_FONT, fill=HEADER_FILL,
              align=Alignment(wrap_text=wrap_header, vertical="center",
                              horizontal=align or ("right" if numeric else "left")))
     r = top
@@ -275,7 +276,7 @@ def wrapped_lines(text: str, width: float) -> int:
 
 
 def section(ws, row: int, text: str, col: int = 1) -> int:
-    put(ws, row, col, text, font=SUBTITLE_FONT)
+    put(ws, row, col, i18n.label(text), font=SUBTITLE_FONT)
     return row + 1
 
 

@@ -43,9 +43,13 @@
     if (!id || finished.indexOf(status) >= 0) return;
     var order = ["queued", "validating", "solving", "writing", "done"];
     var stage = document.getElementById("stage");
+    var detail = document.getElementById("progress-detail");
+    var names = {};
+    document.querySelectorAll(".stages li").forEach(function (li) { names[li.getAttribute("data-stage")] = li.textContent; });
     var tries = 0;
-    function show(s) {
-      if (stage) stage.textContent = s;
+    function show(s, d) {
+      if (stage) stage.textContent = names[s] || s;
+      if (detail) detail.textContent = d || "";
       var k = order.indexOf(s);
       document.querySelectorAll(".stages li").forEach(function (li) {
         var j = order.indexOf(li.getAttribute("data-stage"));
@@ -58,7 +62,7 @@
         .then(function (r) { return r.json(); })
         .then(function (j) {
           if (finished.indexOf(j.status) >= 0) { window.location.reload(); return; }
-          show(j.status);
+          show(j.status, j.detail);
           setTimeout(poll, tries < 20 ? 400 : 1500);
         })
         .catch(function () { setTimeout(poll, 2000); });
@@ -73,8 +77,11 @@
       el.addEventListener("mousemove", function (e) {
         tip.textContent = el.getAttribute("data-tip");
         tip.hidden = false;
-        tip.style.left = (e.clientX + 12) + "px";
-        tip.style.top = (e.clientY + 12) + "px";
+        var w = tip.offsetWidth, h = tip.offsetHeight;      // keep it inside the window
+        var x = e.clientX + 12 + w > window.innerWidth ? Math.max(4, e.clientX - 12 - w) : e.clientX + 12;
+        var y = e.clientY + 12 + h > window.innerHeight ? Math.max(4, e.clientY - 12 - h) : e.clientY + 12;
+        tip.style.left = x + "px";
+        tip.style.top = y + "px";
       });
       el.addEventListener("mouseleave", function () { tip.hidden = true; });
     });
