@@ -24,9 +24,18 @@ KOREAN_FONTS = ("NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "Malgun G
 
 def korean_font() -> str | None:
     """The first installed font that draws Hangul (Debian: fonts-nanum, installed by .ci/run), or None."""
+    import logging
     from matplotlib import font_manager
+    # a missing bold face is substituted (weight 600), not worth a line on the user's terminal
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     names = {f.name for f in font_manager.fontManager.ttflist}
     found = next((n for n in KOREAN_FONTS if n in names), None)
+    if found is not None:   # the regular face is known; make sure its bold one is too (titles are bold)
+        bold = {f.name for f in font_manager.fontManager.ttflist if f.weight in ("bold", 700)}
+        for regular, bold_file in BOLD_FILES.items():
+            if found not in bold and Path(bold_file).is_file() and Path(regular).is_file() \
+                    and font_manager.FontProperties(fname=regular).get_name() == found:
+                font_manager.fontManager.addfont(bold_file)
     if found is None:       # installed after matplotlib built its font cache: add the file itself
         for path in FONT_FILES:
             if Path(path).is_file():
