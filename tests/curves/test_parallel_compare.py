@@ -54,3 +54,11 @@ def test_workers_out_of_range_is_a_usage_message(tmp_path, capsys):
         main(["compare", str(tiny_workbook(tmp_path)), "--workers", "0"])
     assert exit_.value.code == 2
     assert "--workers: '0' is outside the allowed range" in capsys.readouterr().err
+
+
+def test_a_cluster_without_the_cluster_extra_is_a_usage_message(tmp_path, capsys, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "distributed", None)      # as if the [cluster] extra were absent
+    assert main(["compare", str(tiny_workbook(tmp_path)), "--no-curves", "--cluster", "local",
+                 "-o", str(tmp_path / "x.xlsx")]) == 2
+    assert "needs the cluster extra: pip install -e '.[cluster]'" in capsys.readouterr().err
