@@ -301,3 +301,15 @@ def test_bench_decompose_smoke(capsys):
     assert r["dual_feasible"] and r["dual_objective"] == pytest.approx(r["objective"], rel=1e-9)
     text = BD.report(o, r, 1e-6)
     assert "raw optimum inside our bounds: True" in text and "peak RSS" in text
+
+
+def test_bench_compare_smoke(tmp_path, capsys):
+    """benchmarks/bench_compare.py on the curve tests' tiny workbook: the comparison on 2 worker
+    processes has the serial run's tables, and the report says so (no timing asserted)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "curves"))
+    from curve_fixtures import tiny_workbook
+    import bench_compare as BC
+    # threads=None: HiGHS refuses a thread count different from its already-started scheduler's
+    r = BC.run(str(tiny_workbook(tmp_path)), workers=2, curves=False, threads=None)
+    assert r["same"] and r["runs"] == 4 and r["workers"] == 2
+    assert "same tables as the serial run (numbers to 1e-9 relative): yes" in BC.report(r)

@@ -262,3 +262,28 @@ def share_arg(text: str) -> float:
 
 YEAR_ARG = whole(1990, 2100)
 TIME_LIMIT_ARG = real(0.0, LIM.MAX_TIME_LIMIT)
+
+
+def add_cluster_args(p) -> None:
+    """``--scheduler ADDRESS`` / ``--cluster local``: run the command's batch on a Dask cluster."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run the batch on the Dask cluster of this scheduler (e.g. tcp://10.0.0.5:8786; "
+                        "start it with dask-scheduler and dask-worker --nthreads 1; needs the [cluster] extra)")
+    g.add_argument("--cluster", choices=("local",), default=None,
+                   help="local: start a Dask cluster of --workers processes on 127.0.0.1 for the batch")
+
+
+def open_cluster(args):
+    """The :class:`~optimizer.core.pool.DaskCluster` the arguments ask for, or None (worker
+    processes or serial); a cluster that cannot be reached is a usage error."""
+    address = getattr(args, "scheduler", None) or getattr(args, "cluster", None)
+    if not address:
+        return None
+    from optimizer.core.pool import DaskCluster
+    try:
+        return DaskCluster(address, local_workers=max(2, getattr(args, "workers", 1)))
+    except RuntimeError as err:
+        raise UsageError(str(err)) from err
+    except (OSError, TimeoutError, ValueError) as err:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {err}") from err

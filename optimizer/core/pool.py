@@ -9,7 +9,10 @@ One interface, three transports:
   thread scheduler is sized by :func:`~optimizer.core.solver.set_process_threads` before its
   first solve: one HiGHS thread each);
 * :class:`MpiPool`     one worker per MPI rank (under ``mpiexec``): rank 0 asks, every rank
-  (rank 0 included) answers; the other ranks sit in :meth:`MpiPool.serve`.
+  (rank 0 included) answers; the other ranks sit in :meth:`MpiPool.serve`;
+* :class:`DaskPool`    one Dask actor per worker on a Dask distributed cluster (other machines;
+  the ``[cluster]`` extra), spread over the cluster's workers, one HiGHS thread each;
+  :class:`DaskCluster` connects to a scheduler's address or starts a local cluster on loopback.
 
 A worker is made by ``factory(payload)`` where it runs (``factory`` must be a module-level callable,
 ``payload`` picklable); ``pool.call(method, *args)`` runs ``worker.method(*args)`` on every worker
@@ -215,6 +218,123 @@ class MpiPool:
             self.comm.bcast(None, root=0)
 
     close = release
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _dask_start(threads) -> None:
+    set_process_threads(threads)
+
+
+class _DaskActor:
+    """What runs on a Dask worker: the worker object, answering calls as (kind, value)."""
+
+    def __init__(self, factory, payload, threads):
+        set_process_threads(threads)
+        self.worker = factory(payload)
+
+    def answer(self, method, args):
+        try:
+            return ("ok", getattr(self.worker, method)(*args))
+        except BaseException:                   # noqa: BLE001 - reported to the caller
+            return ("error", traceback.format_exc())
+
+
+class DaskPool:
+    """One Dask actor per payload on the cluster of ``client`` (a ``distributed.Client``), placed
+    round-robin over the cluster's workers; ``call`` asks all of them at once.  Each worker
+    process's HiGHS scheduler is sized by ``threads_per_worker`` (start workers with
+    ``dask-worker --nthreads 1`` so one process runs one solve at a time)."""
+
+    kind = "Dask workers"
+
+    def __init__(self, factory, payloads, client, threads_per_worker: int | None = 1):
+        self.client = client
+        addresses = sorted(client.scheduler_info()["workers"])
+        if not addresses:
+            raise WorkerError("the Dask cluster has no workers")
+        client.run(_dask_start, threads_per_worker)
+        futures = [client.submit(_DaskActor, factory, p, threads_per_worker, actor=True, pure=False,
+                                 workers=[addresses[i % len(addresses)]], allow_other_workers=False)
+                   for i, p in enumerate(payloads)]
+        try:
+            self.actors = [f.result() for f in futures]
+        except Exception as err:     # noqa: BLE001 - a worker that could not be built
+            raise WorkerError(f"a Dask worker could not be built:\n{traceback.format_exc()}") from err
+        self._futures = futures
+
+    @property
+    def size(self) -> int:
+        return len(self.actors)
+
+    def call(self, method: str, *args) -> list:
+        pending = [a.answer(method, args) for a in self.actors]
+        out, errors = [], []
+        for i, fut in enumerate(pending):
+            kind, value = fut.result()
+            if kind == "error":
+                errors.append(f"worker {i}:\n{value}")
+            out.append(value)
+        if errors:
+            raise WorkerError("\n".join(errors))
+        return out
+
+    def close(self) -> None:
+        for f in getattr(self, "_futures", []):
+            f.release()
+        self.actors, self._futures = [], []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+CONNECT_SECONDS = 10     # how long to try to reach a Dask scheduler before giving up
+
+
+class DaskCluster:
+    """A Dask distributed cluster to run batches on: ``address`` of a running scheduler
+    (``dask-scheduler`` / ``dask-worker --nthreads 1`` on the machines), or ``"local"`` for
+    ``local_workers`` worker processes started here on 127.0.0.1 (one thread each).
+
+    ``size`` is the number of workers; ``pool(factory, payloads)`` makes a :class:`DaskPool`
+    (the ``pool_factory`` the batch functions take)."""
+
+    def __init__(self, address: str = "local", local_workers: int = 2, threads_per_worker: int | None = 1,
+                 timeout: float | None = None):
+        try:
+            from distributed import Client, LocalCluster   # optional: the [cluster] extra
+        except ImportError as err:
+            raise RuntimeError("a Dask cluster needs the cluster extra: pip install -e '.[cluster]'") from err
+        self.threads = threads_per_worker
+        self.cluster = None
+        timeout = CONNECT_SECONDS if timeout is None else timeout
+        if address == "local":
+            self.cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                        scheduler_kwargs={"dashboard": False}, worker_dashboard_address=None)
+            self.client = Client(self.cluster, timeout=timeout)
+        else:
+            self.client = Client(address, timeout=timeout)
+        self.address = self.client.scheduler.address
+
+    @property
+    def size(self) -> int:
+        return max(1, len(self.client.scheduler_info()["workers"]))
+
+    def pool(self, factory, payloads) -> DaskPool:
+        return DaskPool(factory, payloads, self.client, self.threads)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
     def __enter__(self):
         return self

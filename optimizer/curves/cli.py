@@ -26,6 +26,8 @@ from optimizer.curves.plots import plot_curves, plot_frontier, plot_marginal
 from optimizer.curves.report import write_comparison_workbook, write_curve_workbook, write_frontier_workbook
 from optimizer.curves.run import run_compare, run_curve, run_frontier, share
 
+WORKERS = C.whole(1, LIM.MAX_SCENARIO_WORKERS, C.WORK)
+
 SAMPLE = C.sample("korea_2024_2030.xlsx")
 
 
@@ -122,13 +124,18 @@ def cmd_frontier(args) -> int:
 @C.guard
 def cmd_compare(args) -> int:
     wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()] if args.scenarios else None
+    cluster = C.open_cluster(args)
     bar = C.Progress("compare")
     t0 = time.perf_counter()
     try:
         cmp = run_compare(args.workbook, wanted, None if args.no_curves else args.mode, args.year,
-                          on_progress=lambda n: bar("scenario", n), measure=args.measure)
+                          on_progress=lambda n: bar("scenario", n), measure=args.measure,
+                          workers=cluster.size if cluster else args.workers,
+                          pool_factory=cluster.pool if cluster else None)
     finally:
         bar.close()
+        if cluster:
+            cluster.close()
     runs, cur, label = cmp.runs, cmp.currency, cmp.label
     out = Path(args.output) if args.output else compare_output(args, wanted)
     path = write_comparison_workbook(runs, cmp.tables, out, cur, label, args.workbook)
@@ -235,4 +242,7 @@ def register(sub) -> None:
     m.add_argument("--no-curves", action="store_true", help="skip the cost curves")
     m.add_argument("--png", default=None, help="also write a PNG with every scenario's curve")
     m.add_argument("--measure", default="china", help=MEASURE_HELP)
+    m.add_argument("--workers", type=WORKERS, default=1,
+                   help=f"processes for the scenarios, one HiGHS thread each (default 1; {WORKERS.range})")
+    C.add_cluster_args(m)
     m.set_defaults(func=cmd_compare)

@@ -52,42 +52,79 @@ class ScenarioRun:
 
 
 def run_batch(data, names: list[str] | None = None, curve_mode: str | None = "path",
-              curve_year: int | None = None, on_progress=None, measure: str = "china") -> list[ScenarioRun]:
+              curve_year: int | None = None, on_progress=None, measure: str = "china",
+              workers: int = 1, pool_factory=None) -> list[ScenarioRun]:
     """Solve base + each scenario (``names``: default every scenario of the workbook).
 
-    ``curve_mode`` None skips the curves.  ``on_progress(name)`` is called before each run.
+    ``curve_mode`` None skips the curves.  ``on_progress(name)`` is called before each run (with
+    ``workers`` > 1: for each scenario as its share of the batch is handed to a worker).
+    ``workers`` > 1: the runs are cut into that many consecutive shares, each solved in its own
+    process with one HiGHS thread (:class:`~optimizer.core.pool.ProcessPool`, or the pool
+    ``pool_factory(factory, payloads)`` makes, e.g. a Dask cluster's); every run is the same
+    independent solve as in the serial batch, so the tables are the serial ones.
     Raises nothing for a scenario that fails: its ``error`` says why.
     """
     names = list_scenarios(data) if names is None else names
+    order = [BASE] + list(names)
+    if (workers > 1 or pool_factory is not None) and len(order) > 1:
+        from optimizer.core.pool import ProcessPool
+        shares = [list(s) for s in np.array_split(np.array(order, dtype=object), min(max(workers, 1), len(order)))]
+        if on_progress:
+            for name in order:
+                on_progress(name)
+        make = pool_factory or ProcessPool
+        with make(BatchWorker, [(data, s, curve_mode, curve_year, measure) for s in shares]) as pool:
+            answers = pool.call("run")
+        runs = [run for share in answers for run in share]
+        for run in runs:                    # the base run's data is the caller's object, as serially
+            if run.name == BASE and run.data is not None:
+                run.data = data
+        return runs
     runs = []
-    for name in [BASE] + names:
+    for name in order:
         if on_progress:
             on_progress(name)
-        run = ScenarioRun(name)
-        runs.append(run)
-        try:
-            run.data = data if name == BASE else apply_scenario(data, name)
-        except InputError as err:
-            run.error = "; ".join(str(i) for i in err.issues if i.severity == "error")
-            continue
-        res, model, sol = solve_data(run.data, RunOptions(ranging=False))
-        run.result = res
-        if sol.x is None:
-            run.error = res.status_message
-            continue
-        run.cost = float(np.multiply(cost_vector(model), sol.x).sum())
-        run.risk = float(np.multiply(E.risk_weighted_volume(model), sol.x).sum())
-        if curve_mode is None or res.status != OPTIMAL:
-            continue
-        try:
-            cdata = (with_cap_row(run.data, curve_year, "ALL", measure) if curve_mode == "year" and curve_year
-                     else run.data)
-            cmodel = model if cdata is run.data else build_model(cdata)
-            direction = cap_direction(cmodel, curve_mode, curve_year, "ALL", measure)
-            run.curve = compute_curve(cmodel, direction, detail=False, options=solve_options(cdata.settings, ranging=False))
-        except (CurveError, CurveSolveError) as err:
-            run.error = f"no curve: {err}"
+        runs.append(run_scenario(data, name, curve_mode, curve_year, measure))
     return runs
+
+
+def run_scenario(data, name: str, curve_mode: str | None = "path", curve_year: int | None = None,
+                 measure: str = "china") -> ScenarioRun:
+    """One run of the batch: ``name`` (``BASE`` or a scenario of ``data``) solved, with its curve."""
+    run = ScenarioRun(name)
+    try:
+        run.data = data if name == BASE else apply_scenario(data, name)
+    except InputError as err:
+        run.error = "; ".join(str(i) for i in err.issues if i.severity == "error")
+        return run
+    res, model, sol = solve_data(run.data, RunOptions(ranging=False))
+    run.result = res
+    if sol.x is None:
+        run.error = res.status_message
+        return run
+    run.cost = float(np.multiply(cost_vector(model), sol.x).sum())
+    run.risk = float(np.multiply(E.risk_weighted_volume(model), sol.x).sum())
+    if curve_mode is None or res.status != OPTIMAL:
+        return run
+    try:
+        cdata = (with_cap_row(run.data, curve_year, "ALL", measure) if curve_mode == "year" and curve_year
+                 else run.data)
+        cmodel = model if cdata is run.data else build_model(cdata)
+        direction = cap_direction(cmodel, curve_mode, curve_year, "ALL", measure)
+        run.curve = compute_curve(cmodel, direction, detail=False, options=solve_options(cdata.settings, ranging=False))
+    except (CurveError, CurveSolveError) as err:
+        run.error = f"no curve: {err}"
+    return run
+
+
+class BatchWorker:
+    """A worker process's share of the batch: consecutive runs of the base data and its scenarios."""
+
+    def __init__(self, payload):
+        self.data, self.names, self.curve_mode, self.curve_year, self.measure = payload
+
+    def run(self) -> list[ScenarioRun]:
+        return [run_scenario(self.data, n, self.curve_mode, self.curve_year, self.measure) for n in self.names]
 
 
 def _ok(runs):

@@ -71,8 +71,10 @@ class CompareRun:
 
 
 def run_compare(workbook, scenarios: list[str] | None = None, mode: str | None = "path",
-                year: int | None = None, on_progress=None, measure: str = "china") -> CompareRun:
-    """Base data and every named scenario (or ``scenarios``), each with its curve (``mode`` None: none)."""
+                year: int | None = None, on_progress=None, measure: str = "china", workers: int = 1,
+                pool_factory=None) -> CompareRun:
+    """Base data and every named scenario (or ``scenarios``), each with its curve (``mode`` None: none);
+    ``workers`` > 1 or ``pool_factory``: solved by worker processes (:func:`run_batch`)."""
     data = load_and_validate(workbook, scenario="")
     names = list_scenarios(data)
     if scenarios:
@@ -80,6 +82,7 @@ def run_compare(workbook, scenarios: list[str] | None = None, mode: str | None =
         if unknown:
             raise UsageError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(names) or 'none'}")
         names = list(scenarios)
-    runs = run_batch(data, names, mode, year, on_progress=on_progress, measure=measure)
+    runs = run_batch(data, names, mode, year, on_progress=on_progress, measure=measure, workers=workers,
+                     pool_factory=pool_factory)
     label = next((r.curve.direction.label for r in runs if r.curve is not None), "China-share target")
     return CompareRun(runs, comparison_tables(runs), data.settings.currency, label)

@@ -43,6 +43,7 @@ def register(subparsers) -> None:
                         "workbook's mga_slack setting, 0.03); 0 = none")
     p.add_argument("--workers", type=WORKERS, default=1,
                    help=f"processes for the coalition table, one HiGHS thread each (default 1; {WORKERS.range})")
+    C.add_cluster_args(p)
     p.add_argument("--game", action="store_true",
                    help="analyse the CoalitionCosts sheet (a typed coalition-cost or savings table)")
     p.add_argument("--template", metavar="PATH", default=None,
@@ -77,7 +78,13 @@ def cmd_pool(args) -> int:
     except InputError as err:
         C.print_issues(err)
         return C.EXIT_INPUT
-    res = run_pool(data, mga_slack=args.mga_slack, workers=args.workers)
+    cluster = C.open_cluster(args)
+    try:
+        res = run_pool(data, mga_slack=args.mga_slack, workers=cluster.size if cluster else args.workers,
+                       pool_factory=cluster.pool if cluster else None)
+    finally:
+        if cluster:
+            cluster.close()
     out = None
     if res.standalone is not None:
         try:

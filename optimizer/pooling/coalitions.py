@@ -202,13 +202,14 @@ class TableWorker:
 
 
 def coalition_table(model: PoolModel, options: SolveOptions | None = None,
-                    masks=None, workers: int = 1) -> CoalitionTable:
+                    masks=None, workers: int = 1, pool_factory=None) -> CoalitionTable:
     """Solve every non-empty coalition (Gray-code order) or only ``masks``.
 
     ``workers`` > 1: the order is cut into that many consecutive runs, each solved in its own
     process with one HiGHS thread (:class:`~optimizer.core.pool.ProcessPool`); the statuses are
     those of the serial run and the costs equal to the solver's tolerance (each run starts from
-    another basis, so the last digits of an optimum may differ)."""
+    another basis, so the last digits of an optimum may differ).  ``pool_factory(factory, payloads)``:
+    the pool to use instead (e.g. :meth:`~optimizer.core.pool.DaskCluster.pool`)."""
     n = len(model.members)
     if masks is None and n > EXACT_MAX_PLAYERS:
         raise ValueError(f"{n} members: the exact table has {2 ** n - 1:,} coalitions; above "
@@ -219,9 +220,9 @@ def coalition_table(model: PoolModel, options: SolveOptions | None = None,
                            np.full(2 ** n, np.nan), solver.mip)
     table.cost[0], table.unmet[0] = 0.0, 0.0
     order = gray_order(n) if masks is None else [int(m) for m in masks]
-    if workers > 1 and len(order) > 1:
-        runs = [list(map(int, r)) for r in np.array_split(np.array(order), min(workers, len(order)))]
-        with ProcessPool(TableWorker, [(model.data, solver.options, r) for r in runs]) as pool:
+    if (workers > 1 or pool_factory is not None) and len(order) > 1:
+        runs = [list(map(int, r)) for r in np.array_split(np.array(order), min(max(workers, 1), len(order)))]
+        with (pool_factory or ProcessPool)(TableWorker, [(model.data, solver.options, r) for r in runs]) as pool:
             answers = pool.call("run")
         for rows, _ in answers:
             for m, status, cost, unmet in rows:

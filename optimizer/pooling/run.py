@@ -91,9 +91,10 @@ def _options(data: PoolData) -> SolveOptions:
     return SolveOptions(time_limit=data.settings.time_limit, mip_gap=1e-9, ranging=False, want_duals=False)
 
 
-def run_pool(data: PoolData, mga_slack: float | None = None, workers: int = 1) -> PoolResult:
+def run_pool(data: PoolData, mga_slack: float | None = None, workers: int = 1,
+             pool_factory=None) -> PoolResult:
     """Everything ``sourcing pool`` reports, for validated pool data (``workers``: processes for
-    the exact coalition table, one HiGHS thread each)."""
+    the exact coalition table, one HiGHS thread each; ``pool_factory``: e.g. a Dask cluster's)."""
     if data.mode == "game":
         res = PoolResult(data, OPTIMAL, data.game_kind, "as typed", data.member_ids, game=data.game)
         res.standalone = data.game.standalone()
@@ -119,7 +120,7 @@ def run_pool(data: PoolData, mga_slack: float | None = None, workers: int = 1) -
     t0 = time.perf_counter()
     n = len(data.member_ids)
     if n <= exact_limit(res.mip):
-        res.table = C.coalition_table(model, opts, workers=workers)
+        res.table = C.coalition_table(model, opts, workers=workers, pool_factory=pool_factory)
     else:
         res.table = C.CoalitionTable.sparse(tuple(data.member_ids), model.lp.is_mip)
         cost_of = C.coalition_cost_function(model, res.table, opts)
