@@ -18,6 +18,7 @@ from pathlib import Path
 
 from optimizer.core import limits as LIM
 from optimizer.core.errors import NoProvenOptimum, UsageError
+from optimizer.core import i18n
 from optimizer.core.issues import InputError, Issue
 from optimizer.core.outputs import OUTPUTS, default_output  # noqa: F401 - the commands' default names
 from optimizer.core.paths import describe, folder_problem, output_problem, shown
@@ -118,7 +119,8 @@ def run_command(args) -> int:
     if code is not None:
         return code
     try:
-        return args.func(args)
+        with i18n.workbook_language(getattr(args, "lang", None)):    # --lang labels every workbook written
+            return args.func(args)
     except InputError as err:
         print_issues(err)
         return EXIT_INPUT

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
+from optimizer.core import i18n
 from optimizer.core.workbook.layout import sheet_title
 from optimizer.risk.report_periods import add_period_sheets
 from optimizer.sourcing.report_tts import add_tts_sheets
@@ -135,7 +136,10 @@ def add_risk_sheets(wb, res, tts: pd.DataFrame | None = None, ranking: pd.DataFr
                       f"Money in {currency} millions (discounted). A scenario's cost = money spent + penalties "
                       "of missed targets + risk charge; VSS and EVPI use the same objective (expected cost + "
                       "beta x CVaR).")
-    write_table(ws, top, summary_frame(res, currency), formats={"value": MONEY_3},
+    summary = summary_frame(res, currency)
+    for col in ("measure", "meaning"):     # row labels and their glosses in the workbook's language
+        summary[col] = [i18n.label(v) for v in summary[col]]
+    write_table(ws, top, summary, formats={"value": MONEY_3},
                 widths={"measure": 40, "value": 16, "unit": 10, "meaning": 90})
     if res.scenario_costs is not None:
         ws = wb.create_sheet("ScenarioCosts")

@@ -35,6 +35,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from optimizer.core import i18n
 from optimizer.core import limits as LIM
 from optimizer.core.paths import check_output, write_error
 
@@ -180,7 +181,7 @@ def write_header(ws, row: int, headers: list[str], docs: list[str] | None = None
                  widths: list[int] | None = None) -> None:
     mark_header_row(ws, row)
     for j, h in enumerate(headers, start=1):
-        cell = write_cell(ws, row, j, h)
+        cell = write_cell(ws, row, j, i18n.label(h))    # the workbook's language (i18n.workbook_language)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         if docs and docs[j - 1]:
