@@ -19,6 +19,7 @@ from pathlib import Path
 from optimizer.core import limits as LIM
 from optimizer.core.errors import NoProvenOptimum, UsageError
 from optimizer.core import i18n
+from optimizer.core.pool import DaskCluster
 from optimizer.core.issues import InputError, Issue
 from optimizer.core.outputs import OUTPUTS, default_output  # noqa: F401 - the commands' default names
 from optimizer.core.paths import describe, folder_problem, output_problem, shown
@@ -282,7 +283,6 @@ def open_cluster(args):
     address = getattr(args, "scheduler", None) or getattr(args, "cluster", None)
     if not address:
         return None
-    from optimizer.core.pool import DaskCluster
     try:
         return DaskCluster(address, local_workers=max(2, getattr(args, "workers", 1)))
     except RuntimeError as err:

@@ -30,6 +30,7 @@ from models.sourcing import build_model
 from optimizer.core.issues import InputError
 from optimizer.core.solver import OPTIMAL
 from optimizer.curves.frontier import cost_vector
+from optimizer.core.pool import ProcessPool
 from optimizer.curves.parametric import CurveError, CurveSolveError, cap_direction, compute_curve, with_cap_row
 from optimizer.sourcing import result as R
 from optimizer.sourcing import schema as S
@@ -67,7 +68,6 @@ def run_batch(data, names: list[str] | None = None, curve_mode: str | None = "pa
     names = list_scenarios(data) if names is None else names
     order = [BASE] + list(names)
     if (workers > 1 or pool_factory is not None) and len(order) > 1:
-        from optimizer.core.pool import ProcessPool
         shares = [list(s) for s in np.array_split(np.array(order, dtype=object), min(max(workers, 1), len(order)))]
         if on_progress:
             for name in order:

