@@ -14,13 +14,9 @@ from models.periods import periods_of
 from optimizer.core.workbook import layout as L
 from optimizer.core.workbook.writer import TONNES, WEEKS, YEAR
 from optimizer.risk.metrics import expected_values
+from optimizer.sourcing.report_periods import period_label
 
 WEEKS_PER_YEAR = 52.0
-
-
-def period_label(year: int, period: int, P: int) -> str:
-    """``2026-04`` (months), ``2026 Q2`` (quarters)."""
-    return f"{year}-{period:02d}" if P == 12 else f"{year} Q{period}" if P == 4 else f"{year} P{period}"
 
 
 def _stock_values(model, x, P: int) -> pd.DataFrame:
