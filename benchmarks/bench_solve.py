@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -47,7 +48,7 @@ import numpy as np  # noqa: E402
 from synthetic import PRESETS, counts, describe, synthetic_data, workbook_tables  # noqa: E402
 
 WORKBOOK_MAX_ROWS = 250_000      # input-workbook round trip only below this many Supply rows
-REPORT_MAX_BUY = 150_000         # result workbook only for sizes up to ~100k variables
+REPORT_MAX_BUY = 1_500_000       # result workbook for sizes up to the 1m preset (1.1 M variables)
 TARGET_RATIO = 1.5               # native single solve vs raw highspy
 TARGET_SAMPLE_S = 2.0            # end-to-end sample workbook
 SAMPLE = ROOT / "inputs" / "korea_2024_2030.xlsx"
@@ -302,8 +303,34 @@ def bench_workbook(size: str, seed: int, tmpdir: str, isolate: bool = True) -> d
         return out
     out["read"] = run_job("workbook_read", isolate, path=path)
     out["calamine"] = run_job("workbook_calamine", isolate, path=path)
+    out["cli"] = job_cli(path, tmpdir)
     Path(path).unlink(missing_ok=True)
     return out
+
+
+_CLI_TIMINGS = re.compile(r"^Timings \(s\): (.*)$", re.M)
+
+
+def job_cli(path: str, tmpdir: str) -> dict:
+    """End to end as a user runs it: ``sourcing solve <input> -o <result>`` in a fresh interpreter;
+    wall time (start-up and imports included) and that process's own peak RSS (``wait4``), plus the
+    stage timings the command prints."""
+    result = Path(tmpdir) / "cli_result.xlsx"
+    log = Path(tmpdir) / "cli_stdout.txt"
+    with open(log, "wb") as fh:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "solve", path, "-o", str(result)],
+                                stdout=fh, stderr=subprocess.STDOUT, cwd=str(ROOT))
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = log.read_text(errors="replace")
+    if proc.returncode not in (0, 1) or not result.exists():
+        return {"error": f"sourcing solve exited with {proc.returncode}: {text[-2000:]}"}
+    m = _CLI_TIMINGS.search(text)
+    stages = {k: float(v) for k, v in (part.rsplit(" ", 1) for part in m.group(1).split(", "))} if m else {}
+    return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024.0, "exit": proc.returncode, "stages": stages,
+            "path": str(result), "file_mb": result.stat().st_size / 1e6}
 
 
 def job_report(size: str, seed: int = 0, tmpdir: str | None = None) -> dict:
@@ -328,6 +355,7 @@ def job_report(size: str, seed: int = 0, tmpdir: str | None = None) -> dict:
     out["write"] = time.perf_counter() - t0
     out["rss"]["write"] = rss_mb()
     out["file_mb"] = path.stat().st_size / 1e6
+    out["spill_mb"] = sum(p.stat().st_size for p in tmp.glob(f"{path.stem}_*.csv")) / 1e6
     out["path"] = str(path)
     if tmpdir is None:
         path.unlink(missing_ok=True)
@@ -442,10 +470,12 @@ def bench_size(size: str, backends: list[str], repeat: int = 1, seed: int = 0,
             if expected_buy(size) <= REPORT_MAX_BUY:
                 log(f"[{size}] result workbook ...")
                 r["report"] = run_job("report", isolate, size=size, seed=seed, tmpdir=tmp)
-                if "path" in r["report"]:
-                    r["xlsxwriter"] = run_job("xlsxwriter", isolate, path=r["report"]["path"])
+                cli = (r.get("workbook") or {}).get("cli") or {}
+                written = cli.get("path") or r["report"].get("path")     # the cells a user gets
+                if written:
+                    r["xlsxwriter"] = run_job("xlsxwriter", isolate, path=written)
             else:
-                r["report"] = {"skipped": "skipped (sizes up to ~100k variables only)"}
+                r["report"] = {"skipped": f"skipped (more than {REPORT_MAX_BUY:,} purchase variables)"}
     check_agreement(r)
     return r
 
@@ -547,6 +577,7 @@ def format_size(r: dict, isolate: bool = True) -> str:
             L.append(f"{'result workbook write (sourcing.report)':<44}{_t(rep['write']):>10}  "
                      f"{_mb(rep['rss'], 'write'):>13}   {rep['file_mb']:.1f} MB file")
     L += _stage_table(r)
+    L += _big_table(r)
     L.append("")
     hdr = (f"{'path':<12}{'build_model':>12}{'solve_lp':>10}{'total':>9}{'raw':>8}{'total/raw':>11}"
            f"{'solve_lp/raw':>14}  {'target':<13}{'objective':>18}{'rel.diff':>10}  "
@@ -592,6 +623,8 @@ def format_size(r: dict, isolate: bool = True) -> str:
 
 
 END_TO_END_TARGET = 2.0          # issue 16: read -> write within 2x the limit (calamine + raw highspy + XlsxWriter)
+BIG_TARGET_S = 90.0              # issue 16: 1.1 M variables, build -> workbook (+ CSV) written
+BIG_TARGET_MB = 4096.0
 
 
 def _stage_table(r: dict) -> list[str]:
@@ -617,12 +650,47 @@ def _stage_table(r: dict) -> list[str]:
         ratio = "-" if ours is None or not ref else f"{ours / ref:.2f}x"
         L.append(f"{label:<46}{_t(ours):>10}{_t(ref):>11}{ratio:>8}  {what}")
     if ca.get("calamine") and xw.get("write"):
-        ours = read + validate + solve + (analyse or 0.0) + rep["write"]
         limit = ca["calamine"] + raw["raw"] + xw["write"]
-        ratio = ours / limit
-        ok = "OK" if ratio <= END_TO_END_TARGET else "MISS"
-        L.append(f"{'end to end':<46}{_t(ours):>10}{_t(limit):>11}{ratio:>7.2f}x  target <= "
-                 f"{END_TO_END_TARGET:g}x: {ok}; peak RSS of the write {_mb(rep['rss'], 'write')} MB")
+        ours = read + validate + solve + (analyse or 0.0) + rep["write"]
+        L.append(f"{'sum of the stages above':<46}{_t(ours):>10}{_t(limit):>11}{ours / limit:>7.2f}x  "
+                 f"limit = calamine read + raw highspy + XlsxWriter write")
+        cli = wb.get("cli") or {}
+        if "wall" in cli:
+            ratio = cli["wall"] / limit
+            ok = "OK" if ratio <= END_TO_END_TARGET else "MISS"
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in cli["stages"].items())
+            L.append(f"{'end to end: sourcing solve (command line)':<46}{_t(cli['wall']):>10}{_t(limit):>11}"
+                     f"{ratio:>7.2f}x  target <= {END_TO_END_TARGET:g}x: {ok}; peak RSS {cli['rss_mb']:,.0f} MB, "
+                     f"{cli['file_mb']:.1f} MB result ({parts}; the rest is start-up and imports)")
+        elif "error" in cli:
+            L.append(f"{'end to end: sourcing solve (command line)':<46}  failed: {cli['error'][-300:]}")
+    return L
+
+
+def _big_table(r: dict) -> list[str]:
+    """Sizes without an input workbook (an Excel sheet holds 1,048,576 rows; our reader takes
+    200,000 data rows per sheet): data in memory -> build -> solve -> analyse -> result workbook
+    written (tables past Excel's last row in full in CSV files beside it)."""
+    rep, xw = r.get("report") or {}, r.get("xlsxwriter") or {}
+    if "write" not in rep or r.get("workbook", {}).get("cli"):
+        return []
+    pt = rep.get("pipeline_timings", {})
+    total = rep["solve_data"] + rep["write"]
+    peak = max(rep["rss"].get("write", 0), rep["rss"].get("peak", 0))
+    ok = "OK" if total < BIG_TARGET_S and peak < BIG_TARGET_MB else "MISS"
+    L = ["", f"{'stage (issue 16, no input workbook)':<46}{'ours (s)':>10}{'limit (s)':>11}{'ratio':>8}"]
+    L.append(f"{'build + solve (pipeline)':<46}{_t(pt.get('build', 0) + pt.get('solve', 0)):>10}"
+             f"{_t(r['raw'].get('raw')):>11}{(pt.get('build', 0) + pt.get('solve', 0)) / r['raw']['raw']:>7.2f}x")
+    if pt.get("analyse") is not None and pt.get("solve"):
+        L.append(f"{'analyse':<46}{_t(pt['analyse']):>10}{_t(pt['solve']):>11}{pt['analyse'] / pt['solve']:>7.2f}x"
+                 f"  against our own solve (target <= 1x)")
+    ref = xw.get("write")
+    L.append(f"{'write the result workbook (+ CSV spills)':<46}{_t(rep['write']):>10}{_t(ref):>11}"
+             f"{(rep['write'] / ref if ref else float('nan')):>7.2f}x  XlsxWriter constant_memory, the workbook's "
+             f"{xw.get('cells', 0):,} cells (not the CSVs)")
+    L.append(f"{'build -> write, in one process':<46}{_t(total):>10}{'':>11}{'':>8}  target < {BIG_TARGET_S:g} s and "
+             f"< {BIG_TARGET_MB / 1024:g} GB: {ok} (peak RSS {peak:,.0f} MB, {rep['file_mb']:.1f} MB workbook, "
+             f"{rep.get('spill_mb', 0):.1f} MB CSV)")
     return L
 
 

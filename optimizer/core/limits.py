@@ -20,6 +20,7 @@ MAX_COLUMNS = 64                      # columns read from a data sheet (A..BL)
 MAX_CELLS = 1_000_000                 # cells (filled or formatted) over all data sheets
 EXCEL_MAX_ROW = 1_048_576             # the last row of an Excel sheet: a row number beyond it is damage
 EXCEL_MAX_COLUMN = 16_384             # the last column of an Excel sheet (XFD)
+STREAM_MIN_ROWS = 2_000               # result tables with this many data rows are streamed into the sheet XML
 SPILL_KEEP_ROWS = 50_000              # rows kept on the sheet when a result table passes Excel's last row
                                       # (the whole table goes to a CSV file beside the workbook)
 MAX_SHEETS = 1_000                    # sheets in one workbook

@@ -122,10 +122,11 @@ def _summary(ws, result: R.RunResult, names: L.TableNames) -> None:
                                          L.Col("meaning", "meaning", None, 14)],
                        bold_rows=lambda rec: str(rec["part"]).startswith("objective"), wrap_cols=("meaning",))
         span = sum(SUMMARY_WIDTHS[2:6])
+        meanings = extra["meaning"].tolist()
         for row in range(area.header_row, area.last_row + 1):      # the meaning spreads over C-F
             ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=6)
-            text = str(ws.cell(row=row, column=3).value or "")
             if row > area.header_row:                               # the header keeps its own height
+                text = str(L.cell_value(meanings[row - area.header_row - 1]) or "")
                 ws.row_dimensions[row].height = max(15.0, 15.0 * math.ceil(len(text) * 1.1 / span))
         r = area.last_row + 2
 

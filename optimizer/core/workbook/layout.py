@@ -24,6 +24,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from optimizer.core import limits as LIM
 from optimizer.core import i18n
 from optimizer.core.values import frame
+from optimizer.core.workbook import bulk
 from optimizer.core.workbook.writer import (BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, SUBTITLE_FONT, TITLE_FONT, YEAR,
                                             mark_header_row, write_cell, write_like)
 
@@ -183,7 +184,8 @@ def table(ws, top: int, left: int, df: pd.DataFrame, cols: list[Col], names: Tab
     if top + len(df) + 1 > LIM.EXCEL_MAX_ROW:          # past Excel's last row (and room for the note)
         spilled = spill(ws, df, cols, table_name or f"table_{ws.title}_{top}_{left}")
         df = df.iloc[:LIM.SPILL_KEEP_ROWS]
-    records = df.to_dict("records")
+    streaming = len(df) >= LIM.STREAM_MIN_ROWS
+    records = df.head(20).to_dict("records") if streaming else df.to_dict("records")
     for j, c in enumerate(cols):
         letter = get_column_letter(left + j)
         values = df[c.key].tolist() if c.key in df.columns else []
@@ -204,7 +206,10 @@ def table(ws, top: int, left: int, df: pd.DataFrame, cols: list[Col], names: Tab
                              horizontal=align or ("right" if numeric else "left")))
     r = top
     styles: dict = {}
-    for r, rec in enumerate(records, start=top + 1):
+    streamed = streaming and _stream(ws, top, left, df, cols, aligns, row_fill, bold_rows, wrap_cols)
+    if streaming and not streamed:
+        records = df.to_dict("records")
+    for r, rec in enumerate([] if streamed else records, start=top + 1):
         fill = row_fill(rec) if row_fill else None
         bold = bool(bold_rows(rec)) if bold_rows else False
         lines = 1
@@ -225,17 +230,50 @@ def table(ws, top: int, left: int, df: pd.DataFrame, cols: list[Col], names: Tab
             width = ws.column_dimensions[get_column_letter(left + j)].width or 10
             lines = max(lines, wrapped_lines(c.header, width))
         ws.row_dimensions[top].height = max(ws.row_dimensions[top].height or 15.0, 15.0 * lines)
+    if streamed:
+        r = top + len(df)
     area = Area(top, r, left, left + len(cols) - 1)
     if spilled is not None:
         spilled.note = (r + 1, left)
     if table_name and names is not None and records:
         ref = f"{get_column_letter(left)}{top}:{get_column_letter(area.last_col)}{r}"
         tab = Table(displayName=names(table_name), ref=ref)
+        # the columns named from the header cells here (openpyxl would read the whole range to find them)
+        tab._initialise_columns()
+        for j, col in enumerate(tab.tableColumns):
+            col.name = str(ws.cell(row=top, column=left + j).value)
         tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True,
                                             showColumnStripes=False, showFirstColumn=False,
                                             showLastColumn=False)
         ws.add_table(tab)
     return area
+
+
+def _stream(ws, top, left, df, cols, aligns, row_fill, bold_rows, wrap_cols) -> bool:
+    """Hand the data rows to :mod:`~optimizer.core.workbook.bulk` (streamed into the sheet's XML on
+    saving); False (nothing written) for a table holding values only the cell-by-cell path writes."""
+    n = len(df)
+    records = df.to_dict("records") if (row_fill or bold_rows) else ()
+    fills = [row_fill(rec) for rec in records] if row_fill else [None] * n
+    bold = [bool(bold_rows(rec)) for rec in records] if bold_rows else [False] * n
+    wraps = [c.key in wrap_cols for c in cols]
+    try:
+        bulk.register(ws, top + 1, left, df, [c.key for c in cols], [c.fmt for c in cols], aligns, wraps,
+                      bold, fills, lambda cell, b, f, a, w: _style_cell(cell, b, f, a, w, wrap_cols), cell_value)
+    except bulk.NotStreamable:
+        return False
+    for j, c in enumerate(cols):
+        if not wraps[j] or c.key not in df.columns:
+            continue
+        width = ws.column_dimensions[get_column_letter(left + j)].width or 10
+        for i, v in enumerate(df[c.key].tolist()):
+            v = cell_value(v)
+            if isinstance(v, str):
+                lines = sum(wrapped_lines(part, width) for part in v.splitlines() or [""])
+                if lines > 1:
+                    row = top + 1 + i
+                    ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 0, 15.0 * lines)
+    return True
 
 
 @dataclass

@@ -16,20 +16,17 @@
 """
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import math
 import os
 import re
 import textwrap
-import zipfile
 from copy import copy
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -38,6 +35,10 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from optimizer.core import i18n
 from optimizer.core import limits as LIM
 from optimizer.core.paths import check_output, write_error
+from optimizer.core.workbook import bulk
+from optimizer.core.workbook.cellvalue import (  # noqa: F401  (re-exported: every report imports them from here)
+    TONNES, MONEY, MONEY_3, MONEY_4, PRICE, SHARE, SHARE_2, YEAR, PP, WHOLE, SECONDS, WEEKS, RATIO, FORMATS,
+    clean_value, default_format)
 
 # Fonts name their face: a font without a name renders in a serif fallback in LibreOffice.
 FONT = "Calibri"
@@ -53,66 +54,6 @@ GRID = Border(bottom=THIN)
 WARN_FILL = PatternFill("solid", fgColor="FCE4D6")
 GOOD_FILL = PatternFill("solid", fgColor="E2EFDA")
 ORANGE_FILL = PatternFill("solid", fgColor="F8CBAD")
-
-# Named number formats: one name, one format, in every workbook.
-TONNES = "#,##0.0"          # t
-MONEY = "#,##0.00"          # currency M
-MONEY_3 = "#,##0.000"       # currency M, three decimals (risk and comparison summaries)
-MONEY_4 = "#,##0.0000"      # currency M per percentage point
-PRICE = "#,##0.00"          # currency/kg
-SHARE = "0.0%"
-SHARE_2 = "0.00%"
-YEAR = "0"
-PP = "0.0"                  # percentage points
-WHOLE = "#,##0"             # counts, days
-SECONDS = "0.000"
-WEEKS = "0.0"
-RATIO = "0.00"
-FORMATS = {"TONNES": TONNES, "MONEY": MONEY, "MONEY_3": MONEY_3, "MONEY_4": MONEY_4, "PRICE": PRICE,
-           "SHARE": SHARE, "SHARE_2": SHARE_2, "YEAR": YEAR, "PP": PP, "WHOLE": WHOLE, "SECONDS": SECONDS,
-           "WEEKS": WEEKS, "RATIO": RATIO}
-
-
-def clean_value(value):
-    """Python value suitable for a cell (None for blanks; characters XML cannot hold -> U+FFFD)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", _no_surrogates(value))
-    if isinstance(value, (np.generic,)):
-        value = value.item()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, _dt.datetime) and value.tzinfo is not None:
-        value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    if hasattr(value, "to_pydatetime"):
-        value = value.to_pydatetime()
-    return value
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _no_surrogates(text: str) -> str:
-    """Text XML can hold: bytes of a file name that were not UTF-8 (kept by Python as lone
-    surrogates) become U+FFFD, so a manifest naming such a file stays a valid workbook."""
-    if not _SURROGATE.search(text):
-        return text
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
-
-
-def default_format(value) -> str:
-    """A number format for a number written without one: a year-like integer as a year, other
-    integers with thousands separators, small fractions with three decimals, the rest with two."""
-    if isinstance(value, int):
-        return YEAR if 1900 <= value <= 2200 else WHOLE
-    if value != 0 and abs(value) < 1:
-        return "0.000"
-    return MONEY
-
 
 def write_cell(ws, row: int, col: int, value, number_format: str | None = None) -> Cell:
     """Write one value; strings are forced to text type so they can never be formulas.  A number
@@ -256,7 +197,7 @@ def save_atomic(wb, path: str | os.PathLike, protect: tuple[str | os.PathLike, .
         wb.save(buf)
     data = buf.getvalue()
     if isinstance(wb, Workbook):
-        data = escape_carriage_returns(data)
+        data = bulk.finish_package(data, wb)     # streamed tables merged in; carriage returns kept
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _sweep_stale(target, suffix)
@@ -378,30 +319,6 @@ def _alive(pid: int) -> bool:
     except (PermissionError, OverflowError, OSError):
         return True
     return True
-
-
-def _cell_text_part(name: str) -> bool:
-    return name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/sheet") and name.endswith(".xml"))
-
-
-def escape_carriage_returns(data: bytes) -> bytes:
-    """Replace raw CR bytes in the parts holding cell text by ``&#13;`` (a workbook as bytes).
-
-    openpyxl writes a CR raw into the XML (and no CR in markup), and every XML parser
-    (Excel, LibreOffice, openpyxl itself) normalises a raw CR to LF on reading, so a text
-    such as "\\r=1+1" would not come back unchanged.  A character reference survives.
-    """
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        items = [(info, z.read(info.filename)) for info in z.infolist()]
-    if not any(_cell_text_part(i.filename) and b"\r" in part for i, part in items):
-        return data
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, part in items:
-            if _cell_text_part(info.filename):
-                part = part.replace(b"\r", b"&#13;")
-            z.writestr(info, part)
-    return out.getvalue()
 
 
 def _used_width(ws) -> float:
