@@ -103,6 +103,10 @@ def test_workbook_round_trip_jobs_on_a_tiny_instance(tmp_path):
     else:
         assert rd["note"].startswith("skipped")
     assert "error" not in ca and ("calamine" in ca or ca["note"].startswith("skipped"))
+    cli = out["cli"]                      # end to end through the command line, as a user runs it
+    assert "error" not in cli, cli.get("error")
+    assert cli["exit"] in (0, 1) and cli["wall"] > 0 and cli["rss_mb"] > 10 and cli["file_mb"] > 0
+    assert set(cli["stages"]) >= {"load_validate", "build", "solve", "analyse", "write"}
     assert "skipped" in B.bench_workbook("1m", seed=0, tmpdir=str(tmp_path))
 
 

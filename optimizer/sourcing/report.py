@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
@@ -233,7 +234,9 @@ def _plan_pivot(plan: pd.DataFrame, years: list[int]) -> tuple[pd.DataFrame, lis
     for c in ("source_name", "bloc"):
         if c not in p.columns:
             p[c] = None
-    p["_key"] = p["source"].astype(str) + "\x00" + p["source_name"].map(lambda v: "" if L.cell_value(v) is None else str(v))
+    names, uniq = pd.factorize(p["source_name"], use_na_sentinel=True)
+    shown = np.asarray(["" if L.cell_value(v) is None else str(v) for v in uniq] + [""], dtype=object)
+    p["_key"] = p["source"].astype(str) + "\x00" + pd.Series(shown[names], index=p.index, dtype=object)
     years = sorted(set(years) | set(p["year"].unique()))
     ycols = [f"y{y}" for y in years]
     by_year = (p.pivot_table(index=["material", "_key"], columns="year", values="tonnes", aggfunc="sum",
@@ -244,13 +247,12 @@ def _plan_pivot(plan: pd.DataFrame, years: list[int]) -> tuple[pd.DataFrame, lis
     by_source = by_year.join(meta).reset_index()
     by_source["_b"] = by_source["bloc"].map(lambda b: BLOC_ORDER.index(b) if b in BLOC_ORDER else 9)
     by_source = by_source.sort_values(["material", "_b", "_key"], kind="stable").drop(columns=["_b", "_key"])
-    totals = by_source.groupby("material", sort=True)[ycols + ["total"]].sum()
-    rows = []
-    for mat, block in by_source.groupby("material", sort=True):
-        rows += block.to_dict("records")
-        rows.append({"material": mat, "source": "all sources", "source_name": None, "bloc": None,
-                     **totals.loc[mat].to_dict()})
-    out = pd.DataFrame(rows, columns=["material", "source", "source_name", "bloc"] + ycols + ["total"])
+    totals = by_source.groupby("material", sort=True)[ycols + ["total"]].sum().reset_index()
+    totals = totals.assign(source="all sources", source_name=None, bloc=None, _last=1)
+    # each material's sources, then its "all sources" row (by_source is sorted by material already)
+    out = (pd.concat([by_source.assign(_last=0), totals], ignore_index=True)
+           .sort_values(["material", "_last"], kind="stable").drop(columns="_last").reset_index(drop=True))
+    out = out[["material", "source", "source_name", "bloc"] + ycols + ["total"]]
     cols = [L.Col("material", "material"), L.Col("source", "source"), L.Col("source_name", "source name"),
             L.Col("bloc", "bloc", None, 10)]
     cols += [L.Col(f"y{y}", f"{y} (t)", TONNES, 12) for y in years] + [L.Col("total", "total (t)", TONNES, 13)]

@@ -351,10 +351,12 @@ def china_by_measure(dep: pd.DataFrame, country: str = "CN", scope: str = "ALL")
 
 def largest_by_year(dep: pd.DataFrame, scope: str = "ALL") -> pd.DataFrame:
     rows = []
+    in_scope = dep[dep["scope"] == scope]
+    groups = {key: d for key, d in in_scope.groupby(["year", "measure"], sort=False)}
     for year in sorted(dep["year"].unique()):
         row = {"year": int(year)}
         for m in ("direct", "look-through"):
-            d = dep[(dep["year"] == year) & (dep["scope"] == scope) & (dep["measure"] == m)]
+            d = groups.get((year, m), in_scope.iloc[:0])     # the rows of that year and measure, in order
             if len(d):
                 top = d.sort_values("share", ascending=False).iloc[0]
                 row[f"{m}_country"], row[f"{m}_share"] = top["country"], float(top["share"])

@@ -218,8 +218,21 @@ def spill_csv(df: pd.DataFrame) -> bytes:
     out = df.copy()
     for c in out.columns:
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+            out[c] = _quoted(out[c])
     return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+def _quoted(col: pd.Series) -> pd.Series:
+    """``col`` with a ' before every text starting like a formula (decided once per distinct value)."""
+    try:
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    except TypeError:                         # unhashable values (lists): one by one
+        return col.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    fixed = [("'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v) for v in uniques]
+    if all(a is b for a, b in zip(fixed, uniques)):
+        return col
+    values = np.asarray(fixed + [None], dtype=object)[codes]       # code -1 (missing) -> the last: None
+    return pd.Series(np.where(codes < 0, col.to_numpy(dtype=object), values), index=col.index, dtype=object)
 
 
 def _mode() -> int:
