@@ -212,27 +212,25 @@ def blocks_of(wb) -> list:
 
 def _column_chunk(col: Column, a: int, b: int, top: int) -> list[str]:
     """The cells of rows a..b-1 (0-based in the block) of one column; '' for a cell left out."""
-    letter = col.letter
+    pre = f'<c r="{col.letter}'
     sids = col.styles[a:b].tolist()
+    attr = {s: (f'" s="{s}"' if s else '"') for s in set(sids)}     # '" s="7"': closes r, adds the style
     rows = range(top + a, top + b)
     if col.kind == "num":
-        out = []
-        for r, s, v in zip(rows, sids, col.values[a:b].tolist()):
-            if v != v or v in (np.inf, -np.inf):
-                out.append(f'<c r="{letter}{r}" s="{s}" t="n"/>' if s else "")
-            else:
-                out.append(f'<c r="{letter}{r}"' + (f' s="{s}"' if s else "") + f' t="n"><v>{v:.16g}</v></c>')
-        return out
+        vals = col.values[a:b]
+        finite = np.isfinite(vals).tolist()
+        return [f'{pre}{r}{attr[s]} t="n"><v>{v:.16g}</v></c>' if ok else (f'{pre}{r}{attr[s]} t="n"/>' if s else "")
+                for r, s, v, ok in zip(rows, sids, vals.tolist(), finite)]
     out = []
     for r, s, v in zip(rows, sids, col.values[a:b]):
         if v is None:
-            out.append(f'<c r="{letter}{r}" s="{s}" t="n"/>' if s else "")
+            out.append(f'{pre}{r}{attr[s]} t="n"/>' if s else "")
         elif v is _EMPTY:                                          # as openpyxl writes an empty text
-            out.append(f'<c r="{letter}{r}"' + (f' s="{s}"' if s else "") + ' t="inlineStr"/>')
+            out.append(f'{pre}{r}{attr[s]} t="inlineStr"/>')
         elif v.__class__ is _Text:
-            out.append(f'<c r="{letter}{r}"' + (f' s="{s}"' if s else "") + f' t="inlineStr">{v}</c>')
+            out.append(f'{pre}{r}{attr[s]} t="inlineStr">{v}</c>')
         else:
-            out.append(f'<c r="{letter}{r}"' + (f' s="{s}"' if s else "") + f' t="n"><v>{v:.16g}</v></c>')
+            out.append(f'{pre}{r}{attr[s]} t="n"><v>{v:.16g}</v></c>')
     return out
 
 
