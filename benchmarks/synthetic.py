@@ -20,7 +20,8 @@ Always feasible: the model's ``unmet`` slack covers any shortfall, China purchas
 are never forced (no minimum volumes on China offers) and min volumes never meet a
 ramp limit.  Variables are dominated by ``buy`` = materials x offered sources x years.
 
-Presets (``PRESETS``): ``small`` (~1 k variables), ``100k`` (~111 k), ``1m`` (~1.1 M).
+Presets (``PRESETS``): ``small`` (~1 k variables), ``100k`` (~111 k), ``1m`` (~1.1 M), ``1m-monthly``
+(~1.1 M from 81,600 Supply rows with 12 periods a year).
 Run ``python benchmarks/synthetic.py 100k`` to print the exact counts.
 """
 from __future__ import annotations
@@ -42,18 +43,23 @@ class Preset:
     n_sources: int
     n_years: int
     density: float = 1.0
+    periods_per_year: int = 1
 
 
 PRESETS: dict[str, Preset] = {
     "small": Preset(6, 8, 16),        # 768 buy + ~300 others
     "100k": Preset(60, 90, 20),       # 108,000 buy
     "1m": Preset(200, 275, 20),       # 1,100,000 buy
+    # 81,600 Supply rows, months: 1,091,614 variables from an input workbook our reader takes (an Excel
+    # sheet holds 1,048,576 rows and the reader 200,000 data rows per sheet, so the 1m preset has none)
+    "1m-monthly": Preset(60, 68, 20, periods_per_year=12),
 }
 
 
 def preset_data(name: str, seed: int = 0) -> SourcingData:
     p = PRESETS[name]
-    return synthetic_data(p.n_materials, p.n_sources, p.n_years, seed=seed, density=p.density)
+    return synthetic_data(p.n_materials, p.n_sources, p.n_years, seed=seed, density=p.density,
+                          periods_per_year=p.periods_per_year)
 
 
 def _source_blocs(n_sources: int) -> np.ndarray:
@@ -64,7 +70,7 @@ def _source_blocs(n_sources: int) -> np.ndarray:
 
 
 def synthetic_data(n_materials: int, n_sources: int, n_years: int, seed: int = 0,
-                   density: float = 1.0) -> SourcingData:
+                   density: float = 1.0, periods_per_year: int = 1) -> SourcingData:
     """A comparable synthetic sourcing instance (see the module docstring)."""
     if n_materials < 1 or n_sources < 2 or n_years < 1:
         raise ValueError("need >= 1 material, >= 2 sources (CN + one more) and >= 1 year")
@@ -191,7 +197,7 @@ def synthetic_data(n_materials: int, n_sources: int, n_years: int, seed: int = 0
         currency="USD", discount_rate=0.05, risk_weight=0.1,
         unmet_penalty=round(10.0 * max_cost, 2), stock_shortfall_penalty=round(2.0 * max_cost, 2),
         investment_budget_total=float(round(investments["capex"].sum() * 0.5, 1)),
-        scenario="",
+        scenario="", periods_per_year=int(periods_per_year),
     )
     scenarios = pd.DataFrame(columns=["scenario", "sheet", "material", "source", "year", "target",
                                       "operation", "value", "note"])
@@ -208,7 +214,7 @@ def workbook_tables(data: SourcingData) -> dict:
     settings = {k: getattr(s, k) for k in (
         "first_year", "last_year", "base_year", "currency", "discount_rate", "risk_weight",
         "unmet_penalty", "stock_shortfall_penalty", "max_single_source_share",
-        "investment_budget_total", "integer_investments", "backend", "solver", "time_limit")}
+        "investment_budget_total", "integer_investments", "backend", "solver", "time_limit", "periods_per_year")}
     settings = {k: v for k, v in settings.items() if v is not None}
     tables = {"Settings": settings}
     for name, df in (("Materials", data.materials), ("Suppliers", data.suppliers),

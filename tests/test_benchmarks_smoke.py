@@ -52,6 +52,10 @@ def test_presets_have_the_documented_shape():
     assert B.expected_buy("small") == 768
     assert B.expected_buy("100k") == 108_000
     assert B.expected_buy("1m") == 1_100_000
+    assert B.expected_buy("1m-monthly") == 81_600 <= B.WORKBOOK_MAX_ROWS     # its input workbook can be read
+    assert B.make_data("1m-monthly").settings.periods_per_year == 12
+    monthly = SY.synthetic_data(3, 4, 2, periods_per_year=12)                 # 12 periods: more columns per offer
+    assert build_model(monthly).lp.num_cols > 5 * build_model(SY.synthetic_data(3, 4, 2)).lp.num_cols
     model = build_model(SY.preset_data("small"))
     assert model.lp.var_blocks["buy"].size == 768
     assert 1_000 <= model.lp.num_cols <= 1_300
