@@ -231,3 +231,18 @@ def test_libreoffice_reads_a_streamed_workbook(tmp_path, monkeypatch):
         for c in range(1, 13):
             a, b = ours.cell(r, c).value, again.cell(r, c).value
             assert a == b or (isinstance(a, float) and b == pytest.approx(a, rel=1e-12)), f"Plan!{r},{c}"
+
+
+def test_a_cell_written_over_a_streamed_table_is_an_error_and_nothing_is_saved(tmp_path, monkeypatch):
+    """A report that wrote into a streamed table's cells would lose one of the two values: the save
+    refuses (an internal error, not a silent choice) and, being atomic, leaves no file behind."""
+    monkeypatch.setattr(LIM, "STREAM_MIN_ROWS", 1)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    L.table(ws, 4, 1, pd.DataFrame({"a": np.arange(10.0), "b": list("abcdefghij")}),
+            [L.Col("a", "a"), L.Col("b", "b")], L.TableNames(), "T")
+    L.put(ws, 7, 2, "over the table")
+    target = tmp_path / "clash.xlsx"
+    with pytest.raises(RuntimeError, match="row 7: cell in column 2 written twice"):
+        save_atomic(wb, target)
+    assert list(tmp_path.iterdir()) == []
