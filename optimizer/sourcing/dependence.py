@@ -182,11 +182,12 @@ def dependence_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
         for name, v in zip(cols, (y, scope, np.full(len(y), measure), c, value, wd)):
             cols[name].append(np.asarray(v))
 
+    in_scope = {scope: scope_members(data, scope) for scope in ["ALL"] + groups}
     for mi, measure in enumerate(OR.MEASURES):
         cells, value = _values_by_cell(model, sh, x, measure, ix, net, conv.get(measure))
         cm, cy, cc = cells // (ny * nc), (cells // nc) % ny, cells % nc
         for si, scope in enumerate(["ALL"] + groups):
-            members = OR.members_with(measure, scope_members(data, scope), sh.stages)
+            members = OR.members_with(measure, in_scope[scope], sh.stages)
             if not members:
                 continue
             key = tuple(members)
@@ -208,7 +209,10 @@ def dependence_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
     rank = pd.Index(sorted(set(scope_names)), dtype=object).get_indexer(names)     # scopes in text order
     # by year, scope (as text), measure, then share largest first (NaN last); ties keep their order
     block = (y.astype(np.int64) * (rank.max(initial=0) + 1) + rank[s.astype(np.int64)]) * len(OR.MEASURES) + m
-    order = np.lexsort((np.where(np.isnan(share), np.inf, -share), block))
+    order = np.argsort(np.where(np.isnan(share), np.inf, -share), kind="stable")
+    if block.max(initial=0) < 2 ** 16:
+        block = block.astype(np.uint16)          # a stable sort of 16-bit keys is a radix sort
+    order = order[np.argsort(block[order], kind="stable")]
     y, s, m, c = (a.astype(np.int64)[order] for a in (y, s, m, c))
     return pd.DataFrame({"year": ix.years[y], "scope": pd.array(scope_names, dtype="str").take(s),
                          "measure": pd.array(list(OR.MEASURES), dtype="str").take(m),

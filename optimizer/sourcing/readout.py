@@ -169,12 +169,12 @@ def share_tables(model: SourcingModel, plan: pd.DataFrame, caps: pd.DataFrame | 
 
 
 def sensitivity_tables(model: SourcingModel, sol: Solution, shares: pd.DataFrame, options: SolveOptions,
-                       mode: str = "auto"):
+                       mode: str = "auto", timings: dict | None = None):
     """The China caps (:func:`optimizer.sourcing.sensitivity.cap_table`), supplier capacities and
     the marginal cost of demand (:func:`optimizer.sourcing.sensitivity.demand_marginals`)."""
     lp, x = model.lp, sol.x
     rc, rg = sol.col_duals, sol.ranging
-    cs = cap_table(model, sol, options, mode)
+    cs = cap_table(model, sol, options, mode, timings)
     buy = lp.var_blocks["buy"]
     o = model.offers
     bp = buy.positions
@@ -353,9 +353,10 @@ def binding_diagnostics(model: SourcingModel, sol: Solution, labels: Labels,
 
 
 def build_result(model: SourcingModel, sol: Solution, options: SolveOptions | None = None,
-                 sensitivity: str = "auto") -> R.RunResult:
+                 sensitivity: str = "auto", timings: dict | None = None) -> R.RunResult:
     """Everything the reports show about one solve; ``sensitivity``: how the China caps' prices
-    are found (:func:`optimizer.sourcing.sensitivity.cap_table`)."""
+    are found (:func:`optimizer.sourcing.sensitivity.cap_table`, which adds the seconds of its
+    re-solves to ``timings``)."""
     data = model.data
     labels = Labels(data)
     res = R.RunResult(status=sol.status, status_message=sol.message,
@@ -393,7 +394,7 @@ def build_result(model: SourcingModel, sol: Solution, options: SolveOptions | No
     res.unmet = un.reset_index(drop=True)
     if sol.row_duals is not None:
         res.cap_sensitivity, res.capacity_sensitivity, res.demand_sensitivity = \
-            sensitivity_tables(model, sol, res.shares, options or SolveOptions(), sensitivity)
+            sensitivity_tables(model, sol, res.shares, options or SolveOptions(), sensitivity, timings)
         bind = binding_diagnostics(model, sol, labels, res.cap_sensitivity)
         diag += list(bind.itertuples(index=False, name=None))
     short = res.stockpile[res.stockpile["shortfall"] > TOL]

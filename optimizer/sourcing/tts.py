@@ -197,14 +197,16 @@ def country_time_to_survive(data, stock: pd.DataFrame | None = None,
     cells = np.full(len(mats) * len(years), np.nan)
     cells[tm * len(years) + ty] = total
     frames = []
+    measure_names = sorted(set(measures))          # codes in text order, as a sort by the column
     for measure in measures:
         t = tables[measure]
         k = t["key"].to_numpy(np.int64)
         (c, m, y), lost = K.group_sum(t["share"].to_numpy() * capacity[k], [codes[measure], m_code[k], y_code[k]],
                                      sizes)
         keep = lost > 1e-9
-        frames.append((c[keep], np.full(int(keep.sum()), measure, dtype=object), m[keep], y[keep], lost[keep]))
-    c, measure, m, y, lost = (np.concatenate(a) for a in zip(*frames))
+        frames.append((c[keep], np.full(int(keep.sum()), measure_names.index(measure)), m[keep], y[keep],
+                       lost[keep]))
+    c, measure_code, m, y, lost = (np.concatenate(a) for a in zip(*frames))
     demand = _grid(data.demand.set_index(["material", "year"])["demand"], mats, years)[m, y]
     left = np.maximum(0.0, cells[m * len(years) + y] - lost)
     start = _not_negative(_grid(start_stock(data, stock).set_index(["material", "year"])["start_stock"],
@@ -212,8 +214,8 @@ def country_time_to_survive(data, stock: pd.DataFrame | None = None,
     gap = (demand - left) / WEEKS
     with np.errstate(divide="ignore", invalid="ignore"):
         tts = np.where(gap <= 0, WEEKS, np.minimum(WEEKS, start / np.where(gap > 0, gap, 1.0)))
-    measure_code, measure_names = K.codes(measure)
-    order = np.lexsort((y, m, measure_code, c, tts))    # tts, country, measure, material, year
+    rest = ((c * len(measure_names) + measure_code) * len(mats) + m) * len(years) + y
+    order = np.lexsort((rest, tts))     # by tts, then country, measure, material, year
     return pd.DataFrame({
         "country": pd.array(list(countries), dtype="str").take(c[order]),
         "measure": pd.array(list(measure_names), dtype="str").take(measure_code[order]),
