@@ -70,7 +70,9 @@ class Shares:
     def __init__(self, model):
         data = model.data
         self.data = data
-        self.offers = OR.origin_shares(data, model.offers[["material", "source", "year"]])
+        # per measure (key, country, share) tables, and each row's country as a code into
+        # ``country_index`` (sorted; every table below uses the same index)
+        self.offers, offer_codes, vocab = OR.origin_codes(data, model.offers[["material", "source", "year"]])
         make = model.lp.var_blocks["make"]
         if make.size:
             inv = data.investments.set_index("project")
@@ -79,7 +81,10 @@ class Shares:
                                        "year": make.index["year"].to_numpy()})
         else:
             self.pkeys = pd.DataFrame({"material": [], "source": [], "year": []})
-        self.projects = OR.origin_shares(data, self.pkeys)
+        self.projects, project_codes, pvocab = OR.origin_codes(data, self.pkeys)
+        self.country_index = vocab.union(pvocab) if not vocab.equals(pvocab) else vocab
+        self.offer_codes = {k: OR.recode(c, vocab, self.country_index) for k, c in offer_codes.items()}
+        self.project_codes = {k: OR.recode(c, pvocab, self.country_index) for k, c in project_codes.items()}
         self.country = OR.supplier_country(data)
         self.blocs = OR.country_blocs(data)
         self.stages = OR.material_stages(data)

@@ -51,10 +51,12 @@ class Block:
     def positions(self) -> np.ndarray:
         return np.arange(self.start, self.start + self.size)
 
-    def labels(self) -> list[str]:
+    def labels(self, rows: np.ndarray | None = None) -> list[str]:
+        """Each member's name in the naming grammar (only the members at ``rows``, if given)."""
         if self.index.shape[1] == 0:
-            return [self.family] * self.size
-        cols = [self.index[c].astype(str).to_numpy() for c in self.index.columns]
+            return [self.family] * (self.size if rows is None else len(rows))
+        index = self.index if rows is None else self.index.iloc[rows]
+        cols = [index[c].astype(str).to_numpy() for c in index.columns]
         return [f"{self.family}[{','.join(parts)}]" for parts in zip(*cols)]
 
 

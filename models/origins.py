@@ -26,6 +26,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from models import keys as K
+
 STAGES = ("mining", "refining", "metal", "magnet")
 DIRECT, LOOK_THROUGH = "direct", "look-through"
 MEASURES = (DIRECT,) + STAGES + (LOOK_THROUGH,)
@@ -85,36 +87,57 @@ def countries_of(spec: str, blocs: dict[str, str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- shares
-def _stage_table(data, keys: pd.DataFrame, stage: str, country: dict, stages: dict) -> pd.DataFrame:
-    """(key, country, share) of ``stage`` for every key row whose material has the stage."""
-    has = np.array([stage in stages.get(m, STAGES) for m in keys["material"]], dtype=bool)
-    k = pd.DataFrame({"key": np.flatnonzero(has), "material": keys["material"].to_numpy()[has],
-                      "source": keys["source"].to_numpy()[has], "year": keys["year"].to_numpy()[has]})
-    org = getattr(data, "origins", None)
-    parts = []
-    covered = np.zeros(len(k), dtype=bool)
+def _stage_table(keys: pd.DataFrame, key_country, key_code: np.ndarray, has: np.ndarray,
+                 org: pd.DataFrame | None, vocab: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
+    """(key, country, share) of one stage for every key row whose material has it (``has``), and
+    the row's country as a code into ``vocab`` (-1: no country); ``key_country``/``key_code``:
+    every key row's supplier country; ``org``: the Origins rows of the stage."""
+    kk = np.flatnonzero(has)
+    parts, codes = [], []
+    covered = np.zeros(len(keys), dtype=bool)        # by key row
     if org is not None and len(org):
-        o = org[org["stage"] == stage]
-        if len(o):
-            yearly = o[o["year"].notna()].astype({"year": int})
-            every = o[o["year"].isna()].drop(columns=["year"])
-            if len(yearly):
-                hit = k.merge(yearly[["material", "source", "year", "country", "share"]],
-                              on=["material", "source", "year"], how="inner")
-                parts.append(hit[["key", "country", "share"]])
-                covered |= k["key"].isin(set(hit["key"])).to_numpy()
-            if len(every):
-                rest = k[~covered]
-                hit = rest.merge(every[["material", "source", "country", "share"]],
-                                 on=["material", "source"], how="inner")
-                parts.append(hit[["key", "country", "share"]])
-                covered |= k["key"].isin(set(hit["key"])).to_numpy()
-    own = k[~covered]
-    parts.append(pd.DataFrame({"key": own["key"].to_numpy(),
-                               "country": [country.get(s, s) for s in own["source"]],
-                               "share": np.ones(len(own))}))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["key", "country", "share"])
-    return out[out["share"] > 0].reset_index(drop=True)
+        k = pd.DataFrame({"key": kk, "material": keys["material"].to_numpy()[has],
+                          "source": keys["source"].to_numpy()[has], "year": keys["year"].to_numpy()[has]})
+        yearly = org[org["year"].notna()].astype({"year": int})
+        every = org[org["year"].isna()].drop(columns=["year"])
+        if len(yearly):
+            hit = k.merge(yearly[["material", "source", "year", "country", "share"]],
+                          on=["material", "source", "year"], how="inner")
+            parts.append(hit[["key", "country", "share"]])
+            covered[hit["key"].to_numpy(np.int64)] = True
+        if len(every):
+            rest = k[~covered[kk]]
+            hit = rest.merge(every[["material", "source", "country", "share"]], on=["material", "source"],
+                             how="inner")
+            parts.append(hit[["key", "country", "share"]])
+            covered[hit["key"].to_numpy(np.int64)] = True
+        codes = [vocab.get_indexer(p["country"]) for p in parts]
+    own = kk[~covered[kk]]
+    parts.append(pd.DataFrame({"key": own, "country": K.text(key_country, own), "share": np.ones(len(own))}))
+    codes.append(key_code[own])
+    out = pd.concat(parts, ignore_index=True)
+    keep = (out["share"] > 0).to_numpy()
+    return out[keep].reset_index(drop=True), np.concatenate(codes)[keep]
+
+
+def _largest_share(tables: list[pd.DataFrame], codes: list[np.ndarray], vocab: pd.Index
+                   ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per key and country (sorted; rows without a country dropped): the largest share in
+    ``tables``, and the rows' country codes."""
+    key = np.concatenate([t["key"].to_numpy(np.int64) for t in tables])
+    share = np.concatenate([t["share"].to_numpy(float) for t in tables])
+    code = np.concatenate(codes)
+    ok = code >= 0
+    key, share, code = key[ok], share[ok], code[ok]
+    combined = key * max(len(vocab), 1) + code
+    order = np.argsort(combined, kind="stable")
+    combined, share = combined[order], share[order]
+    first = np.flatnonzero(np.r_[True, combined[1:] != combined[:-1]]) if len(combined) else np.zeros(0, np.int64)
+    top = np.maximum.reduceat(share, first) if len(first) else np.zeros(0)
+    c = combined[first]
+    code = c % max(len(vocab), 1)
+    return pd.DataFrame({"key": c // max(len(vocab), 1), "country": K.text(vocab, code),
+                         "share": top}), code
 
 
 def origin_shares(data, keys: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -125,21 +148,54 @@ def origin_shares(data, keys: pd.DataFrame) -> dict[str, pd.DataFrame]:
     whose material has the stage.  look-through: per key and country, the largest share over
     the material's stages.
     """
+    return origin_codes(data, keys)[0]
+
+
+def origin_codes(data, keys: pd.DataFrame, measures: tuple[str, ...] = MEASURES
+                 ) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], pd.Index]:
+    """:func:`origin_shares` of ``measures`` with, per measure, each row's country as a code into
+    the sorted country index returned last (-1: no country); every lookup is made once per
+    distinct material and source, not per key row."""
     keys = keys.reset_index(drop=True)
     country = supplier_country(data)
     stages = material_stages(data)
-    out = {DIRECT: pd.DataFrame({"key": np.arange(len(keys)),
-                                 "country": [country.get(s, s) for s in keys["source"]],
-                                 "share": np.ones(len(keys))})}
-    for st in STAGES:
-        out[st] = _stage_table(data, keys, st, country, stages)
-    frames = [out[st] for st in STAGES if len(out[st])]
-    if frames:
-        lt = pd.concat(frames, ignore_index=True).groupby(["key", "country"], as_index=False)["share"].max()
+    src_code, src = pd.factorize(keys["source"], use_na_sentinel=False)
+    src_country = [country.get(s, s) for s in src]
+    org = getattr(data, "origins", None)
+    org = org if org is not None and len(org) else None
+    found = {c for c in list(country.values()) + src_country if isinstance(c, str)}
+    if org is not None:
+        found |= {c for c in org["country"] if isinstance(c, str)}
+    vocab = pd.Index(sorted(found), dtype=object)
+    key_country = pd.array(src_country, dtype="str").take(src_code)
+    key_code = vocab.get_indexer(src_country)[src_code] if len(src_country) else np.zeros(0, np.int64)
+    mat_code, mats = pd.factorize(keys["material"], use_na_sentinel=False)
+    n = len(keys)
+    out = {DIRECT: pd.DataFrame({"key": np.arange(n), "country": K.text(key_country, np.arange(n)),
+                                 "share": np.ones(n)})}
+    codes = {DIRECT: key_code}
+    for st in STAGES if LOOK_THROUGH in measures else [m for m in STAGES if m in measures]:
+        has = np.array([st in stages.get(m, STAGES) for m in mats], dtype=bool)[mat_code] if n else \
+            np.zeros(0, dtype=bool)
+        o = org[org["stage"] == st] if org is not None else None
+        out[st], codes[st] = _stage_table(keys, key_country, key_code, has, o, vocab)
+    used = [st for st in STAGES if st in out and len(out[st])]
+    if LOOK_THROUGH not in measures:
+        pass
+    elif used:
+        out[LOOK_THROUGH], codes[LOOK_THROUGH] = _largest_share([out[st] for st in used],
+                                                                [codes[st] for st in used], vocab)
     else:
-        lt = out[DIRECT].copy()
-    out[LOOK_THROUGH] = lt
-    return out
+        out[LOOK_THROUGH], codes[LOOK_THROUGH] = out[DIRECT].copy(), key_code.copy()
+    return {m: out[m] for m in measures}, {m: codes[m] for m in measures}, vocab
+
+
+def recode(codes: np.ndarray, old: pd.Index, new: pd.Index) -> np.ndarray:
+    """Country codes into ``old`` as codes into ``new`` (which holds every country of ``old``)."""
+    if old.equals(new):
+        return codes
+    table = np.append(new.get_indexer(old), -1)        # code -1 stays -1
+    return table[codes]
 
 
 def share_vector(table: pd.DataFrame, n: int, countries) -> np.ndarray:

@@ -6,6 +6,7 @@ relative); the child-process protocol works; and the vectorised model-building c
 builds exactly the matrix of the original loop-based code (kept below as reference
 implementations, monkeypatched in) on several synthetic seeds.
 """
+import re
 import sys
 from pathlib import Path
 
@@ -88,6 +89,17 @@ def test_backends_agree_with_raw_highspy_on_small():
     assert r["failures"] == []
     text = B.format_size(r, isolate=False)
     assert "raw highspy" in text and "native" in text and "pyomo" in text
+
+
+def test_stage_table_shows_analyse_against_the_same_runs_solve():
+    r = B.bench_size("small", ["native"], isolate=False, workbook=False, report=True, log=lambda msg: None)
+    pt = r["report"]["pipeline_timings"]
+    assert {"build", "solve", "analyse", B.RANGING} <= set(pt)       # the solve's ranging on its own
+    text = B.format_size(r, isolate=False)
+    row = next(line for line in text.splitlines() if line.startswith("analyse (readout"))
+    assert re.search(r"\s\d+\.\d\dx\s", row)                             # the ratio, measured in this run
+    assert "analyse / solve" in text and "HiGHS ranging" in text
+    Path(r["report"]["path"]).unlink(missing_ok=True)
 
 
 def test_child_process_job_reports_peak_rss():

@@ -66,100 +66,158 @@ def _conversion_values(model, sh: Shares, x: np.ndarray, stage: str) -> pd.DataF
     return v.groupby(["process", "year", "material", "country"], as_index=False)["value"].sum()
 
 
-def _values_by_material(model, sh: Shares, x: np.ndarray, measure: str) -> pd.DataFrame:
-    """(material, year, country, value): reference-value-weighted tonnes held on ``measure``."""
-    lp = model.lp
-    o = model.offers
-    net = x[lp.var_blocks["buy"].positions].astype(float).copy()
-    use = lp.var_blocks["use"]
-    if use.size:
-        np.subtract.at(net, model.use_offer, x[use.positions])
-    parts = []
+def _conversion_frame(model, sh: Shares, x: np.ndarray, measure: str) -> pd.DataFrame:
+    """(material, year, country, value) of the conversion output on ``measure`` (look-through:
+    per process, year and country the largest stage value)."""
+    if measure == OR.LOOK_THROUGH:
+        cv = pd.concat([_conversion_values(model, sh, x, st) for st in OR.STAGES], ignore_index=True)
+        cv = cv.groupby(["process", "year", "material", "country"], as_index=False)["value"].max()
+    else:
+        cv = _conversion_values(model, sh, x, measure)
+    return cv[["material", "year", "country", "value"]]
+
+
+class _Cells:
+    """Codes of the (material, year, country) cells a plan's values fall in: materials in the
+    Materials sheet's order, years and countries sorted (the order one group-by gives)."""
+
+    def __init__(self, model, sh: Shares, conv: dict[str, pd.DataFrame]):
+        o, data = model.offers, model.data
+        self.materials = pd.Index(pd.unique(data.materials["material"].to_numpy(dtype=object)))
+        extra = {c for cv in conv.values() for c in cv["country"] if isinstance(c, str)}
+        self.countries = sh.country_index.union(pd.Index(sorted(extra), dtype=object)) if extra else sh.country_index
+        years = [pd.unique(o["year"].to_numpy()), pd.unique(sh.pkeys["year"].to_numpy())]
+        years += [cv["year"].to_numpy() for cv in conv.values()]
+        self.years = np.unique(np.concatenate([np.asarray(y, dtype=np.int64) for y in years]))
+        self.offer_m = self.materials.get_indexer(o["material"])
+        self.offer_y = np.searchsorted(self.years, o["year"].to_numpy(np.int64))
+        self.project_m = self.materials.get_indexer(sh.pkeys["material"]) if len(sh.pkeys) else np.zeros(0, np.int64)
+        self.project_y = np.searchsorted(self.years, sh.pkeys["year"].to_numpy(np.int64))
+        weight = np.array([float(sh.weight.get(m, np.nan)) for m in self.materials] + [np.nan])
+        self.offer_w, self.project_w = weight[self.offer_m], weight[self.project_m]
+        self.size = len(self.materials) * len(self.years) * max(len(self.countries), 1)
+
+    def member_mask(self, members: list[str]) -> np.ndarray:
+        """Per material code: is it one of ``members``."""
+        mask = np.zeros(len(self.materials), dtype=bool)
+        pos = self.materials.get_indexer(members)
+        mask[pos[pos >= 0]] = True
+        return mask
+
+    def key(self, m: np.ndarray, y: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return (m * len(self.years) + y) * max(len(self.countries), 1) + c
+
+
+def _sum_by_cell(key: np.ndarray, value: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The cells (ascending) holding values and each cell's sum; a cell whose sum is exactly zero
+    may be left out (every caller drops values within 1e-9 of zero)."""
+    if size <= 8 * len(key) + (1 << 20):           # a dense count is cheaper than sorting
+        s = np.bincount(key, weights=value, minlength=size)
+        cells = np.flatnonzero(s != 0)
+        return cells, s[cells]
+    cells, inv = np.unique(key, return_inverse=True)
+    return cells, np.bincount(inv, weights=value, minlength=len(cells))
+
+
+def _values_by_cell(model, sh: Shares, x: np.ndarray, measure: str, ix: _Cells, net: np.ndarray,
+                    conv: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """(cells, value): reference-value-weighted tonnes held on ``measure`` per (material, year,
+    country) cell, from the purchases net of conversion use, project output and conversion output."""
+    make = model.lp.var_blocks["make"]
+    parts = []                                      # (material, year, country codes, value)
     t = sh.offers[measure]
     if len(t):
         k = t["key"].to_numpy(np.int64)
-        parts.append(pd.DataFrame({"material": o["material"].to_numpy()[k], "year": o["year"].to_numpy()[k],
-                                   "country": t["country"].to_numpy(),
-                                   "value": t["share"].to_numpy(float) * net[k]
-                                   * o["material"].map(sh.weight).to_numpy(float)[k]}))
-    make = lp.var_blocks["make"]
+        parts.append((ix.offer_m[k], ix.offer_y[k], OR.recode(sh.offer_codes[measure], sh.country_index,
+                                                              ix.countries),
+                      t["share"].to_numpy(float) * net[k] * ix.offer_w[k]))
     t = sh.projects[measure]
     if make.size and len(t):
         k = t["key"].to_numpy(np.int64)
         mk = x[make.positions][k]
-        parts.append(pd.DataFrame({"material": sh.pkeys["material"].to_numpy()[k],
-                                   "year": sh.pkeys["year"].to_numpy()[k], "country": t["country"].to_numpy(),
-                                   "value": t["share"].to_numpy(float) * mk
-                                   * sh.pkeys["material"].map(sh.weight).to_numpy(float)[k]}))
-    conv = lp.var_blocks["conv"]
-    if conv.size:
-        if measure == OR.LOOK_THROUGH:
-            per_stage = [_conversion_values(model, sh, x, st) for st in OR.STAGES]
-            cv = pd.concat(per_stage, ignore_index=True)
-            cv = cv.groupby(["process", "year", "material", "country"], as_index=False)["value"].max()
-        else:
-            cv = _conversion_values(model, sh, x, measure)
-        if len(cv):
-            parts.append(cv[["material", "year", "country", "value"]])
+        parts.append((ix.project_m[k], ix.project_y[k], OR.recode(sh.project_codes[measure], sh.country_index,
+                                                                  ix.countries),
+                      t["share"].to_numpy(float) * mk * ix.project_w[k]))
+    if conv is not None and len(conv):
+        parts.append((ix.materials.get_indexer(conv["material"]),
+                      np.searchsorted(ix.years, conv["year"].to_numpy(np.int64)),
+                      ix.countries.get_indexer(conv["country"]), conv["value"].to_numpy(float)))
     if not parts:
-        return pd.DataFrame(columns=["material", "year", "country", "value"])
-    out = pd.concat(parts, ignore_index=True)
-    return out.groupby(["material", "year", "country"], as_index=False)["value"].sum()
-
-
-def _material_scopes(data, dem: pd.DataFrame, vals: pd.DataFrame, measure: str, stages: dict) -> pd.DataFrame:
-    """The one-material scopes of :func:`dependence_table` at once: the rows of every material
-    (in the Materials sheet's order; years and countries sorted, as one group-by per material
-    gave them) that ``measure`` counts."""
-    mats = data.materials["material"].tolist()
-    keep = set(OR.members_with(measure, mats, stages))
-    order = {m: i for i, m in enumerate(mats)}
-    v = vals[vals["material"].isin(keep)]
-    v = v.assign(_p=v["material"].map(order)).sort_values(["_p", "year", "country"], kind="stable")
-    wd = dem.groupby(["material", "year"])["wd"].sum()
-    pos = wd.index.get_indexer(pd.MultiIndex.from_arrays([v["material"].to_numpy(dtype=object), v["year"].to_numpy()]))
-    weighted = np.where(pos >= 0, wd.to_numpy(dtype=float)[np.maximum(pos, 0)], np.nan) if len(wd) else \
-        np.full(len(v), np.nan)
-    out = pd.DataFrame({"year": v["year"].to_numpy(), "country": v["country"].to_numpy(),
-                        "value": v["value"].to_numpy(), "weighted_demand": weighted})
-    out["share"] = np.where(out["weighted_demand"] > 0, out["value"] / out["weighted_demand"], np.nan)
-    out["scope"], out["measure"] = v["material"].to_numpy(), measure
-    return out
+        return np.zeros(0, np.int64), np.zeros(0)
+    m, y, c, value = (np.concatenate(a) for a in zip(*parts))
+    ok = (m >= 0) & (c >= 0)       # a material off the Materials sheet or no country: in no scope
+    value = np.where(np.isnan(value), 0.0, value)   # a sum skips missing values
+    return _sum_by_cell(ix.key(m[ok], y[ok], c[ok]), value[ok], ix.size)
 
 
 def dependence_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
     """year, scope, measure, country, share, value, weighted_demand for every country that holds
     a share; scopes ALL, each group and each material (a stage measure counts the materials that
-    have the stage)."""
-    data = model.data
+    have the stage).  Rows by year, scope, measure (in :data:`models.origins.MEASURES` order) and
+    share (largest first; ties: countries in order)."""
+    data, lp = model.data, model.lp
     sh = model.shares if isinstance(model.shares, Shares) else Shares(model)
     dem = model.demand.assign(wd=lambda d: d["material"].map(sh.weight) * d["demand"])
     groups = sorted({g for g in data.materials["group"] if isinstance(g, str) and g})
-    scopes = ["ALL"] + groups
-    frames = []
-    for measure in OR.MEASURES:
-        vals = _values_by_material(model, sh, x, measure)
-        for scope in scopes:
-            members = OR.members_with(measure, scope_members(data, scope), sh.stages)
+    conv = {m: _conversion_frame(model, sh, x, m) for m in OR.MEASURES} if lp.var_blocks["conv"].size else {}
+    ix = _Cells(model, sh, conv)
+    ny, nc = len(ix.years), max(len(ix.countries), 1)
+    net = x[lp.var_blocks["buy"].positions].astype(float).copy()
+    use = lp.var_blocks["use"]
+    if use.size:
+        np.subtract.at(net, model.use_offer, x[use.positions])
+    # weighted demand per (material, year) and per scope's members and year (NaN: no demand row)
+    g = dem.groupby(["material", "year"])["wd"].sum()
+    wd_cell = np.full((len(ix.materials) + 1, ny), np.nan)
+    if len(g):
+        gm = ix.materials.get_indexer(g.index.get_level_values(0))
+        gy = pd.Index(ix.years).get_indexer(g.index.get_level_values(1))
+        ok = (gm >= 0) & (gy >= 0)
+        wd_cell[gm[ok], gy[ok]] = g.to_numpy(float)[ok]
+    wd_of: dict[tuple, np.ndarray] = {}
+    scope_names = ["ALL"] + groups + list(ix.materials)
+    cols = {"y": [], "s": [], "m": [], "c": [], "value": [], "wd": []}
+
+    def add(y, scope, measure, c, value, wd):
+        for name, v in zip(cols, (y, scope, np.full(len(y), measure), c, value, wd)):
+            cols[name].append(np.asarray(v))
+
+    in_scope = {scope: scope_members(data, scope) for scope in ["ALL"] + groups}
+    for mi, measure in enumerate(OR.MEASURES):
+        cells, value = _values_by_cell(model, sh, x, measure, ix, net, conv.get(measure))
+        cm, cy, cc = cells // (ny * nc), (cells // nc) % ny, cells % nc
+        for si, scope in enumerate(["ALL"] + groups):
+            members = OR.members_with(measure, in_scope[scope], sh.stages)
             if not members:
                 continue
-            v = vals[vals["material"].isin(set(members))].groupby(["year", "country"], as_index=False)["value"].sum()
-            wd = dem[dem["material"].isin(set(members))].groupby("year")["wd"].sum()
-            v["weighted_demand"] = v["year"].map(wd).astype(float)
-            v["share"] = np.where(v["weighted_demand"] > 0, v["value"] / v["weighted_demand"], np.nan)
-            v["scope"], v["measure"] = scope, measure
-            frames.append(v)
-        frames.append(_material_scopes(data, dem, vals, measure, sh.stages))
-    if not frames:
-        return pd.DataFrame(columns=["year", "scope", "measure", "country", "share", "value", "weighted_demand"])
-    out = pd.concat(frames, ignore_index=True)
-    out = out[out["value"].abs() > 1e-9]
-    out["year"] = out["year"].astype(int)
-    order = {m: i for i, m in enumerate(OR.MEASURES)}
-    out = out.assign(_m=out["measure"].map(order)).sort_values(["year", "scope", "_m", "share"],
-                                                                ascending=[True, True, True, False])
-    return out.drop(columns="_m")[["year", "scope", "measure", "country", "share", "value",
-                                   "weighted_demand"]].reset_index(drop=True)
+            key = tuple(members)
+            if key not in wd_of:
+                w = dem[dem["material"].isin(set(members))].groupby("year")["wd"].sum()
+                wd_of[key] = w.reindex(ix.years).to_numpy(dtype=float)
+            sel = ix.member_mask(members)[cm]
+            total = np.bincount(cy[sel] * nc + cc[sel], weights=value[sel], minlength=ny * nc)
+            hit = np.flatnonzero(np.abs(total) > 1e-9)
+            add(hit // nc, np.full(len(hit), si), mi, hit % nc, total[hit], wd_of[key][hit // nc])
+        keep = ix.member_mask(OR.members_with(measure, list(ix.materials), sh.stages))
+        sel = np.flatnonzero(keep[cm] & (np.abs(value) > 1e-9))
+        add(cy[sel], 1 + len(groups) + cm[sel], mi, cc[sel], value[sel], wd_cell[cm[sel], cy[sel]])
+    y, s, m, c, value, wd = (np.concatenate(cols[k]) if cols[k] else np.zeros(0, np.int64) for k in cols)
+    value, wd = value.astype(float), wd.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(wd > 0, value / wd, np.nan)
+    names = pd.Index(scope_names, dtype=object)
+    rank = pd.Index(sorted(set(scope_names)), dtype=object).get_indexer(names)     # scopes in text order
+    # by year, scope (as text), measure, then share largest first (NaN last); ties keep their order
+    block = (y.astype(np.int64) * (rank.max(initial=0) + 1) + rank[s.astype(np.int64)]) * len(OR.MEASURES) + m
+    order = np.argsort(np.where(np.isnan(share), np.inf, -share), kind="stable")
+    if block.max(initial=0) < 2 ** 16:
+        block = block.astype(np.uint16)          # a stable sort of 16-bit keys is a radix sort
+    order = order[np.argsort(block[order], kind="stable")]
+    y, s, m, c = (a.astype(np.int64)[order] for a in (y, s, m, c))
+    return pd.DataFrame({"year": ix.years[y], "scope": pd.array(scope_names, dtype="str").take(s),
+                         "measure": pd.array(list(OR.MEASURES), dtype="str").take(m),
+                         "country": pd.array(list(ix.countries), dtype="str").take(c),
+                         "share": share[order], "value": value[order], "weighted_demand": wd[order]})
 
 
 def largest_country(dep: pd.DataFrame, scope: str = "ALL", measure: str = OR.DIRECT) -> pd.DataFrame:

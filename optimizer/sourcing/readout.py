@@ -12,6 +12,7 @@ import pandas as pd
 
 from models import conversion as CV
 from models import expressions as E
+from models import keys as K
 from models.lp import at_bound, lookup, reaches
 from models.periods import BALANCE_ROWS, period_stock, periods_of
 from models.sourcing import SourcingModel
@@ -116,8 +117,14 @@ def share_tables(model: SourcingModel, plan: pd.DataFrame, caps: pd.DataFrame | 
     w = dict(zip(data.materials["material"], data.materials["reference_value"]))
     capped = set(data.materials.loc[data.materials["china_cap_applies"], "material"])
     dem = model.demand.assign(wdem=lambda d: d["material"].map(w) * d["demand"])
-    plan = plan.assign(value=plan["material"].map(w) * plan["tonnes"])
-    china_plan = plan[plan["bloc"] == "china"]
+    mcode, mats = K.codes(plan["material"])
+    bcode, blocs = K.codes(plan["bloc"])
+    ycode, years = K.codes(plan["year"])
+    tonnes = plan["tonnes"].to_numpy(dtype=float)
+    value = np.append(pd.Series(mats).map(w).to_numpy(dtype=float), np.nan)[mcode] * tonnes
+    china = np.flatnonzero(bcode == blocs.get_indexer(["china"])[0]) if "china" in blocs else np.zeros(0, np.int64)
+    china_plan = pd.DataFrame({"material": plan["material"].to_numpy()[china], "year": plan["year"].to_numpy()[china],
+                               "value": value[china]})
     rows = []
     cap = model.cap_rows
     cap = cap[cap["classic"]] if "classic" in cap else cap
@@ -144,10 +151,16 @@ def share_tables(model: SourcingModel, plan: pd.DataFrame, caps: pd.DataFrame | 
     shares["headroom_pp"] = (shares["target"] - shares["china_share"]) * PP_PER_SHARE
     shares = shares.sort_values(["year", "scope"]).reset_index(drop=True)
 
-    mix = plan.groupby(["year", "material", "bloc"], as_index=False)[["tonnes", "value"]].sum()
+    both = np.column_stack([tonnes, value])
+    (y, m, b), sums = K.group_sum(both, [ycode, mcode, bcode], [len(years), len(mats), len(blocs)])
+    mix = pd.DataFrame({"year": years.to_numpy()[y], "material": K.text(mats, m), "bloc": K.text(blocs, b),
+                        "tonnes": sums[:, 0], "value": sums[:, 1]})
     tot = mix.groupby(["year", "material"])["value"].transform("sum")
     mix["share"] = np.where(tot > 0, mix["value"] / tot, np.nan)
-    allm = plan[plan["material"].isin(capped)].groupby(["year", "bloc"], as_index=False)[["tonnes", "value"]].sum()
+    sel = np.flatnonzero(np.asarray(mats.isin(list(capped)), dtype=bool)[mcode] & (mcode >= 0))
+    (y, b), sums = K.group_sum(both[sel], [ycode[sel], bcode[sel]], [len(years), len(blocs)])
+    allm = pd.DataFrame({"year": years.to_numpy()[y], "bloc": K.text(blocs, b), "tonnes": sums[:, 0],
+                         "value": sums[:, 1]})
     allm["material"] = "ALL"
     tot = allm.groupby("year")["value"].transform("sum")
     allm["share"] = np.where(tot > 0, allm["value"] / tot, np.nan)
@@ -156,12 +169,12 @@ def share_tables(model: SourcingModel, plan: pd.DataFrame, caps: pd.DataFrame | 
 
 
 def sensitivity_tables(model: SourcingModel, sol: Solution, shares: pd.DataFrame, options: SolveOptions,
-                       mode: str = "auto"):
+                       mode: str = "auto", timings: dict | None = None):
     """The China caps (:func:`optimizer.sourcing.sensitivity.cap_table`), supplier capacities and
     the marginal cost of demand (:func:`optimizer.sourcing.sensitivity.demand_marginals`)."""
     lp, x = model.lp, sol.x
     rc, rg = sol.col_duals, sol.ranging
-    cs = cap_table(model, sol, options, mode)
+    cs = cap_table(model, sol, options, mode, timings)
     buy = lp.var_blocks["buy"]
     o = model.offers
     bp = buy.positions
@@ -206,12 +219,18 @@ def stockpile_table(model: SourcingModel, x: np.ndarray, plan: pd.DataFrame) -> 
     st = _vals(model, "stock", x).rename(columns={"value": "closing"})
     un = _vals(model, "unmet", x).rename(columns={"value": "unmet"})
     t = st.merge(un, on=["material", "year"])
-    def by_channel(channel):
-        rows = plan[plan["channel"] == channel]
-        if rows.empty:
+    mcode, mats = K.codes(plan["material"])
+    ycode, years = K.codes(plan["year"])
+    channel = plan["channel"].to_numpy()
+    tonnes = plan["tonnes"].to_numpy(dtype=float)
+
+    def by_channel(name):
+        rows = np.flatnonzero(channel == name)
+        if not len(rows):
             return 0.0
-        return lookup(t, rows.groupby(["material", "year"], as_index=False)["tonnes"].sum(), ["material", "year"],
-                      "tonnes")
+        (m, y), total = K.group_sum(tonnes[rows], [mcode[rows], ycode[rows]], [len(mats), len(years)])
+        table = pd.DataFrame({"material": K.text(mats, m), "year": years.to_numpy()[y], "tonnes": total})
+        return lookup(t, table, ["material", "year"], "tonnes")
     t["purchases"] = by_channel("purchase")
     t["project_output"] = by_channel("project")
     t["conversion_output"] = by_channel("conversion")
@@ -269,9 +288,10 @@ def investment_table(model: SourcingModel, x: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _price_text(model: SourcingModel, family: str, j: int, dual: float) -> str:
+def _price_text(model: SourcingModel, family: str, j: int, dual: float, years: np.ndarray | None = None) -> str:
     """A row's shadow price in the row's own units (currency M per percentage point for a China
-    cap, currency/kg per tonne for tonne rows, M per M of budget)."""
+    cap, currency/kg per tonne for tonne rows, M per M of budget); ``years``: the family's year
+    column, if already read."""
     block = model.lp.row_blocks[family]
     cur = model.data.settings.currency
     if family == "china_cap":
@@ -281,7 +301,9 @@ def _price_text(model: SourcingModel, family: str, j: int, dual: float) -> str:
         return f"{to_millions(dual):,.4g} {cur} M per +1 {cur} M of budget"
     if family == "build_once":
         return f"{to_millions(dual):,.4g} {cur} M per project"
-    year = block.index["year"].iloc[j] if "year" in block.index.columns else None
+    if years is None and "year" in block.index.columns:
+        years = block.index["year"].to_numpy()
+    year = years[j] if years is not None else None
     df = model.discount.get(int(year), 1.0) if year is not None else 1.0
     return f"{dual / df:,.4g} {cur}/kg per +1 t ({year} money)"
 
@@ -295,37 +317,46 @@ def binding_diagnostics(model: SourcingModel, sol: Solution, labels: Labels,
     lp = model.lp
     _, cl, cu, rl, ru, _ = lp.arrays()
     out = []
-    act = sol.row_activity
+    act, duals = sol.row_activity, sol.row_duals
+    cap_cols = ("china_share", "target", "cost_per_pp_tighter", "saving_per_pp_looser")
+    cap_vals = [caps[c].to_numpy() for c in cap_cols] if caps is not None and len(caps) else None
     for fam, block in lp.row_blocks.items():
         if fam == "balance" or fam in BALANCE_ROWS or not block.size:
             continue
-        codes = block.labels()
-        for k, i in enumerate(block.positions):
-            at_hi = np.isfinite(ru[i]) and at_bound(act[i], ru[i])
-            at_lo = np.isfinite(rl[i]) and at_bound(act[i], rl[i])
-            if not (at_hi or at_lo):
+        p = block.positions
+        at_hi = np.isfinite(ru[p]) & at_bound(act[p], ru[p])
+        at_lo = np.isfinite(rl[p]) & at_bound(act[p], rl[p])
+        hit = at_hi | at_lo
+        if duals is not None:
+            hit &= ~(np.abs(duals[p]) <= 1e-9)
+        rows = np.flatnonzero(hit)
+        if not len(rows):
+            continue
+        codes = block.labels(rows)
+        years = block.index["year"].to_numpy() if "year" in block.index.columns else None
+        for code, k in zip(codes, rows):
+            i = p[k]
+            d = duals[i] if duals is not None else np.nan
+            if fam == "china_cap" and cap_vals is not None and k < len(caps):
+                share, target, tighter, looser = (v[k] for v in cap_vals)
+                out.append(("binding", labels.with_code(code),
+                            f"China share {share:.1%} at its target {target:.1%}: one point "
+                            f"tighter costs {tighter:,.2f} {cur} M, one point looser saves "
+                            f"{looser:,.2f} {cur} M (Sensitivity sheet)"))
                 continue
-            d = sol.row_duals[i] if sol.row_duals is not None else np.nan
-            if sol.row_duals is not None and abs(d) <= 1e-9:
-                continue
-            limit = ru[i] if at_hi else rl[i]
-            if fam == "china_cap" and caps is not None and k < len(caps):
-                c = caps.iloc[k]
-                out.append(("binding", labels.with_code(codes[k]),
-                            f"China share {c['china_share']:.1%} at its target {c['target']:.1%}: one point "
-                            f"tighter costs {c['cost_per_pp_tighter']:,.2f} {cur} M, one point looser saves "
-                            f"{c['saving_per_pp_looser']:,.2f} {cur} M (Sensitivity sheet)"))
-                continue
-            price = _price_text(model, fam, k, d) if np.isfinite(d) else "price not available"
-            out.append(("binding", labels.with_code(codes[k]),
-                        f"{block.doc}: at its {'upper' if at_hi else 'lower'} limit {limit:,.4g}; shadow price {price}"))
+            limit = ru[i] if at_hi[k] else rl[i]
+            price = _price_text(model, fam, k, d, years) if np.isfinite(d) else "price not available"
+            side = "upper" if at_hi[k] else "lower"
+            out.append(("binding", labels.with_code(code),
+                        f"{block.doc}: at its {side} limit {limit:,.4g}; shadow price {price}"))
     return pd.DataFrame(out, columns=["kind", "item", "detail"])
 
 
 def build_result(model: SourcingModel, sol: Solution, options: SolveOptions | None = None,
-                 sensitivity: str = "auto") -> R.RunResult:
+                 sensitivity: str = "auto", timings: dict | None = None) -> R.RunResult:
     """Everything the reports show about one solve; ``sensitivity``: how the China caps' prices
-    are found (:func:`optimizer.sourcing.sensitivity.cap_table`)."""
+    are found (:func:`optimizer.sourcing.sensitivity.cap_table`, which adds the seconds of its
+    re-solves to ``timings``)."""
     data = model.data
     labels = Labels(data)
     res = R.RunResult(status=sol.status, status_message=sol.message,
@@ -363,7 +394,7 @@ def build_result(model: SourcingModel, sol: Solution, options: SolveOptions | No
     res.unmet = un.reset_index(drop=True)
     if sol.row_duals is not None:
         res.cap_sensitivity, res.capacity_sensitivity, res.demand_sensitivity = \
-            sensitivity_tables(model, sol, res.shares, options or SolveOptions(), sensitivity)
+            sensitivity_tables(model, sol, res.shares, options or SolveOptions(), sensitivity, timings)
         bind = binding_diagnostics(model, sol, labels, res.cap_sensitivity)
         diag += list(bind.itertuples(index=False, name=None))
     short = res.stockpile[res.stockpile["shortfall"] > TOL]

@@ -79,7 +79,10 @@ class RunResult:
     exposure: rank, source, impact, min_tts_weeks, lost_t, rei (risk exposure ranking).
     manifest: tool_version, backend, solver, input_file, input_sha256, scenario,
         started_at (ISO), python, highspy, pulp, pyomo, openpyxl versions,
-        timings {load, validate, build, solve, report} in seconds, status.
+        timings in seconds {load_validate, build, solve, analyse, write}; within them
+        "ranging (part of solve)" (HiGHS's ranging) and "re-solves (part of analyse)" (the
+        China caps' sensitivity re-solves and the explanation's diagnostic LPs, build and
+        solve), each shown only when it ran; status.
     currency: currency label.
     """
 

@@ -26,6 +26,7 @@ single-source caps (sigma) and the stock target (days/365).
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -44,6 +45,9 @@ EXACT_ROWS = 400         # rows analysed by re-solves in one run; beyond, dual a
 # dual and HiGHS's ranging, flagged "range exact = no" -- ask for "exact" to re-solve anyway
 EXACT_MAX_COLUMNS = 50_000
 MODES = ("auto", "exact", "dual")
+# the manifest's timing of the LP solves the analysis runs after the plan's own solve (these
+# re-solves, the explanation's diagnostic LPs): part of the analyse stage, shown on their own
+RESOLVES = "re-solves (part of analyse)"
 
 
 def exact_wanted(lp: LinearProgram, mode: str) -> bool:
@@ -228,12 +232,13 @@ def dual_ranges(lp: LinearProgram, sol: Solution, rows: np.ndarray) -> list[RowR
 
 
 def cap_table(model: SourcingModel, sol: Solution, options: SolveOptions,
-              mode: str = "auto") -> pd.DataFrame:
+              mode: str = "auto", timings: dict | None = None) -> pd.DataFrame:
     """The China caps: share against target, the cost of one point tighter and the saving of one
     point looser (currency M, >= 0), the range of the target over which each holds, and how many
     points the target can tighten before it costs anything.  ``mode``: "exact" re-solves every
     cap (:func:`row_ranges`), "dual" reads the dual and ranging (:func:`dual_ranges`), "auto"
-    re-solves up to :data:`EXACT_MAX_COLUMNS` columns."""
+    re-solves up to :data:`EXACT_MAX_COLUMNS` columns.  ``timings``: gets the seconds spent in
+    those re-solves under ``RESOLVES``."""
     lp = model.lp
     cap = model.cap_rows.reset_index(drop=True)
     pos = cap["row"].to_numpy(np.int64) if len(cap) else np.zeros(0, np.int64)
@@ -247,7 +252,10 @@ def cap_table(model: SourcingModel, sol: Solution, options: SolveOptions,
     if not len(pos):
         ranges = []
     elif exact_wanted(lp, mode):
+        t0 = time.perf_counter()
         ranges = row_ranges(lp, sol, pos, options)
+        if timings is not None:
+            timings[RESOLVES] = timings.get(RESOLVES, 0.0) + time.perf_counter() - t0
         ranges += dual_ranges(lp, sol, pos[EXACT_ROWS:])
     else:
         ranges = dual_ranges(lp, sol, pos)

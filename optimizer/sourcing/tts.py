@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models import keys as K
 from models import origins as OR
 
 WEEKS = 52.0
@@ -60,9 +61,21 @@ def _not_negative(x: np.ndarray) -> np.ndarray:
     return np.where(x > 0.0, x, 0.0)
 
 
+def _grid(s: pd.Series, materials: pd.Index, years: pd.Index, default: float = 0.0) -> np.ndarray:
+    """:func:`_at` of every (material, year) pair, as a (materials, years) array."""
+    return _at(s, np.repeat(np.asarray(materials, dtype=object), len(years)),
+               np.tile(np.asarray(years), len(materials)), default).reshape(len(materials), len(years))
+
+
 def _capacity_table(data) -> pd.DataFrame:
+    """Capacity per (material, source, year) of the planning years, sorted by those keys."""
     sup = data.supply[data.supply["year"].isin(set(data.years))]
-    return sup.groupby(["material", "source", "year"], as_index=False)["capacity"].sum()
+    keys = [K.codes(sup[c]) for c in ("material", "source", "year")]
+    (m, s, y), cap = K.group_sum(sup["capacity"].to_numpy(dtype=float), [k[0] for k in keys],
+                                [len(k[1]) for k in keys])
+    return pd.DataFrame({"material": pd.array(keys[0][1], dtype="str").take(m),
+                         "source": pd.array(keys[1][1], dtype="str").take(s),
+                         "year": keys[2][1].to_numpy()[y], "capacity": cap})
 
 
 def start_stock(data, stock: pd.DataFrame | None = None, period_stock: pd.DataFrame | None = None
@@ -93,13 +106,17 @@ def time_to_survive(data, stock: pd.DataFrame | None = None, disruptions: pd.Dat
     ``period_stock``: with periods within years, I is the lowest stock at the start of any
     period of the year (:func:`start_stock`)."""
     cap = _capacity_table(data)
-    total = cap.groupby(["material", "year"])["capacity"].sum().rename("total_capacity")
-    out = cap.join(total, on=["material", "year"])
+    m, mats = K.codes(cap["material"])
+    y, years = K.codes(cap["year"])
+    (tm, ty), total = K.group_sum(cap["capacity"].to_numpy(dtype=float), [m, y], [len(mats), len(years)])
+    cell_total = np.full(len(mats) * len(years), np.nan)
+    cell_total[tm * len(years) + ty] = total
+    out = cap.assign(total_capacity=cell_total[m * len(years) + y])
     dem = data.demand.set_index(["material", "year"])["demand"]
-    out["demand"] = _at(dem, out["material"], out["year"])
+    out["demand"] = _grid(dem, mats, years)[m, y]
     out["alt_capacity"] = out["total_capacity"] - out["capacity"]
     st = start_stock(data, stock, period_stock).set_index(["material", "year"])["start_stock"]
-    out["start_stock"] = _not_negative(_at(st, out["material"], out["year"]))
+    out["start_stock"] = _not_negative(_grid(st, mats, years)[m, y])
     gap = (out["demand"] - out["alt_capacity"]).to_numpy() / WEEKS     # weekly deficit
     I = out["start_stock"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -109,11 +126,11 @@ def time_to_survive(data, stock: pd.DataFrame | None = None, disruptions: pd.Dat
     horizon = np.where(np.isnan(out["ttr_weeks"]), WEEKS, np.minimum(out["ttr_weeks"], WEEKS))
     out["lost_t"] = np.maximum(0.0, np.maximum(gap, 0.0) * horizon - I)
     ref = dict(zip(data.materials["material"], data.materials["reference_value"]))
-    out["impact"] = out["lost_t"] * out["material"].map(ref).astype(float)
+    out["impact"] = out["lost_t"] * pd.Series(mats).map(ref).to_numpy(dtype=float)[m]
     out["critical"] = out["ttr_weeks"].to_numpy() > out["tts_weeks"].to_numpy()
     cols = ["source", "material", "year", "demand", "capacity", "alt_capacity", "start_stock",
             "tts_weeks", "ttr_weeks", "critical", "lost_t", "impact"]
-    return out[cols].sort_values(["material", "source", "year"]).reset_index(drop=True)
+    return out[cols].reset_index(drop=True)       # already by material, source, year
 
 
 def disruption_weeks(months: float, start_month=None, periods: int = 1) -> float:
@@ -171,28 +188,37 @@ def country_time_to_survive(data, stock: pd.DataFrame | None = None,
     if sup.empty:
         return pd.DataFrame(columns=["country", "measure", "material", "year", "demand", "lost_capacity",
                                      "capacity_left", "start_stock", "tts_weeks"])
-    tables = OR.origin_shares(data, sup[["material", "source", "year"]])
-    total = sup.groupby(["material", "year"])["capacity"].sum()
-    dem = data.demand.set_index(["material", "year"])["demand"]
-    st = start_stock(data, stock).set_index(["material", "year"])["start_stock"]
+    tables, codes, countries = OR.origin_codes(data, sup[["material", "source", "year"]], tuple(measures))
+    m_code, mats = K.codes(sup["material"])
+    y_code, years = K.codes(sup["year"])
+    sizes = [max(len(countries), 1), len(mats), len(years)]
+    capacity = sup["capacity"].to_numpy()
+    (tm, ty), total = K.group_sum(capacity.astype(float), [m_code, y_code], sizes[1:])
+    cells = np.full(len(mats) * len(years), np.nan)
+    cells[tm * len(years) + ty] = total
     frames = []
+    measure_names = sorted(set(measures))          # codes in text order, as a sort by the column
     for measure in measures:
         t = tables[measure]
-        lost = t.assign(material=sup["material"].to_numpy()[t["key"]], year=sup["year"].to_numpy()[t["key"]],
-                        lost=t["share"].to_numpy() * sup["capacity"].to_numpy()[t["key"]])
-        lost = lost.groupby(["country", "material", "year"], as_index=False)["lost"].sum()
-        lost = lost[lost["lost"] > 1e-9]
-        lost["measure"] = measure
-        frames.append(lost)
-    out = pd.concat(frames, ignore_index=True).rename(columns={"lost": "lost_capacity"})
-    mats, years = out["material"], out["year"]
-    out["demand"] = _at(dem, mats, years)
-    out["capacity_left"] = np.maximum(0.0, _at(total, mats, years) - out["lost_capacity"])
-    out["start_stock"] = _not_negative(_at(st, mats, years))
-    gap = (out["demand"] - out["capacity_left"]).to_numpy() / WEEKS
+        k = t["key"].to_numpy(np.int64)
+        (c, m, y), lost = K.group_sum(t["share"].to_numpy() * capacity[k], [codes[measure], m_code[k], y_code[k]],
+                                     sizes)
+        keep = lost > 1e-9
+        frames.append((c[keep], np.full(int(keep.sum()), measure_names.index(measure)), m[keep], y[keep],
+                       lost[keep]))
+    c, measure_code, m, y, lost = (np.concatenate(a) for a in zip(*frames))
+    demand = _grid(data.demand.set_index(["material", "year"])["demand"], mats, years)[m, y]
+    left = np.maximum(0.0, cells[m * len(years) + y] - lost)
+    start = _not_negative(_grid(start_stock(data, stock).set_index(["material", "year"])["start_stock"],
+                                mats, years)[m, y])
+    gap = (demand - left) / WEEKS
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["tts_weeks"] = np.where(gap <= 0, WEEKS, np.minimum(WEEKS, out["start_stock"].to_numpy()
-                                                                / np.where(gap > 0, gap, 1.0)))
-    cols = ["country", "measure", "material", "year", "demand", "lost_capacity", "capacity_left", "start_stock",
-            "tts_weeks"]
-    return out[cols].sort_values(["tts_weeks", "country", "measure", "material", "year"]).reset_index(drop=True)
+        tts = np.where(gap <= 0, WEEKS, np.minimum(WEEKS, start / np.where(gap > 0, gap, 1.0)))
+    rest = ((c * len(measure_names) + measure_code) * len(mats) + m) * len(years) + y
+    order = np.lexsort((rest, tts))     # by tts, then country, measure, material, year
+    return pd.DataFrame({
+        "country": pd.array(list(countries), dtype="str").take(c[order]),
+        "measure": pd.array(list(measure_names), dtype="str").take(measure_code[order]),
+        "material": pd.array(list(mats), dtype="str").take(m[order]), "year": years.to_numpy()[y[order]],
+        "demand": demand[order], "lost_capacity": lost[order], "capacity_left": left[order],
+        "start_stock": start[order], "tts_weeks": tts[order]})
