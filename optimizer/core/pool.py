@@ -18,12 +18,20 @@ A worker is made by ``factory(payload)`` where it runs (``factory`` must be a mo
 ``payload`` picklable); ``pool.call(method, *args)`` runs ``worker.method(*args)`` on every worker
 at once and returns the answers in worker order.  A worker's exception is raised in the caller as
 :class:`WorkerError` with the worker's traceback.
+
+The local, process and Dask pools also take single requests: ``pool.send(i, tag, method, *args)``
+asks worker ``i`` without waiting and ``pool.receive(timeout)`` returns the answers that have come
+back as ``(i, tag, kind, value)`` (``kind`` "ok" or "error"); :func:`optimizer.core.tasks.map_tasks`
+hands a batch of tasks to whichever worker is free with them.
 """
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from types import SimpleNamespace
@@ -35,6 +43,14 @@ class WorkerError(RuntimeError):
     """A worker raised; the message holds its traceback."""
 
 
+def answer(worker, method: str, args) -> tuple[str, object]:
+    """``("ok", worker.method(*args))``, or ``("error", traceback)`` when it raises."""
+    try:
+        return "ok", getattr(worker, method)(*args)
+    except BaseException:                       # noqa: BLE001 - reported to the caller
+        return "error", traceback.format_exc()
+
+
 class LocalPool:
     """The workers in this process, called one after the other."""
 
@@ -42,6 +58,7 @@ class LocalPool:
 
     def __init__(self, factory, payloads):
         self.workers = [factory(p) for p in payloads]
+        self._answers: list = []
 
     @property
     def size(self) -> int:
@@ -49,6 +66,14 @@ class LocalPool:
 
     def call(self, method: str, *args) -> list:
         return [getattr(w, method)(*args) for w in self.workers]
+
+    def send(self, i: int, tag, method: str, *args) -> None:
+        """Worker ``i`` answers at once; the answer waits for :meth:`receive`."""
+        self._answers.append((i, tag, *answer(self.workers[i], method, args)))
+
+    def receive(self, timeout: float | None = None) -> list:
+        out, self._answers = self._answers, []
+        return out
 
     def close(self) -> None:
         self.workers = []
@@ -77,10 +102,7 @@ def _serve(conn, factory, payload, threads) -> None:
         if msg is None:
             return
         method, args = msg
-        try:
-            conn.send(("ok", getattr(worker, method)(*args)))
-        except BaseException:                   # noqa: BLE001 - reported to the parent
-            conn.send(("error", traceback.format_exc()))
+        conn.send(answer(worker, method, args))
 
 
 def _child_main(read_fd: int, write_fd: int) -> None:
@@ -88,6 +110,10 @@ def _child_main(read_fd: int, write_fd: int) -> None:
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     factory, payload, threads = inbox.recv()
     _serve(SimpleNamespace(send=outbox.send, recv=inbox.recv), factory, payload, threads)
+    outbox.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)     # nothing left to do: skip the interpreter's teardown (a tenth of a second)
 
 
 class ProcessPool:
@@ -95,12 +121,21 @@ class ProcessPool:
 
     Each child is a fresh interpreter (``python -m optimizer.core.pool``) talking over two pipes,
     so nothing of the caller's main module runs again there (a script without a ``__main__``
-    guard, a notebook) and its HiGHS scheduler is sized by ``threads_per_worker``."""
+    guard, a notebook) and its HiGHS scheduler is sized by ``threads_per_worker``.
+
+    Messages to a child go through its own sender thread and answers are read by a reader thread
+    per child, so the caller never waits on a pipe: ``ready=False`` returns while the children
+    still start (their interpreters import and build the workers while the caller works; the
+    first request waits for them), and a child sending a large answer is not held up."""
 
     kind = "worker processes"
 
-    def __init__(self, factory, payloads, threads_per_worker: int | None = 1):
+    def __init__(self, factory, payloads, threads_per_worker: int | None = 1, ready: bool = True):
         self.procs, self.inboxes, self.outboxes = [], [], []
+        self._outgoing, self._threads, self._pending = [], [], []
+        self._built, self._dead = [], []
+        self._answers: queue.Queue = queue.Queue()
+        self._early: list = []
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
                    OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
         try:
@@ -112,11 +147,22 @@ class ProcessPool:
                                         stdin=subprocess.DEVNULL)
                 os.close(to_child_r)
                 os.close(from_child_w)
+                i = len(self.procs)
                 self.procs.append(proc)
                 self.outboxes.append(Connection(to_child_w, readable=False))
                 self.inboxes.append(Connection(from_child_r, writable=False))
-                self.outboxes[-1].send((factory, p, threads_per_worker))
-            self._collect()
+                self._outgoing.append(queue.Queue())
+                self._pending.append([])
+                self._built.append(False)
+                self._dead.append(False)
+                self._outgoing[i].put((factory, p, threads_per_worker))
+                for target in (self._write, self._read):
+                    t = threading.Thread(target=target, args=(i,), daemon=True, name=f"pool-{target.__name__}-{i}")
+                    t.start()
+                    self._threads.append(t)
+            if ready:
+                while not all(self._built):
+                    self._next(None)
         except BaseException:
             self.close()
             raise
@@ -125,40 +171,112 @@ class ProcessPool:
     def size(self) -> int:
         return len(self.procs)
 
-    def _collect(self) -> list:
-        out, errors = [], []
-        for i, conn in enumerate(self.inboxes):
+    def _write(self, i: int) -> None:
+        """Sender thread of child ``i``: its messages in order (None: stop, after telling the child)."""
+        conn, out = self.outboxes[i], self._outgoing[i]
+        while True:
+            msg = out.get()
+            try:
+                conn.send(msg)
+            except (OSError, ValueError):       # the child is gone; its reader reports it
+                return
+            if msg is None:
+                return
+
+    def _read(self, i: int) -> None:
+        """Reader thread of child ``i``: every answer onto the common queue, then its exit."""
+        conn = self.inboxes[i]
+        while True:
             try:
                 kind, value = conn.recv()
-            except EOFError:
-                kind, value = "error", f"worker process exited (exit code {self.procs[i].wait()})"
+            except (EOFError, OSError, ValueError):
+                self._answers.put((i, "exit", None))
+                return
+            self._answers.put((i, kind, value))
+
+    def _next(self, timeout: float | None) -> list:
+        """The answers of one message from the children (none when ``timeout`` passes first);
+        a build failure raises."""
+        try:
+            i, kind, value = self._answers.get(timeout=timeout) if timeout != 0 else self._answers.get_nowait()
+        except queue.Empty:
+            return []
+        if kind == "exit":
+            self._dead[i] = True
+            code = self.procs[i].wait()
+            text = f"worker process exited (exit code {code})"
+            if not self._built[i]:
+                raise WorkerError(f"worker {i}:\n{text}")
+            tags, self._pending[i] = self._pending[i], []
+            return [(i, tag, "error", text) for tag in tags]
+        if not self._built[i]:
+            self._built[i] = True
             if kind == "error":
-                errors.append(f"worker {i}:\n{value}")
-            out.append(value)
-        if errors:
-            raise WorkerError("\n".join(errors))
-        return out
+                raise WorkerError(f"worker {i}:\n{value}")
+            return []
+        return [(i, self._pending[i].pop(0), kind, value)]
+
+    def send(self, i: int, tag, method: str, *args) -> None:
+        """Ask child ``i`` (its answer comes back from :meth:`receive` with ``tag``)."""
+        if self._dead[i]:
+            self._early.append((i, tag, "error", f"worker process exited (exit code {self.procs[i].wait()})"))
+            return
+        self._pending[i].append(tag)
+        self._outgoing[i].put((method, args))
+
+    def receive(self, timeout: float | None = None) -> list:
+        """The answers that came back, waiting up to ``timeout`` seconds for the first (None: until
+        one comes)."""
+        out, self._early = self._early, []
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not out:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            got = self._next(left)
+            out += got
+            if not got and left is not None and left <= 0.0:
+                return out
+        while True:                             # and whatever else is already there
+            got = self._next(0)
+            if not got and self._answers.empty():
+                return out
+            out += got
 
     def call(self, method: str, *args) -> list:
-        for conn in self.outboxes:
-            conn.send((method, args))
-        return self._collect()
+        tag = object()                          # answers to earlier requests are skipped
+        for i in range(self.size):
+            self.send(i, tag, method, *args)
+        out, errors, seen = [None] * self.size, [], 0
+        while seen < self.size:
+            for i, got, kind, value in self.receive():
+                if got is not tag:
+                    continue
+                seen += 1
+                if kind == "error":
+                    errors.append((i, value))
+                out[i] = value
+        if errors:
+            raise WorkerError("\n".join(f"worker {i}:\n{v}" for i, v in sorted(errors)))
+        return out
 
     def close(self) -> None:
-        for conn in self.outboxes:
-            try:
-                conn.send(None)
-            except (OSError, ValueError):
-                pass
-        for proc in self.procs:
+        """Stop the children: each finishes its request and exits; a child still holding requests
+        whose answers nobody will read (a batch that took a task's answer from elsewhere), or one
+        still starting, is killed instead."""
+        for q in self._outgoing:
+            q.put(None)
+        for i, proc in enumerate(self.procs):
+            if self._pending[i] or not self._built[i]:
+                proc.kill()
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+        for t in self._threads:
+            t.join(timeout=10)
         for conn in self.outboxes + self.inboxes:
             conn.close()
-        self.procs, self.inboxes, self.outboxes = [], [], []
+        self.procs, self.inboxes, self.outboxes, self._threads, self._outgoing = [], [], [], [], []
 
     def __enter__(self):
         return self
@@ -190,10 +308,8 @@ class MpiPool:
         return self.comm.Get_size()
 
     def _answer(self, method, args):
-        try:
-            return ("ok", getattr(self.worker, method)(*args))
-        except BaseException:                   # noqa: BLE001 - reported to rank 0
-            return ("error", f"rank {self.rank}:\n{traceback.format_exc()}")
+        kind, value = answer(self.worker, method, args)
+        return (kind, f"rank {self.rank}:\n{value}" if kind == "error" else value)
 
     def call(self, method: str, *args) -> list:
         self.comm.bcast((method, args), root=0)
@@ -230,6 +346,9 @@ def _dask_start(threads) -> None:
     set_process_threads(threads)
 
 
+POLL_SECONDS = 0.001     # how often DaskPool.receive looks at the actors' answers
+
+
 class _DaskActor:
     """What runs on a Dask worker: the worker object, answering calls as (kind, value)."""
 
@@ -238,10 +357,7 @@ class _DaskActor:
         self.worker = factory(payload)
 
     def answer(self, method, args):
-        try:
-            return ("ok", getattr(self.worker, method)(*args))
-        except BaseException:                   # noqa: BLE001 - reported to the caller
-            return ("error", traceback.format_exc())
+        return answer(self.worker, method, args)
 
 
 class DaskPool:
@@ -266,10 +382,27 @@ class DaskPool:
         except Exception as err:     # noqa: BLE001 - a worker that could not be built
             raise WorkerError(f"a Dask worker could not be built:\n{traceback.format_exc()}") from err
         self._futures = futures
+        self._pending: list = []
 
     @property
     def size(self) -> int:
         return len(self.actors)
+
+    def send(self, i: int, tag, method: str, *args) -> None:
+        """Ask actor ``i`` (its answer comes back from :meth:`receive` with ``tag``)."""
+        self._pending.append((i, tag, self.actors[i].answer(method, args)))
+
+    def receive(self, timeout: float | None = None) -> list:
+        """The answers that came back, waiting up to ``timeout`` seconds for the first (None: until
+        one comes; the actors' futures are polled every millisecond)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            done = [p for p in self._pending if p[2].done()]
+            if done or (deadline is not None and time.monotonic() >= deadline):
+                break
+            time.sleep(POLL_SECONDS)
+        self._pending = [p for p in self._pending if not any(p is d for d in done)]
+        return [(i, tag, *fut.result()) for i, tag, fut in done]
 
     def call(self, method: str, *args) -> list:
         pending = [a.answer(method, args) for a in self.actors]

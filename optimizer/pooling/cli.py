@@ -42,7 +42,8 @@ def register(subparsers) -> None:
                    help="near-optimal plans within this fraction of the optimal cost (default: the "
                         "workbook's mga_slack setting, 0.03); 0 = none")
     p.add_argument("--workers", type=WORKERS, default=1,
-                   help=f"processes for the coalition table, one HiGHS thread each (default 1; {WORKERS.range})")
+                   help=f"processes for the coalition table and the near-optimal alternatives (MGA), one HiGHS "
+                        f"thread each (default 1; {WORKERS.range})")
     C.add_cluster_args(p)
     p.add_argument("--game", action="store_true",
                    help="analyse the CoalitionCosts sheet (a typed coalition-cost or savings table)")

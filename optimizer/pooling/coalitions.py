@@ -4,8 +4,12 @@
 (:func:`optimizer.core.solver.open_resolver`: one HiGHS instance with the native backend) and,
 for each coalition, changes only bounds (:func:`models.pooling.coalition_bounds`: non-members'
 demand rows set to 0, access rows cut to the members' rights, non-members' ``take``/``own``
-columns fixed to 0) and re-runs.  Coalitions are visited in Gray-code order, so consecutive
-coalitions differ by one member and the LP warm-starts from the previous basis.  Statuses are
+columns fixed to 0) and re-runs, changing only the bounds that differ from the previous
+coalition's.  Coalitions are visited in Gray-code order, so consecutive coalitions differ by one
+member and the LP warm-starts from the previous basis; the order is cut into pieces of
+:data:`TABLE_CHUNK` coalitions, each started from scratch, so a piece gives the same answers
+whichever worker solves it (the table of ``workers`` processes is the serial one, bit for bit).
+Statuses are
 the solver layer's (the same mapping as every solve) and every solution is re-checked against its own coalition's bounds and rows; a
 coalition that does not end proven optimal is re-solved once through
 :func:`optimizer.core.solver.solve_lp` (which re-checks infeasible/unbounded verdicts with
@@ -20,11 +24,12 @@ import numpy as np
 
 from models.pooling import PoolModel, apply_coalition, build_pool_model, coalition_bounds, coalition_maps
 from models.units import to_millions
-from optimizer.core.pool import ProcessPool
 from optimizer.core.solver import OPTIMAL, SolveOptions, open_resolver, solve_lp
+from optimizer.core.tasks import chunks, map_tasks, open_pool
 from optimizer.pooling.games import EXACT_MAX_PLAYERS, Game, label
 
 CHECK_TOL = 1e-6
+TABLE_CHUNK = 64      # coalitions per piece of the table (each piece starts from scratch)
 
 
 class MaskValues(dict):
@@ -138,15 +143,36 @@ class CoalitionSolver:
         self._acc_lo = np.full(self._acc32.size, -np.inf)
         self._cols32 = self.maps.cols.astype(np.int32)
         self._col_lo = self.cl[self.maps.cols]
+        self._last = None                   # the coalition bounds in the resolver (None: unknown)
+        self._check_static()
         self.solves = 0
 
+    def restart(self) -> None:
+        """The next solve starts from scratch (no basis) and sets every coalition bound."""
+        self.h.set_basis(None)
+        self._last = None
+
     def _set(self, mask: int):
+        """Give the resolver coalition ``mask``'s bounds: all of them after :meth:`restart`,
+        else only those that differ from the previous coalition's."""
         bounds = coalition_bounds(self.maps, mask)
         rhs, acc, cup = bounds
-        self.h.set_row_bounds(self._rows32, rhs, rhs)
-        if self._acc32.size:
-            self.h.set_row_bounds(self._acc32, self._acc_lo, acc)
-        self.h.set_col_bounds(self._cols32, self._col_lo, cup)
+        if self._last is None:
+            self.h.set_row_bounds(self._rows32, rhs, rhs)
+            if self._acc32.size:
+                self.h.set_row_bounds(self._acc32, self._acc_lo, acc)
+            self.h.set_col_bounds(self._cols32, self._col_lo, cup)
+        else:
+            d = np.flatnonzero(rhs != self._last[0])
+            if d.size:
+                self.h.set_row_bounds(self._rows32[d], rhs[d], rhs[d])
+            d = np.flatnonzero(acc != self._last[1])
+            if d.size:
+                self.h.set_row_bounds(self._acc32[d], self._acc_lo[d], acc[d])
+            d = np.flatnonzero(cup != self._last[2])
+            if d.size:
+                self.h.set_col_bounds(self._cols32[d], self._col_lo[d], cup[d])
+        self._last = bounds
         return bounds
 
     def solve(self, mask: int) -> tuple[str, float, np.ndarray | None]:
@@ -161,18 +187,30 @@ class CoalitionSolver:
             return self._fallback(mask)
         return status, to_millions(self.h.objective), x
 
+    def _check_static(self) -> None:
+        """What :meth:`_violated` needs that no coalition changes: |finite bounds| and the
+        tolerances of the columns and rows whose bounds stay."""
+        fin = lambda a: np.abs(np.where(np.isfinite(a), a, 0.0))
+        self._acl, self._arl = fin(self.cl), fin(self.rl)
+        self._col_tol = CHECK_TOL * (1.0 + self._acl + fin(self.cu))
+        self._row_tol = CHECK_TOL * (1.0 + self._arl + fin(self.ru))
+        self._fin = fin
+
     def _violated(self, x, rhs, acc, cup) -> bool:
-        """Our own check of a solution against this coalition's bounds and rows."""
-        cl, cu = self.cl, self.cu.copy()
-        cu[self.maps.cols] = cup
-        rl, ru = self.rl.copy(), self.ru.copy()
-        rl[self.maps.demand_rows] = ru[self.maps.demand_rows] = rhs
-        ru[self.maps.access_rows] = acc
+        """Our own check of a solution against this coalition's bounds and rows, each within
+        CHECK_TOL x (1 + |lower| + |upper|) (finite bounds)."""
+        cols, dem, accr = self.maps.cols, self.maps.demand_rows, self.maps.access_rows
+        cu, ctol = self.cu.copy(), self._col_tol.copy()
+        cu[cols] = cup
+        ctol[cols] = CHECK_TOL * (1.0 + self._acl[cols] + self._fin(cup))
+        rl, ru, rtol = self.rl.copy(), self.ru.copy(), self._row_tol.copy()
+        rl[dem] = ru[dem] = rhs
+        rtol[dem] = CHECK_TOL * (1.0 + 2.0 * np.abs(rhs))
+        ru[accr] = acc
+        rtol[accr] = CHECK_TOL * (1.0 + self._arl[accr] + self._fin(acc))
         act = np.bincount(self.index, weights=self.value * x[self.col_of_nz], minlength=self.rl.size)
-        tol = lambda a, b: CHECK_TOL * (1.0 + np.abs(np.where(np.isfinite(a), a, 0)) +
-                                        np.abs(np.where(np.isfinite(b), b, 0)))
-        return bool(np.any(x < cl - tol(cl, cu)) or np.any(x > cu + tol(cl, cu))
-                    or np.any(act < rl - tol(rl, ru)) or np.any(act > ru + tol(rl, ru)))
+        return bool(np.any(x < self.cl - ctol) or np.any(x > cu + ctol)
+                    or np.any(act < rl - rtol) or np.any(act > ru + rtol))
 
     def _fallback(self, mask: int):
         """Re-solve the coalition from scratch through solve_lp (shared retries and checks)."""
@@ -186,30 +224,41 @@ class CoalitionSolver:
 
 
 class TableWorker:
-    """A worker process's share of the table: its own joint model and resolver, and a run of
-    consecutive masks of the Gray order (so each solve still starts from its neighbour's)."""
+    """A worker's share of the table: its own joint model and resolver; :meth:`run` solves one
+    piece of the Gray order from scratch (each coalition then warm-starts from its neighbour)."""
 
     def __init__(self, payload):
-        data, options, self.masks = payload
-        self.solver = CoalitionSolver(build_pool_model(data), options)
+        model, options = payload
+        self.solver = CoalitionSolver(model, options)
 
-    def run(self) -> tuple[list, int]:
-        out = []
-        for m in self.masks:
-            status, cost, x = self.solver.solve(m)
-            out.append((m, status, cost, float(x[self.solver.unmet].sum()) if x is not None else np.nan))
-        return out, self.solver.solves
+    @classmethod
+    def around(cls, solver: CoalitionSolver) -> "TableWorker":
+        """The worker of this process, on the caller's solver."""
+        worker = cls.__new__(cls)
+        worker.solver = solver
+        return worker
+
+    def run(self, masks) -> tuple[list, int]:
+        """[(mask, status, cost, unmet)] for the piece ``masks``, and the solves it took."""
+        s = self.solver
+        s.restart()
+        n0, out = s.solves, []
+        for m in masks:
+            status, cost, x = s.solve(int(m))
+            out.append((int(m), status, cost, float(x[s.unmet].sum()) if x is not None else np.nan))
+        return out, s.solves - n0
 
 
 def coalition_table(model: PoolModel, options: SolveOptions | None = None,
-                    masks=None, workers: int = 1, pool_factory=None) -> CoalitionTable:
-    """Solve every non-empty coalition (Gray-code order) or only ``masks``.
+                    masks=None, workers: int = 1, pool_factory=None, chunk: int = TABLE_CHUNK) -> CoalitionTable:
+    """Solve every non-empty coalition (Gray-code order) or only ``masks``, in pieces of ``chunk``.
 
-    ``workers`` > 1: the order is cut into that many consecutive runs, each solved in its own
-    process with one HiGHS thread (:class:`~optimizer.core.pool.ProcessPool`); the statuses are
-    those of the serial run and the costs equal to the solver's tolerance (each run starts from
-    another basis, so the last digits of an optimum may differ).  ``pool_factory(factory, payloads)``:
-    the pool to use instead (e.g. :meth:`~optimizer.core.pool.DaskCluster.pool`)."""
+    ``workers`` > 1: the pieces go to whichever worker is free -- this process and ``workers`` - 1
+    child processes with one HiGHS thread each (:class:`~optimizer.core.pool.ProcessPool`, started
+    while this process already solves); every piece starts from scratch wherever it runs, so the
+    table is the serial one to the last bit.  ``pool_factory(factory, payloads)``: the pool to
+    use instead, with ``workers`` workers and this process only handing out pieces (e.g.
+    :meth:`~optimizer.core.pool.DaskCluster.pool`)."""
     n = len(model.members)
     if masks is None and n > EXACT_MAX_PLAYERS:
         raise ValueError(f"{n} members: the exact table has {2 ** n - 1:,} coalitions; above "
@@ -220,22 +269,19 @@ def coalition_table(model: PoolModel, options: SolveOptions | None = None,
                            np.full(2 ** n, np.nan), solver.mip)
     table.cost[0], table.unmet[0] = 0.0, 0.0
     order = gray_order(n) if masks is None else [int(m) for m in masks]
-    if (workers > 1 or pool_factory is not None) and len(order) > 1:
-        runs = [list(map(int, r)) for r in np.array_split(np.array(order), min(max(workers, 1), len(order)))]
-        with (pool_factory or ProcessPool)(TableWorker, [(model.data, solver.options, r) for r in runs]) as pool:
-            answers = pool.call("run")
-        for rows, _ in answers:
-            for m, status, cost, unmet in rows:
-                table.status[m], table.cost[m], table.unmet[m] = status, cost, unmet
-        table.solves = solver.solves + sum(k for _, k in answers)
-        table.seconds = time.perf_counter() - t0
-        return table
-    for m in order:
-        status, cost, x = solver.solve(m)
-        table.status[m] = status
-        table.cost[m] = cost
-        table.unmet[m] = float(x[solver.unmet].sum()) if x is not None else np.nan
-    table.solves = solver.solves
+    pieces = chunks(order, chunk)
+    local = TableWorker.around(solver)
+    pool, helps = open_pool(TableWorker, (model, solver.options), min(workers, len(pieces)),
+                            pool_factory if pieces else None)
+    if pool is None:
+        answers = [local.run(p) for p in pieces]
+    else:
+        with pool:
+            answers = map_tasks(pool, "run", pieces, local=local if helps else None)
+    for rows, _ in answers:
+        for m, status, cost, unmet in rows:
+            table.status[m], table.cost[m], table.unmet[m] = status, cost, unmet
+    table.solves = sum(k for _, k in answers)
     table.seconds = time.perf_counter() - t0
     return table
 

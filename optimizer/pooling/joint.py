@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from models.pooling import PoolModel, build_pool_model
 from models.units import to_millions
 from optimizer.core.solver import OPTIMAL
 from optimizer.core.solver import Solution, SolveOptions, solve_lp
+from optimizer.core.tasks import map_tasks, open_pool
 
 OWEN_TOL = 1e-6   # relative: shared-resource value below this x |c(N)| counts as zero
 
@@ -108,38 +110,75 @@ def plan_measures(model: PoolModel, x: np.ndarray) -> dict:
     return {name: float(v @ x) for name, _, v in _direction_vectors(model)}
 
 
-def alternatives(model: PoolModel, optimum: Solution, slack: float, options: SolveOptions) -> pd.DataFrame:
+class MgaWorker:
+    """The MGA model (the joint model with the cost ceiling) in one process; :meth:`solve` solves
+    one (direction, sense) from scratch (:func:`~optimizer.core.solver.solve_lp`), so an answer is
+    the same in whichever process it is solved."""
+
+    def __init__(self, payload):
+        alt, self.options = payload
+        self.directions = _direction_vectors(alt)
+        self.lp = copy.deepcopy(alt.lp)       # its own costs: the caller's model stays as built
+
+    def solve(self, task) -> tuple[str, np.ndarray | None]:
+        """``task`` = (direction index, "min" | "max") -> (status, x or None)."""
+        k, sense = task
+        vec = self.directions[k][2]
+        lp = self.lp
+        for fam, block in lp.var_blocks.items():
+            lp.set_costs(fam, (vec if sense == "min" else -vec)[block.positions])
+        sol = solve_lp(lp, self.options)
+        return sol.status, (sol.x if sol.has_solution else None)
+
+
+def mga_model(model: PoolModel, optimum: Solution, slack: float) -> PoolModel:
+    """The joint model again, with one more row: total cost <= (1 + slack) C*."""
+    alt = build_pool_model(model.data)
+    lp = alt.lp
+    cost = lp.arrays()[0]
+    nz = np.flatnonzero(cost)
+    lp.add_constraints("cost_ceiling", pd.DataFrame({"slack": [slack]}),
+                       Terms().add(np.zeros(nz.size, int), nz, cost[nz]), upper=(1.0 + slack) * optimum.objective,
+                       doc="total cost within the MGA slack")
+    return alt
+
+
+def alternatives(model: PoolModel, optimum: Solution, slack: float, options: SolveOptions,
+                 workers: int = 1, pool_factory=None) -> pd.DataFrame:
     """Near-optimal plans: for each direction, min and max it with cost <= (1 + slack) C*.
 
     Returns one row per solve: direction, sense, status, value, total cost (M),
     cost above optimum (%), L1 distance from the optimal plan (t), then every measure.
+    ``workers`` > 1: the solves go to this process and ``workers`` - 1 worker processes (one HiGHS
+    thread each; ``pool_factory``: a Dask cluster's pool of ``workers`` instead); each is a
+    solve from scratch, so the table is the serial one to the last bit.
     """
     if slack <= 0 or optimum.x is None:
         return pd.DataFrame()
-    alt = build_pool_model(model.data)
+    opts = SolveOptions(**{**options.__dict__, "want_duals": False, "ranging": False})
+    alt = mga_model(model, optimum, slack)
+    local = MgaWorker((alt, opts))
+    tasks = [(k, sense) for k in range(len(local.directions)) for sense in ("min", "max")]
+    pool, helps = open_pool(MgaWorker, (alt, opts), min(workers, len(tasks)), pool_factory)
+    if pool is None:
+        answers = [local.solve(t) for t in tasks]
+    else:
+        with pool:
+            answers = map_tasks(pool, "solve", tasks, local=local if helps else None)
     lp = alt.lp
     cost = lp.arrays()[0]
-    ceiling = (1.0 + slack) * optimum.objective
-    nz = np.flatnonzero(cost)
-    lp.add_constraints("cost_ceiling", pd.DataFrame({"slack": [slack]}),
-                       Terms().add(np.zeros(nz.size, int), nz, cost[nz]), upper=ceiling,
-                       doc="total cost within the MGA slack")
     tonnes_cols = np.concatenate([lp.var_blocks[f].positions for f in ("tier_qty", "own", "take")])
     base = plan_measures(model, optimum.x)
     rows = [{"direction": "optimal plan", "sense": "", "status": optimum.status, "value": np.nan,
              "total_cost": to_millions(optimum.objective), "above_optimum": 0.0, "distance_t": 0.0, **base}]
-    opts = SolveOptions(**{**options.__dict__, "want_duals": False, "ranging": False})
-    for name, unit, vec in _direction_vectors(alt):
-        for sense in ("min", "max"):
-            for fam, block in lp.var_blocks.items():
-                lp.set_costs(fam, (vec if sense == "min" else -vec)[block.positions])
-            sol = solve_lp(lp, opts)
-            row = {"direction": name, "sense": sense, "status": sol.status, "unit": unit}
-            if sol.has_solution:
-                total = to_millions(float(cost @ sol.x))
-                row.update(value=float(vec @ sol.x), total_cost=total,
-                           above_optimum=total / to_millions(optimum.objective) - 1.0 if optimum.objective else np.nan,
-                           distance_t=float(np.abs(sol.x[tonnes_cols] - optimum.x[tonnes_cols]).sum()),
-                           **plan_measures(model, sol.x))
-            rows.append(row)
+    for (k, sense), (status, x) in zip(tasks, answers):
+        name, unit, vec = local.directions[k]
+        row = {"direction": name, "sense": sense, "status": status, "unit": unit}
+        if x is not None:
+            total = to_millions(float(cost @ x))
+            row.update(value=float(vec @ x), total_cost=total,
+                       above_optimum=total / to_millions(optimum.objective) - 1.0 if optimum.objective else np.nan,
+                       distance_t=float(np.abs(x[tonnes_cols] - optimum.x[tonnes_cols]).sum()),
+                       **plan_measures(model, x))
+        rows.append(row)
     return pd.DataFrame(rows)

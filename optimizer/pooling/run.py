@@ -94,7 +94,8 @@ def _options(data: PoolData) -> SolveOptions:
 def run_pool(data: PoolData, mga_slack: float | None = None, workers: int = 1,
              pool_factory=None) -> PoolResult:
     """Everything ``sourcing pool`` reports, for validated pool data (``workers``: processes for
-    the exact coalition table, one HiGHS thread each; ``pool_factory``: e.g. a Dask cluster's)."""
+    the exact coalition table and the near-optimal alternatives, one HiGHS thread each;
+    ``pool_factory``: e.g. a Dask cluster's)."""
     if data.mode == "game":
         res = PoolResult(data, OPTIMAL, data.game_kind, "as typed", data.member_ids, game=data.game)
         res.standalone = data.game.standalone()
@@ -150,7 +151,7 @@ def run_pool(data: PoolData, mga_slack: float | None = None, workers: int = 1,
     slack = s.mga_slack if mga_slack is None else mga_slack
     t0 = time.perf_counter()
     if grand.status == OPTIMAL and slack > 0:
-        res.alternatives = J.alternatives(model, grand, slack, opts)
+        res.alternatives = J.alternatives(model, grand, slack, opts, workers=workers, pool_factory=pool_factory)
     res.timings["alternatives"] = time.perf_counter() - t0
     return res
 

@@ -1,6 +1,9 @@
 """Workers that keep state between calls (optimizer/core/pool.py) and the solver-layer pieces a
 decomposition needs: warm starts from a stored basis, rows added and deleted in batches, the
 process-wide HiGHS thread setting, the progress callback."""
+import os
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,6 +11,7 @@ import pytest
 from models.lp import LinearProgram, Terms
 from optimizer.core.pool import LocalPool, ProcessPool, WorkerError
 from optimizer.core.solver import OPTIMAL, SolveOptions, open_resolver, solve_lp
+from optimizer.core.tasks import chunks, map_tasks
 
 
 class Counter:
@@ -111,3 +115,77 @@ def test_progress_callback_sees_the_simplex_run():
     its = [c[0] for c in calls]
     assert calls and its == sorted(its) and its[-1] >= 1
     assert h.getInfo().objective_function_value == pytest.approx(solve_lp(lp, SolveOptions(ranging=False)).objective)
+
+
+class Slow:
+    """A worker that answers ``(its payload, task)``; task < 0 raises; 'exit' ends its process."""
+
+    def __init__(self, payload):
+        self.payload = payload
+
+    def work(self, task):
+        if task == "exit":
+            os._exit(3)
+        if self.payload == "slow":
+            time.sleep(30)
+        if task < 0:
+            raise ValueError(f"task {task} says no")
+        return self.payload, task * task
+
+
+@pytest.mark.parametrize("kind", [LocalPool, ProcessPool])
+def test_map_tasks_answers_every_task_in_task_order(kind):
+    seen = []
+    with kind(Slow, ["a", "b"]) as pool:
+        out = map_tasks(pool, "work", list(range(23)), on_result=lambda k, v: seen.append(k))
+    assert [sq for _, sq in out] == [k * k for k in range(23)]
+    assert {who for who, _ in out} == {"a", "b"}          # both workers took tasks
+    assert sorted(seen) == list(range(23))
+
+
+def test_map_tasks_with_the_caller_working_too():
+    """With a local worker the calling process solves tasks while the children start (ready=False);
+    every task is answered once, in task order."""
+    with ProcessPool(Slow, ["child"], ready=False) as pool:
+        out = map_tasks(pool, "work", list(range(40)), local=Slow("here"))
+    assert [sq for _, sq in out] == [k * k for k in range(40)]
+    assert {who for who, _ in out} <= {"child", "here"} and any(who == "here" for who, _ in out)
+
+
+def test_map_tasks_without_a_pool_is_the_local_loop():
+    assert map_tasks(None, "work", [1, 2, 3], local=Slow("me")) == [("me", 1), ("me", 4), ("me", 9)]
+    with pytest.raises(ValueError):
+        map_tasks(None, "work", [1])
+
+
+@pytest.mark.parametrize("kind", [LocalPool, ProcessPool])
+def test_a_failing_task_raises_with_the_workers_traceback(kind):
+    with kind(Slow, ["a"]) as pool:
+        with pytest.raises(WorkerError, match="task -2 says no"):
+            map_tasks(pool, "work", [1, -2, 3])
+
+
+def test_a_worker_process_that_dies_is_an_error_not_a_hang():
+    with ProcessPool(Slow, ["a"]) as pool:
+        with pytest.raises(WorkerError, match="exit code 3"):
+            map_tasks(pool, "work", [1, "exit", 2])
+
+
+def test_a_worker_that_cannot_be_built_is_reported_at_the_first_answer():
+    with ProcessPool(Counter.create, ["not a number"], ready=False) as pool:
+        with pytest.raises(WorkerError, match="TypeError"):
+            pool.call("add", 1)
+
+
+def test_chunks_do_not_depend_on_the_number_of_workers():
+    assert chunks(list(range(7)), 3) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert chunks([], 3) == [] and chunks([1], 0) == [[1]]
+
+
+def test_the_caller_takes_over_tasks_a_slow_worker_still_holds():
+    """Once every task is handed out, the local worker solves those still out at a worker (the
+    newest first); the slow child's late answers are dropped and the pool is stopped without
+    waiting for them."""
+    with ProcessPool(Slow, ["slow"]) as pool:
+        out = map_tasks(pool, "work", list(range(5)), local=Slow("here"))
+        assert out == [("here", k * k) for k in range(5)]
