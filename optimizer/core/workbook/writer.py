@@ -24,6 +24,7 @@ import textwrap
 from copy import copy
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
