@@ -277,12 +277,12 @@ def _merged_row(r: int, attrs: bytes, cells: bytes, pieces: list[tuple[int, int,
 
 def _stream_rows(rows_xml: bytes, blocks: list[Block], out) -> None:
     """Write openpyxl's rows merged with every block's rows, in row order, into ``out``."""
-    openpyxl_rows = ((int(m.group(1)), m) for m in _ROW.finditer(rows_xml))
-    pending = next(openpyxl_rows, None)
-    edges = sorted({b.top for b in blocks} | {b.last_row + 1 for b in blocks})
     if not blocks:
         out.write(rows_xml)
         return
+    openpyxl_rows = ((int(m.group(1)), m) for m in _ROW.finditer(rows_xml))
+    pending = next(openpyxl_rows, None)
+    edges = sorted({b.top for b in blocks} | {b.last_row + 1 for b in blocks})
     first, last = min(b.top for b in blocks), max(b.last_row for b in blocks)
     # rows before the first block: as openpyxl wrote them
     while pending is not None and pending[0] < first:
