@@ -187,6 +187,12 @@ def add_share_caps(model) -> None:
     dem = {(m, t): d for m, t, d in zip(model.demand["material"], model.demand["year"], model.demand["demand"])}
     w_offer = o["material"].map(sh.weight).to_numpy(float)
     w_proj = sh.pkeys["material"].map(sh.weight).to_numpy(float) if len(sh.pkeys) else np.zeros(0)
+    # each offer's / project's material as a code into its distinct materials (one isin per policy
+    # row over those, not over every offer) and its year as an array
+    o_code, o_mat = pd.factorize(o["material"])
+    o_year = o["year"].to_numpy()
+    p_code, p_mat = pd.factorize(sh.pkeys["material"])
+    p_year = sh.pkeys["year"].to_numpy()
     rows = {"china_cap": [], "country_cap": []}
     lt_links = []      # (family, row number in family, q, t, w_out, stage list, countries)
     for r in pol.itertuples(index=False):
@@ -199,9 +205,8 @@ def add_share_caps(model) -> None:
             groups = [(c, [c]) for c in sh.countries(r.stage)]
         else:
             groups = [(r.spec, OR.countries_of(r.spec, sh.blocs))]
-        in_o = o["material"].isin(mset).to_numpy() & (o["year"] == r.year).to_numpy()
-        in_p = (sh.pkeys["material"].isin(mset).to_numpy() & (sh.pkeys["year"] == r.year).to_numpy()) \
-            if len(sh.pkeys) else np.zeros(0, bool)
+        in_o = o_mat.isin(mset)[o_code] & (o_year == r.year)
+        in_p = (p_mat.isin(mset)[p_code] & (p_year == r.year)) if len(sh.pkeys) else np.zeros(0, bool)
         for label, countries in groups:
             cols, coefs = [], []
             if len(countries) == 1:       # one country (every ANY row): its sparse entries only
@@ -211,7 +216,7 @@ def add_share_caps(model) -> None:
                 keep = val != 0
                 nz, val = nz[keep], val[keep]
             else:
-                vec = OR.share_vector(sh.offers[r.stage], n, countries) * w_offer * in_o
+                vec = sh.offer_share(r.stage, countries) * w_offer * in_o      # cached per stage and bloc
                 nz = np.flatnonzero(vec)
                 val = vec[nz]
             cols.append(buy.positions[nz]), coefs.append(val)
