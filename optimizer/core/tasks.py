@@ -35,7 +35,7 @@ def chunks(items: list, size: int) -> list[list]:
     return [list(items[k:k + size]) for k in range(0, len(items), size)]
 
 
-def map_tasks(pool, method: str, tasks: list, local=None, ahead: int = 2, on_result=None) -> list:
+def map_tasks(pool, method: str, tasks: list, local=None, ahead: int = 2, on_result=None, first=None) -> list:
     """``worker.method(task)`` for every task, in task order.
 
     ``pool`` (or None: ``local`` alone) takes single requests (``send`` / ``receive``: the local,
@@ -44,7 +44,9 @@ def map_tasks(pool, method: str, tasks: list, local=None, ahead: int = 2, on_res
     answer is waiting; once every task is handed out it solves the newest task still out at a
     worker (the tasks are deterministic, so whichever answer comes first is kept and the other is
     dropped: the batch does not wait for a worker's queue).  ``on_result(k, value)`` is called
-    once per task as its answer arrives.  A task that raises in a worker raises
+    once per task as its answer arrives.  ``first()``: work of this process's own, done once the
+    workers have their first tasks and before this process solves any (e.g. the piece that
+    continues from this process's state).  A task that raises in a worker raises
     :class:`~optimizer.core.pool.WorkerError`.  A process pool may still be working on dropped
     tasks when this returns (:meth:`~optimizer.core.pool.ProcessPool.close` stops it)."""
     if pool is None and local is None:
@@ -80,6 +82,8 @@ def map_tasks(pool, method: str, tasks: list, local=None, ahead: int = 2, on_res
             nxt += 1
     for i in range(size):
         hand(i)
+    if first is not None:
+        first()
     while left:
         busy = [k for ks in out_at for k in ks if not have[k]]
         mine = local is not None and (nxt < n or bool(busy))
