@@ -13,7 +13,7 @@ from models.sourcing import build_model
 from optimizer.cli import main
 from optimizer.curves import frontier as F
 from optimizer.curves.frontier import GridWorker, sourcing_frontier
-from optimizer.curves.parametric import GRID_CHUNK, cap_direction, compute_curve, grid_points, with_cap_row
+from optimizer.curves.parametric import GRID_CHUNK, cap_direction, compute_curve, with_cap_row
 from optimizer.sourcing.run import solve_options
 from optimizer.sourcing.validate import load_and_validate
 
@@ -146,3 +146,16 @@ def test_workers_out_of_range_is_a_usage_message(tmp_path, capsys):
             main([cmd, str(tiny_workbook(tmp_path)), "--workers", "0"])
         assert exit_.value.code == 2
         assert "--workers: '0' is outside the allowed range" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("n", [GRID_CHUNK, GRID_CHUNK + 1])
+def test_curve_grid_at_the_piece_boundary(n):
+    """One piece (no pool is started) and a second piece of one target: the serial grid."""
+    data = load_and_validate(SAMPLE)
+    model = build_model(data)
+    direction = cap_direction(model, "path", None, "ALL", "china")
+    opts = solve_options(data.settings, ranging=False)
+    serial = compute_curve(model, direction, grid=n, options=opts)
+    parallel = compute_curve(model, direction, grid=n, options=opts, workers=4)
+    assert len(serial.grid) == n and grid_key(parallel) == grid_key(serial)
+    assert serial.solves["grid"] == n
