@@ -181,7 +181,6 @@ def add_share_caps(model) -> None:
     pol = policy_rows(data)
     sh = model.shares = Shares(model)
     o = model.offers
-    n = len(o)
     buy, make = lp.var_blocks["buy"], lp.var_blocks["make"]
     use = lp.var_blocks.get("use")
     dem = {(m, t): d for m, t, d in zip(model.demand["material"], model.demand["year"], model.demand["demand"])}

@@ -91,6 +91,22 @@ def test_the_first_piece_is_the_warm_walk_of_before():
     assert len(fr.points) >= 2 and all(walked[p.grid] == p.x.tobytes() for p in fr.points)
 
 
+def test_a_piece_gives_the_same_plan_whatever_was_solved_before():
+    """What makes a later piece the same on any worker: it starts from scratch."""
+    data = load_and_validate(SAMPLE)
+    model = build_model(data)
+    f1, f2 = np.arange(model.lp.num_cols, dtype=float) % 3, np.ones(model.lp.num_cols)
+    w = GridWorker((model.lp, f1, f2, solve_options(data.settings, ranging=False)))
+    fresh = GridWorker((model.lp, f1, f2, solve_options(data.settings, ranging=False)))
+    first = w.run((0.01, [(0, 5e5), (1, 4e5)]))
+    w.run((0.01, [(2, 3e5)]))
+    again = w.run((0.01, [(0, 5e5), (1, 4e5)]))
+    other = fresh.run((0.01, [(0, 5e5), (1, 4e5)]))
+    for a, b, c in zip(first, again, other):
+        assert a[1] == b[1] == c[1] == "optimal"
+        assert a[2].tobytes() == b[2].tobytes() == c[2].tobytes()
+
+
 @pytest.mark.parametrize("mode, year", [("path", None), ("year", 2027)])
 def test_curve_grid_on_workers_is_the_serial_grid(mode, year):
     data = load_and_validate(SAMPLE)
