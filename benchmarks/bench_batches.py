@@ -1,19 +1,9 @@
 #!/usr/bin/env python
-"""Benchmark: the frontier's grid, a curve's grid and the pool's near-optimal alternatives (MGA)
-serially and on worker processes, in the same run.
+"""Benchmark: the pool's near-optimal alternatives (MGA) serially and on worker processes, in the
+same run.
 
-    python benchmarks/bench_batches.py [--workers 2] [--size 20x40x20] [--points 40] [--grid 100]
-                                       [--members 12] [--mga-slack 0.03] [--repeat 3]
-                                       [--only frontier,curve,mga]
+    python benchmarks/bench_batches.py [--workers 2] [--members 12] [--mga-slack 0.03] [--repeat 3]
 
-* **frontier**: ``sourcing_frontier`` (AUGMECON) on the synthetic sourcing instance ``--size``
-  (materials x sources x years, or a preset of :mod:`benchmarks.synthetic`) with ``--points``
-  grid values (``sourcing frontier --workers N``): the payoff table and the first 10 values are
-  a sequential warm-started walk in this process while the later pieces of 10 go to N - 1 worker
-  processes (and to this process once its walk is done);
-* **curve**: ``compute_curve`` with ``--grid`` targets (``sourcing curve --grid G --workers N``):
-  the exact breakpoint search and the first 25 targets are sequential, the later pieces of 25 go
-  to the workers; the grid phase is also timed on its own;
 * **mga**: the near-optimal alternatives of the synthetic pool of :mod:`benchmarks.bench_pool`
   (``--members``; min and max of every source's spend and every member's pooled tonnes, each a
   solve from scratch; ``sourcing pool --workers N``).
@@ -63,35 +53,6 @@ def timed(run, workers: int, repeat: int) -> tuple[dict, object, object]:
     return best, answers[1], answers[workers]
 
 
-def frontier_case(size: str, points: int, workers: int, repeat: int) -> dict:
-    from models.sourcing import build_model
-    from optimizer.curves.frontier import sourcing_frontier
-    model = build_model(make_data(size))
-    best, a, b = timed(lambda w: sourcing_frontier(model, points=points, workers=w), workers, repeat)
-    same = [(p.grid, p.f1, p.f2, p.x.tobytes()) for p in a.points] == \
-        [(p.grid, p.f1, p.f2, p.x.tobytes()) for p in b.points]
-    return {"what": f"frontier, {size} ({model.lp.num_cols:,} columns), {points} grid values "
-                    f"({a.solves} / {b.solves} LPs incl. the payoff table)", "best": best, "same": same}
-
-
-def curve_case(size: str, grid: int, workers: int, repeat: int) -> dict:
-    from models.sourcing import build_model
-    from optimizer.curves.parametric import cap_direction, compute_curve
-    model = build_model(make_data(size))
-    direction = cap_direction(model, "year")
-    grids = {1: [], workers: []}
-
-    def run(w):
-        c = compute_curve(model, direction, t_high=0.7, grid=grid, detail=False, workers=w)
-        grids[w].append(c.seconds["grid"])
-        return c
-    best, a, b = timed(run, workers, repeat)
-    key = lambda c: [(p.t, p.cost, p.slope, tuple(p.shares.items())) for p in c.grid]
-    return {"what": f"curve, {size} ({model.lp.num_cols:,} columns), exact method ({a.solves['exact']} "
-                    f"solves, sequential) + {grid} grid targets", "best": best, "same": key(a) == key(b),
-            "grid": {w: min(v) for w, v in grids.items()}}
-
-
 def mga_case(members: int, slack: float, workers: int, repeat: int) -> dict:
     from models.pooling import build_pool_model
     from optimizer.core.solver import SolveOptions
@@ -125,13 +86,10 @@ def report(r: dict, workers: int) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--size", default="20x40x20", help="synthetic sourcing instance: MxSxT or a preset")
-    ap.add_argument("--points", type=int, default=40, help="frontier grid values (pieces of 10 after the first 10)")
-    ap.add_argument("--grid", type=int, default=100, help="curve grid targets (pieces of 25 after the first 25)")
     ap.add_argument("--members", type=int, default=12, help="members of the synthetic pool (MGA)")
     ap.add_argument("--mga-slack", type=float, default=0.03)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", default="frontier,curve,mga")
+    ap.add_argument("--only", default="mga")
     args = ap.parse_args(argv)
     from optimizer.core.solver import set_process_threads
     from optimizer.core.solver.highs import silence_banner
@@ -141,9 +99,7 @@ def main(argv=None) -> int:
     print(f"Batches serially and on {args.workers} worker processes (one HiGHS thread each; "
           f"{os.cpu_count()} CPUs here; best of {args.repeat})")
     ok = True
-    cases = [("frontier", lambda: frontier_case(args.size, args.points, args.workers, args.repeat)),
-             ("curve", lambda: curve_case(args.size, args.grid, args.workers, args.repeat)),
-             ("mga", lambda: mga_case(args.members, args.mga_slack, args.workers, args.repeat))]
+    cases = [("mga", lambda: mga_case(args.members, args.mga_slack, args.workers, args.repeat))]
     for name, case in cases:
         if name in only:
             r = case()

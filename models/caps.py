@@ -204,8 +204,9 @@ def add_share_caps(model) -> None:
             groups = [(c, [c]) for c in sh.countries(r.stage)]
         else:
             groups = [(r.spec, OR.countries_of(r.spec, sh.blocs))]
-        in_o = o_mat.isin(mset)[o_code] & (o_year == r.year)
-        in_p = (p_mat.isin(mset)[p_code] & (p_year == r.year)) if len(sh.pkeys) else np.zeros(0, bool)
+        in_o = o_mat.isin(mset)[o_code] & (o_code >= 0) & (o_year == r.year)      # code -1: no material
+        in_p = (p_mat.isin(mset)[p_code] & (p_code >= 0) & (p_year == r.year)) if len(sh.pkeys) \
+            else np.zeros(0, bool)
         for label, countries in groups:
             cols, coefs = [], []
             if len(countries) == 1:       # one country (every ANY row): its sparse entries only

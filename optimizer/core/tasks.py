@@ -1,7 +1,7 @@
 """A batch of independent tasks on a pool of workers, each task to whichever worker is free.
 
-The batches of the analyses (the coalitions of a table, the grid values of a frontier or of a
-curve's grid, the directions of the near-optimal alternatives) are lists of small tasks, each
+The batches of the analyses (the coalitions of a table, the directions of the near-optimal
+alternatives) are lists of small tasks, each
 solved by a worker that holds the model (:mod:`optimizer.core.pool`).  :func:`map_tasks` keeps
 ``ahead`` tasks queued at every worker of the pool, so none waits for the next, and with
 ``local`` the calling process solves tasks too between hand-outs (its cores would otherwise
@@ -35,7 +35,7 @@ def chunks(items: list, size: int) -> list[list]:
     return [list(items[k:k + size]) for k in range(0, len(items), size)]
 
 
-def map_tasks(pool, method: str, tasks: list, local=None, ahead: int = 2, on_result=None, first=None) -> list:
+def map_tasks(pool, method: str, tasks: list, local=None, ahead: int = 2, on_result=None) -> list:
     """``worker.method(task)`` for every task, in task order.
 
     ``pool`` (or None: ``local`` alone) takes single requests (``send`` / ``receive``: the local,
@@ -44,9 +44,7 @@ def map_tasks(pool, method: str, tasks: list, local=None, ahead: int = 2, on_res
     answer is waiting; once every task is handed out it solves the newest task still out at a
     worker (the tasks are deterministic, so whichever answer comes first is kept and the other is
     dropped: the batch does not wait for a worker's queue).  ``on_result(k, value)`` is called
-    once per task as its answer arrives.  ``first()``: work of this process's own, done once the
-    workers have their first tasks and before this process solves any (e.g. the piece that
-    continues from this process's state).  A task that raises in a worker raises
+    once per task as its answer arrives.  A task that raises in a worker raises
     :class:`~optimizer.core.pool.WorkerError`.  A process pool may still be working on dropped
     tasks when this returns (:meth:`~optimizer.core.pool.ProcessPool.close` stops it)."""
     if pool is None and local is None:
@@ -82,8 +80,6 @@ def map_tasks(pool, method: str, tasks: list, local=None, ahead: int = 2, on_res
             nxt += 1
     for i in range(size):
         hand(i)
-    if first is not None:
-        first()
     while left:
         busy = [k for ks in out_at for k in ks if not have[k]]
         mine = local is not None and (nxt < n or bool(busy))

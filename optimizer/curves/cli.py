@@ -2,9 +2,8 @@
 
     sourcing curve    WORKBOOK [-o out.xlsx] [--mode path|year] [--year 2030] [--scope ALL]
                                [--from 0.8] [--to 0.3] [--grid N] [--method auto|sandwich|ranging]
-                               [--png p.png] [--scenario S] [--workers N] [--scheduler ADDRESS | --cluster local]
+                               [--png p.png] [--scenario S]
     sourcing frontier WORKBOOK [-o out.xlsx] [--points N] [--risk volume] [--png p.png] [--scenario S]
-                               [--workers N] [--scheduler ADDRESS | --cluster local]
     sourcing compare  WORKBOOK [-o out.xlsx] [--mode path|year] [--year Y] [--scenarios a,b]
                                [--no-curves] [--png p.png]
 
@@ -23,8 +22,6 @@ from optimizer.core import cli as C
 from optimizer.core import limits as LIM
 from optimizer.core import outputs as O
 from optimizer.curves import tables as T
-from optimizer.curves.frontier import GRID_CHUNK as FRONTIER_CHUNK
-from optimizer.curves.parametric import GRID_CHUNK
 from optimizer.curves.plots import plot_curves, plot_frontier, plot_marginal
 from optimizer.curves.report import write_comparison_workbook, write_curve_workbook, write_frontier_workbook
 from optimizer.curves.run import run_compare, run_curve, run_frontier, share
@@ -71,17 +68,12 @@ def curve_text(curve, max_rows: int = 60) -> str:
 
 @C.guard
 def cmd_curve(args) -> int:
-    cluster = C.open_cluster(args)
     bar = C.Progress("curve")
     try:
         curve, _ = run_curve(args.workbook, args.mode, args.year, args.scope, share(args.start), share(args.end),
-                             args.grid, args.method, args.scenario, on_solve=bar, measure=args.measure,
-                             workers=cluster.size if cluster else args.workers,
-                             pool_factory=cluster.pool if cluster else None)
+                             args.grid, args.method, args.scenario, on_solve=bar, measure=args.measure)
     finally:
         bar.close()
-        if cluster:
-            cluster.close()
     out = Path(args.output) if args.output else curve_output(args)
     path = write_curve_workbook(curve, out, input_path=args.workbook)
     print(curve_text(curve))
@@ -100,17 +92,12 @@ def cmd_curve(args) -> int:
 # --------------------------------------------------------------------------- frontier
 @C.guard
 def cmd_frontier(args) -> int:
-    cluster = C.open_cluster(args)
     bar = C.Progress("frontier", args.points)
     try:
         run = run_frontier(args.workbook, args.risk, args.points, args.scenario,
-                           on_solve=lambda k, e: bar("grid", f"point {k}"),
-                           workers=cluster.size if cluster else args.workers,
-                           pool_factory=cluster.pool if cluster else None)
+                           on_solve=lambda k, e: bar("grid", f"point {k}"))
     finally:
         bar.close()
-        if cluster:
-            cluster.close()
     fr, model, label, cur = run.frontier, run.model, run.risk_label, run.currency
     out = Path(args.output) if args.output else C.default_output(
         args.workbook, "frontier", O.qualifier("points", args.points, 10), args.scenario)
@@ -234,12 +221,6 @@ def register(sub) -> None:
     c.add_argument("--png", default=None, help="also write a PNG plot (and <name>_marginal.png)")
     c.add_argument("--scenario", default=None, help="named scenario from the Scenarios sheet")
     c.add_argument("--measure", default="china", help=MEASURE_HELP)
-    c.add_argument("--workers", type=WORKERS, default=1,
-                   help=f"processes for the --grid targets, one HiGHS thread each (default 1; {WORKERS.range}): "
-                        f"the targets after the first {GRID_CHUNK} go out in pieces of {GRID_CHUNK}, each solved "
-                        "from scratch, so the grid is the same whatever N; the breakpoint search itself is "
-                        "sequential: each solve depends on the points before it")
-    C.add_cluster_args(c)
     c.set_defaults(func=cmd_curve)
 
     f = sub.add_parser("frontier", help="cost-vs-risk Pareto frontier (AUGMECON)")
@@ -250,11 +231,6 @@ def register(sub) -> None:
     f.add_argument("--risk", choices=("volume",), default="volume", help="risk measure")
     f.add_argument("--png", default=None, help="also write a PNG plot")
     f.add_argument("--scenario", default=None)
-    f.add_argument("--workers", type=WORKERS, default=1,
-                   help=f"processes for the grid values, one HiGHS thread each (default 1; {WORKERS.range}): the "
-                        f"values after the first {FRONTIER_CHUNK} go out in pieces of {FRONTIER_CHUNK}, each solved "
-                        "from scratch, so the frontier is the same whatever N; the payoff table is sequential")
-    C.add_cluster_args(f)
     f.set_defaults(func=cmd_frontier)
 
     m = sub.add_parser("compare", help="run base + every named scenario; comparison workbook and curves")

@@ -19,16 +19,6 @@ Both objectives are *minimised* here (negate a maximised one):
    same solution: they are skipped.  **Early exit**: an infeasible grid value ends the loop
    (every tighter one is infeasible too).
 
-The grid is walked in pieces of :data:`GRID_CHUNK` values.  The first piece is solved on the
-resolver of the payoff table, each value warm-started from the previous one (a frontier of up to
-:data:`GRID_CHUNK` points is one warm-started walk).  Every later piece is solved whole on its own
-augmented LP (:class:`GridWorker`): its first value from scratch, then value after value warm, so
-a piece gives the same answers wherever it is solved.  With ``workers`` > 1 the later pieces go
-to worker processes (one HiGHS thread each; or to a Dask cluster's workers) while this process
-walks the first piece, and the frontier is the serial one to the last bit, whatever the number
-of workers.  The serial run solves the pieces the walk enters; a parallel run solves every
-piece, so it may solve more LPs than the serial one (``solves``) for the same points.
-
 The core :func:`augmecon` works on any :class:`models.lp.LinearProgram` and two cost vectors;
 :func:`sourcing_frontier` applies it to the sourcing model with f1 = cost (the objective
 without the risk charge) and f2 = a risk measure from :data:`RISK_MEASURES` (a function
@@ -44,11 +34,9 @@ from models import expressions as E
 from models import sourcing as M
 from optimizer.core.errors import NoProvenOptimum
 from optimizer.core.solver import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SolveOptions, open_resolver
-from optimizer.core.tasks import chunks, map_tasks, open_pool
 
 EPS = 1e-3
 LEX_RTOL = 1e-9          # a lexicographic level may give way by this much (relative)
-GRID_CHUNK = 10          # grid values per piece (the first warm-started from the payoff table, the others from scratch)
 
 
 class FrontierError(NoProvenOptimum):
@@ -105,62 +93,22 @@ def _lexicographic(h, n: int, first: np.ndarray, second: np.ndarray) -> np.ndarr
     return x2
 
 
-class GridWorker:
-    """The augmented LP ``min f1 x - w s  s.t.  f2 x + s = e`` in one resolver; :meth:`run` solves
-    a piece's grid values, the first from scratch, then each from the previous one's basis."""
-
-    def __init__(self, payload):
-        lp, f1, f2, options = payload
-        self.n = n = lp.num_cols
-        self.h = h = open_resolver(lp, options or SolveOptions())
-        h.set_costs(np.arange(n, dtype=np.int32), f1)
-        self.slack = h.add_col(0.0, 0.0, np.inf, np.zeros(0, np.int32), np.zeros(0))
-        nz = np.flatnonzero(f2).astype(np.int32)
-        self.row = h.add_row(-np.inf, np.inf, np.concatenate([nz, np.array([n], dtype=np.int32)]),
-                             np.concatenate([f2[nz], [1.0]]))
-
-    def run(self, task) -> list:
-        """``task`` = (weight w, [(k, e), ...]) -> [(k, status, x with s last, or None)]."""
-        weight, values = task
-        h = self.h
-        h.set_basis(None)
-        h.set_cost(self.slack, -weight)
-        out = []
-        for k, e in values:
-            h.set_row_bound(self.row, e, e)
-            status, x = _solve(h)
-            out.append((k, status, None if x is None else x[:self.n + 1].copy()))
-        return out
-
-
 def augmecon(lp, f1: np.ndarray, f2: np.ndarray, points: int = 10, eps: float = EPS,
-             options: SolveOptions | None = None, on_solve=None, workers: int = 1,
-             pool_factory=None) -> Frontier:
-    """The AUGMECON frontier of min f1, min f2 over ``lp`` (see the module docstring);
-    ``workers`` > 1 / ``pool_factory``: the grid's later pieces on worker processes / a Dask
-    cluster's pool."""
+             options: SolveOptions | None = None, on_solve=None) -> Frontier:
+    """The AUGMECON frontier of min f1, min f2 over ``lp`` (see the module docstring)."""
     f1 = np.asarray(f1, dtype=float)
     f2 = np.asarray(f2, dtype=float)
-    points = max(int(points), 2)
-    later = -(-points // GRID_CHUNK) - 1                  # pieces after the first
-    pool, helps = open_pool(GridWorker, (lp, f1, f2, options), min(workers, later + 1),
-                            pool_factory if later else None)
-    try:
-        return _augmecon(lp, f1, f2, points, eps, options, on_solve, pool, helps)
-    finally:
-        if pool is not None:
-            pool.close()
-
-
-def _augmecon(lp, f1, f2, points, eps, options, on_solve, pool, helps) -> Frontier:
     n = lp.num_cols
     h = open_resolver(lp, options or SolveOptions())
+    solves = 0
     x_a = _lexicographic(h, n, f1, f2)
     x_b = _lexicographic(h, n, f2, f1)
+    solves += 4
     payoff = np.array([[_dot(f1, x_a), _dot(f2, x_a)], [_dot(f1, x_b), _dot(f2, x_b)]])
     ub, lb = payoff[0, 1], payoff[1, 1]
     r1, r2 = abs(payoff[1, 0] - payoff[0, 0]), ub - lb
-    out = Frontier(payoff, [], np.array([ub]), 4)
+    points = max(int(points), 2)
+    out = Frontier(payoff, [], np.array([ub]), solves)
     if r2 <= 1e-9 * max(1.0, abs(ub)):
         out.points = [FrontierPoint(0, ub, payoff[0, 0], payoff[0, 1], 0.0, x_a)]
         out.notes.append("the two objectives do not conflict: one point is optimal for both")
@@ -169,61 +117,33 @@ def _augmecon(lp, f1, f2, points, eps, options, on_solve, pool, helps) -> Fronti
     grid[-1] = lb
     out.grid = grid
     step = r2 / (points - 1)
-    weight = eps * (r1 if r1 > 0 else 1.0) / r2
-    # the augmented problem on this resolver (the first piece): slack column s, row f2 x + s = e
+    # the augmented problem: slack column s, row f2 x + s = e
     h.set_costs(np.arange(n, dtype=np.int32), f1)
+    weight = eps * (r1 if r1 > 0 else 1.0) / r2
     h.add_col(-weight, 0.0, np.inf, np.zeros(0, np.int32), np.zeros(0))
     nz = np.flatnonzero(f2).astype(np.int32)
-    row = h.add_row(grid[0], grid[0], np.concatenate([nz, np.array([n], dtype=np.int32)]),
-                    np.concatenate([f2[nz], [1.0]]))
-    tasks = [(weight, [(k, float(grid[k])) for k in piece])
-             for piece in chunks(list(range(GRID_CHUNK, points)), GRID_CHUNK)]
-    solved: dict = {}
-    local: list = [GridWorker((lp, f1, f2, options))] if pool is not None and helps else []
-
-    def take(answer) -> None:
-        for k, status, x in answer:
-            solved[k] = (status, x)
-            out.solves += 1
-            if on_solve:
-                on_solve(k, float(grid[k]))
-
-    def get(k: int):
-        if k not in solved:
-            if k < GRID_CHUNK:                            # warm-started from the previous value
-                h.set_row_bound(row, float(grid[k]), float(grid[k]))
-                take([(k, *_solve(h))])
-            else:                                         # the whole piece, from scratch
-                if not local:
-                    local.append(GridWorker((lp, f1, f2, options)))
-                take(local[0].run(tasks[k // GRID_CHUNK - 1]))
-        return solved[k]
-
-    at = [0]                                              # the walk's next grid value
-
-    def walk(limit: int) -> None:
-        k = at[0]
-        while k < min(limit, points):
-            status, x = get(k)
-            e = float(grid[k])
-            if x is None:
-                if status in (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED):
-                    out.early_exit = True
-                    out.notes.append(f"grid value {k} infeasible: the tighter ones are skipped (early exit)")
-                    k = points
-                    break
-                raise FrontierError(f"grid value {k} (f2 <= {e:.6g}): {status}")
-            s = max(float(x[n]), 0.0)
-            out.points.append(FrontierPoint(k, e, _dot(f1, x[:n]), _dot(f2, x[:n]), s, x[:n]))
-            jump = int(np.floor(s / step + 1e-9)) if step > 0 else 0
-            out.skipped += max(0, min(jump, points - 1 - k))
-            k += 1 + jump
-        at[0] = k
-
-    if pool is not None:          # the later pieces on the workers while this process walks the first
-        map_tasks(pool, "run", tasks, local=local[0] if local else None, first=lambda: walk(GRID_CHUNK),
-                  on_result=lambda _, answer: take(answer))
-    walk(points)
+    idx = np.concatenate([nz, np.array([n], dtype=np.int32)])
+    vals = np.concatenate([f2[nz], [1.0]])
+    row = h.add_row(grid[0], grid[0], idx, vals)
+    k = 0
+    while k < points:
+        e = float(grid[k])
+        h.set_row_bound(row, e, e)
+        status, x = _solve(h)
+        out.solves += 1
+        if on_solve:
+            on_solve(k, e)
+        if x is None:
+            if status in (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED):
+                out.early_exit = True
+                out.notes.append(f"grid value {k} infeasible: the tighter ones are skipped (early exit)")
+                break
+            raise FrontierError(f"grid value {k} (f2 <= {e:.6g}): {status}")
+        s = max(float(x[n]), 0.0)
+        out.points.append(FrontierPoint(k, e, _dot(f1, x[:n]), _dot(f2, x[:n]), s, x[:n]))
+        jump = int(np.floor(s / step + 1e-9)) if step > 0 else 0
+        out.skipped += max(0, min(jump, points - 1 - k))
+        k += 1 + jump
     out.points = _pareto(out.points)
     return out
 
@@ -250,11 +170,9 @@ RISK_UNITS = {"volume": "risk-weighted purchase value ({currency} M)"}   # .form
 
 
 def sourcing_frontier(model, risk: str = "volume", points: int = 10,
-                      options: SolveOptions | None = None, on_solve=None, workers: int = 1,
-                      pool_factory=None) -> Frontier:
-    """Cost (currency-k, discounted, without the risk charge) vs ``risk`` over the sourcing LP
-    (``workers`` / ``pool_factory``: see :func:`augmecon`)."""
+                      options: SolveOptions | None = None, on_solve=None) -> Frontier:
+    """Cost (currency-k, discounted, without the risk charge) vs ``risk`` over the sourcing LP."""
     if risk not in RISK_MEASURES:
         raise ValueError(f"unknown risk measure {risk!r}: use {', '.join(RISK_MEASURES)}")
     return augmecon(model.lp, cost_vector(model), RISK_MEASURES[risk](model), points, options=options,
-                    on_solve=on_solve, workers=workers, pool_factory=pool_factory)
+                    on_solve=on_solve)

@@ -40,14 +40,12 @@ from models.sourcing import PENALTY_PARTS, SPENDING_PARTS, WEIGHT_PARTS
 from models.units import CURRENCY_PER_K, CURRENCY_PER_M, PP_PER_SHARE
 from optimizer.core.errors import NoProvenOptimum
 from optimizer.core.solver import OPTIMAL, SolveOptions, open_resolver
-from optimizer.core.tasks import chunks, map_tasks, open_pool
 from optimizer.curves.direction import (CapDirection, CurveError, cap_direction, measure_rows,  # noqa: F401
                                         measure_words, parse_measure, with_cap_row)
 from optimizer.curves.limits import BindingReader, LowestShare, lowest_share
 from optimizer.sourcing.labels import Labels
 
 COST_RTOL = 1e-9      # "C equals the tangent value" / "point on the chord", relative to |C|
-GRID_CHUNK = 25       # grid targets per piece (the first goes on from the exact search, the others start from scratch)
 MAX_SOLVES = 100_000      # a guard against a stalled search, far above any real curve
 
 
@@ -245,60 +243,11 @@ def ranging_points(solver: ParametricCap, t_lo: float, t_hi: float) -> list[Curv
     return sorted(points, key=lambda q: q.t)
 
 
-class GridWorker:
-    """A process's share of a curve's grid: its own :class:`ParametricCap`; :meth:`run` solves a
-    piece of targets from scratch, then each from the previous one's basis."""
-
-    def __init__(self, payload):
-        model, direction, options, risk = payload
-        self.solver = ParametricCap(model, direction, options, risk=risk)
-
-    @classmethod
-    def around(cls, solver: ParametricCap) -> "GridWorker":
-        """The worker of this process, on the caller's solver."""
-        worker = cls.__new__(cls)
-        worker.solver = solver
-        return worker
-
-    def run(self, targets, cold: bool = True) -> list[CurvePoint]:
-        """``targets`` in order; ``cold``: the first from scratch (else from the solver's basis)."""
-        if cold:
-            self.solver.h.set_basis(None)
-        return [self.solver.solve(float(t), full=False) for t in targets]
-
-
-def grid_points(solver: ParametricCap, t_lo: float, t_hi: float, n: int, pool=None,
-                helps: bool = True) -> list[CurvePoint]:
-    """``n`` evenly spaced targets from ``t_hi`` down to ``t_lo``: cost, slope and China shares per
-    point (no primal values: the grid is a sweep).
-
-    The targets are cut into pieces of :data:`GRID_CHUNK`.  The first piece goes on from the basis
-    the exact search left (so a grid of up to :data:`GRID_CHUNK` targets is one warm-started
-    sweep); every later piece starts from scratch and is then warm-started from target to target,
-    so it gives the same points wherever it is solved.  ``pool`` (of :class:`GridWorker`; this
-    process solves the first piece meanwhile, and later pieces too when ``helps``) therefore gives
-    the serial grid to the last bit, whatever the number of workers."""
-    pieces = chunks(list(np.linspace(t_hi, t_lo, max(int(n), 1))), GRID_CHUNK)
-    local = GridWorker.around(solver)
-    if pool is None or len(pieces) == 1:
-        answers = [local.run(p, cold=k > 0) for k, p in enumerate(pieces)]
-    else:                                   # progress: per piece, wherever it was solved
-        tell = solver.on_solve
-        first: list = []
-
-        def own_piece() -> None:            # while the workers solve the later pieces
-            solver.on_solve = tell
-            first.extend(local.run(pieces[0], cold=False))
-            solver.on_solve = None
-
-        solver.on_solve = None
-        try:
-            rest = map_tasks(pool, "run", pieces[1:], local=local if helps else None, first=own_piece,
-                             on_result=(lambda _, pts: [tell(p.t) for p in pts]) if tell else None)
-        finally:
-            solver.on_solve = tell
-        answers = [first, *rest]
-    return sorted((p for a in answers for p in a), key=lambda q: q.t)
+def grid_points(solver: ParametricCap, t_lo: float, t_hi: float, n: int) -> list[CurvePoint]:
+    """``n`` evenly spaced targets from ``t_hi`` down to ``t_lo`` (the same warm-started model):
+    cost, slope and China shares per point (no primal values: the grid is a sweep)."""
+    out = [solver.solve(float(t), full=False) for t in np.linspace(t_hi, t_lo, max(int(n), 1))]
+    return sorted(out, key=lambda q: q.t)
 
 
 def vertices(points: list[CurvePoint]) -> list[CurvePoint]:
@@ -400,7 +349,7 @@ def _segments(solver: ParametricCap, verts: list[CurvePoint], points: list[Curve
 def compute_curve(model, direction: CapDirection, t_high: float | None = None, t_low: float | None = None,
                   method: str = "auto", grid: int = 0, detail: bool = True,
                   options: SolveOptions | None = None, risk: np.ndarray | None = None,
-                  on_solve=None, workers: int = 1, pool_factory=None) -> Curve:
+                  on_solve=None) -> Curve:
     """The exact curve of ``direction`` from ``t_high`` (default: today's level, see
     :func:`todays_level`) down to ``t_low`` (default and floor: the lowest achievable share).
 
@@ -410,25 +359,9 @@ def compute_curve(model, direction: CapDirection, t_high: float | None = None, t
     fewer solves on the small sample, see the report).
     ``grid``: also solve that many evenly spaced points.  ``detail``: read the binding
     constraints of every segment.  ``on_solve(phase, t)`` is called after every solve.
-    ``workers`` > 1 / ``pool_factory``: the grid's pieces on worker processes started here (they
-    start while the exact method runs; this process solves pieces too) / a Dask cluster's pool;
-    the exact method itself is sequential (each solve depends on the points before it).
     Raises :class:`CurveSolveError` when a point has no proven optimum and
     :class:`CurveError` for an impossible request.
     """
-    later = -(-int(grid) // GRID_CHUNK) - 1 if grid else 0          # pieces after the first
-    pool, helps = open_pool(GridWorker, (model, direction, options, risk), min(workers, later + 1),
-                            pool_factory if later else None)
-    try:
-        return _compute_curve(model, direction, t_high, t_low, method, grid, detail, options, risk,
-                              on_solve, pool, helps)
-    finally:
-        if pool is not None:
-            pool.close()
-
-
-def _compute_curve(model, direction, t_high, t_low, method, grid, detail, options, risk, on_solve,
-                   pool, helps) -> Curve:
     timings, notes = {}, []
     t0 = time.perf_counter()
     low = lowest_share(model, direction, options)
@@ -474,8 +407,9 @@ def _compute_curve(model, direction, t_high, t_low, method, grid, detail, option
     if grid:
         solver.on_solve = (lambda t: on_solve("grid", t)) if on_solve else None
         t0 = time.perf_counter()
-        grid_pts = grid_points(solver, lo, hi, int(grid), pool, helps)
-        solves["grid"], its["grid"] = len(grid_pts), sum(p.iterations for p in grid_pts)
+        n0, i0 = solver.solves, solver.iterations
+        grid_pts = grid_points(solver, lo, hi, int(grid))
+        solves["grid"], its["grid"] = solver.solves - n0, solver.iterations - i0
         timings["grid"] = time.perf_counter() - t0
     s = model.data.settings
     return Curve(direction, lo, hi, low, pts, verts, segs, grid_pts, method, solves, its, timings, notes,

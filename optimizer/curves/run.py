@@ -29,20 +29,17 @@ def share(text: str | None) -> float | None:
 
 def run_curve(workbook, mode: str = "path", year: int | None = None, scope: str = "ALL",
               start: float | None = None, end: float | None = None, grid: int = 0, method: str = "auto",
-              scenario: str | None = None, on_solve=None, measure: str = "china", workers: int = 1,
-              pool_factory=None) -> tuple[Curve, SourcingModel]:
+              scenario: str | None = None, on_solve=None, measure: str = "china") -> tuple[Curve, SourcingModel]:
     """The exact cost curve of a workbook (see :func:`optimizer.curves.parametric.compute_curve`);
     ``measure``: which caps move (the China bloc's direct share by default; 'any' = the largest
-    single country, 'CN:refining', 'china:look-through', ...); ``workers`` / ``pool_factory``:
-    the ``grid`` targets on worker processes / a Dask cluster (the exact method is sequential)."""
+    single country, 'CN:refining', 'china:look-through', ...)."""
     data = load_and_validate(workbook, scenario=scenario)
     if mode == "year" and year is not None:
         data = with_cap_row(data, year, scope, measure)
     model = build_model(data)
     direction = cap_direction(model, mode, year, scope, measure)
     curve = compute_curve(model, direction, start, end, method=method, grid=grid or 0, on_solve=on_solve,
-                          options=solve_options(data.settings, ranging=False), workers=workers,
-                          pool_factory=pool_factory)
+                          options=solve_options(data.settings, ranging=False))
     return curve, model
 
 
@@ -55,13 +52,12 @@ class FrontierRun:
 
 
 def run_frontier(workbook, risk: str = "volume", points: int = 10, scenario: str | None = None,
-                 on_solve=None, workers: int = 1, pool_factory=None) -> FrontierRun:
-    """The AUGMECON cost-risk frontier of a workbook (``workers`` / ``pool_factory``: its grid
-    values on worker processes / a Dask cluster)."""
+                 on_solve=None) -> FrontierRun:
+    """The AUGMECON cost-risk frontier of a workbook."""
     data = load_and_validate(workbook, scenario=scenario)
     model = build_model(data)
     fr = sourcing_frontier(model, risk, points, options=solve_options(data.settings, ranging=False),
-                           on_solve=on_solve, workers=workers, pool_factory=pool_factory)
+                           on_solve=on_solve)
     cur = data.settings.currency
     return FrontierRun(fr, model, RISK_UNITS[risk].format(currency=cur), cur)
 

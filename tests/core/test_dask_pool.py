@@ -1,7 +1,6 @@
 """The same batches on a Dask distributed cluster (a LocalCluster of 2 worker processes on
-127.0.0.1, one thread each): the exact coalition table, the near-optimal alternatives, the
-frontier's grid, a curve's grid and the scenario comparison equal the serial run's (the table,
-the alternatives and the grids bit for bit), and the commands take --cluster local /
+127.0.0.1, one thread each): the exact coalition table, the near-optimal alternatives and the
+scenario comparison equal the serial run's (the table and the alternatives bit for bit), and the commands take --cluster local /
 --scheduler ADDRESS."""
 from __future__ import annotations
 
@@ -18,11 +17,7 @@ from optimizer.core.pool import DaskCluster, WorkerError   # noqa: E402
 from optimizer.core.solver import SolveOptions   # noqa: E402
 from optimizer.core.tasks import map_tasks   # noqa: E402
 from optimizer.curves.compare import comparison_tables, run_batch   # noqa: E402
-from optimizer.curves.frontier import sourcing_frontier   # noqa: E402
-from optimizer.curves.parametric import cap_direction, compute_curve   # noqa: E402
 from optimizer.pooling import joint as J   # noqa: E402
-from models.sourcing import build_model   # noqa: E402
-from optimizer.sourcing.run import solve_options   # noqa: E402
 from optimizer.pooling import coalitions as C   # noqa: E402
 from optimizer.pooling.load import load_pool_workbook   # noqa: E402
 from optimizer.pooling.template import write_pool_workbook   # noqa: E402
@@ -65,21 +60,6 @@ def test_alternatives_on_the_cluster_are_the_serial_ones(tmp_path, cluster):
     serial = J.alternatives(model, grand, 0.04, opts)
     dist = J.alternatives(model, grand, 0.04, opts, workers=cluster.size, pool_factory=cluster.pool)
     pd.testing.assert_frame_equal(dist, serial, check_exact=True)
-
-
-def test_frontier_and_curve_grids_on_the_cluster_are_the_serial_ones(tmp_path, cluster):
-    data = load_and_validate(tiny_workbook(tmp_path))
-    model = build_model(data)
-    opts = solve_options(data.settings, ranging=False)
-    a = sourcing_frontier(model, points=23, options=opts)
-    b = sourcing_frontier(model, points=23, options=opts, workers=cluster.size, pool_factory=cluster.pool)
-    assert [(p.grid, p.f1, p.f2, p.x.tobytes()) for p in a.points] == \
-        [(p.grid, p.f1, p.f2, p.x.tobytes()) for p in b.points]
-    d = cap_direction(model, "path", None, "ALL", "china")
-    c1 = compute_curve(model, d, grid=54, options=opts)
-    c2 = compute_curve(model, d, grid=54, options=opts, workers=cluster.size, pool_factory=cluster.pool)
-    key = lambda c: [(p.t, p.cost, p.slope, tuple(p.shares.items())) for p in c.grid]
-    assert len(c1.grid) == 54 and key(c2) == key(c1)
 
 
 class Square:
@@ -128,11 +108,6 @@ def test_commands_take_the_cluster(tmp_path, cluster, capsys):
     pool_wb = write_pool_workbook(tmp_path / "p3.xlsx", F.pool_tables(3, 1, 3, False))
     assert main(["pool", str(pool_wb), "--cluster", "local", "-o", str(tmp_path / "p.xlsx")]) == 0
     assert (tmp_path / "c.xlsx").exists() and (tmp_path / "p.xlsx").exists()
-    assert main(["frontier", str(src), "--points", "12", "--scheduler", cluster.address,
-                 "-o", str(tmp_path / "f.xlsx")]) == 0
-    assert main(["curve", str(src), "--grid", "30", "--scheduler", cluster.address,
-                 "-o", str(tmp_path / "k.xlsx")]) == 0
-    assert (tmp_path / "f.xlsx").exists() and (tmp_path / "k.xlsx").exists()
 
 
 def test_an_unreachable_scheduler_is_a_usage_message(tmp_path, capsys, monkeypatch):
